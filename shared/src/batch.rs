@@ -1,0 +1,589 @@
+//! The whole invocation: a Firehose event in, the whole response out.
+//!
+//! Each record is transformed on its own into a [`RecordOutcome`]; one bad
+//! record never touches another. Then the response is assembled under a byte
+//! budget (Firehose accepts at most 6 MiB back): every record is first
+//! guaranteed its smallest possible answer, then `Ok` records take the rest of
+//! the budget in input order. A record that does not fit becomes an
+//! [`Overflow`] for the caller to re-ingest (see docs/reliability.md); until
+//! the caller settles it, it stands as `ProcessingFailed`, so nothing is lost
+//! even if the caller does nothing. Every input recordId appears exactly once
+//! in the response, in input order.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::cognito::{parse_documents, Object};
+use crate::config::Config;
+use crate::decode::{base64_encode, decode_record, utf8};
+use crate::error::{EventError, RecordError};
+use crate::filter;
+use crate::firehose::{
+    FirehoseEvent, FirehoseRecord, FirehoseResponse, RecordResult, ResponseRecord,
+};
+use crate::normalize::{normalize, Context, Normalized, Transport};
+use crate::output;
+
+/// Per-invocation counts. Never holds payload data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub records_in: u64,
+    pub records_ok: u64,
+    pub records_dropped: u64,
+    pub records_failed: u64,
+    /// Records that did not fit in the response budget.
+    pub records_overflow: u64,
+    /// Overflow records the caller put back into the source.
+    pub records_reingested: u64,
+    /// Base64 text of all input records.
+    pub bytes_in: u64,
+    /// The response's JSON size.
+    pub bytes_out: u64,
+    /// Cognito events decoded (before filtering).
+    pub events_in: u64,
+    /// Events written to the output.
+    pub events_out: u64,
+    pub events_filtered: u64,
+    pub by_outcome: BTreeMap<&'static str, u64>,
+    pub by_risk_decision: BTreeMap<String, u64>,
+    pub by_risk_level: BTreeMap<String, u64>,
+    pub compromised_credentials: u64,
+    pub account_takeovers: u64,
+    /// Failed records by [`RecordError::code`].
+    pub failures: BTreeMap<&'static str, u64>,
+}
+
+impl Stats {
+    fn count_event(&mut self, n: &Normalized<'_>) {
+        self.events_in += 1;
+        if n.log_kind() != crate::cognito::LogKind::UserActivity {
+            return;
+        }
+        *self.by_outcome.entry(n.event.outcome.as_str()).or_default() += 1;
+        if let Some(risk) = &n.risk {
+            if let Some(d) = &risk.decision {
+                *self.by_risk_decision.entry(bounded_label(d)).or_default() += 1;
+                if d == "account_takeover" {
+                    self.account_takeovers += 1;
+                }
+            }
+            if let Some(l) = &risk.level {
+                *self.by_risk_level.entry(bounded_label(l)).or_default() += 1;
+            }
+            if risk.compromised_credentials == Some(true) {
+                self.compromised_credentials += 1;
+            }
+        }
+    }
+}
+
+/// Raw risk values are counted under `other` unless they are short words, so
+/// a hostile value can neither flood metrics with labels nor smuggle data.
+fn bounded_label(s: &str) -> String {
+    let ok = s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        s.to_ascii_lowercase()
+    } else {
+        "other".to_string()
+    }
+}
+
+/// How one record turned out, before the response budget is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordOutcome {
+    /// Transformed: `output` holds one line per kept event.
+    Ok {
+        output: Vec<u8>,
+        partition_keys: Option<BTreeMap<&'static str, String>>,
+        events: usize,
+    },
+    /// Nothing to deliver: a control message, an empty envelope, or every
+    /// event filtered out.
+    Dropped {
+        reason: &'static str,
+    },
+    Failed(RecordError),
+}
+
+/// A record that did not fit in the response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overflow {
+    /// Its position in the event and the response.
+    pub index: usize,
+    pub record_id: String,
+    /// The record's original bytes (base64-decoded, still compressed if it
+    /// was): what to put back into the source.
+    pub original: Vec<u8>,
+    /// The size its answer would have had in the response.
+    pub response_len: usize,
+    /// Whether that answer alone exceeds the budget, so that re-ingesting it
+    /// unchanged would overflow again (it must be split, or fail).
+    pub exceeds_budget_alone: bool,
+}
+
+/// What became of an overflow record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    /// Its data is back in the source stream: answer `Dropped`.
+    Reingested,
+    /// Re-ingestion was off or failed: answer `ProcessingFailed`.
+    Failed,
+}
+
+/// The assembled invocation.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    pub response: FirehoseResponse,
+    /// Records answered `ProcessingFailed` for lack of room, to settle.
+    pub overflow: Vec<Overflow>,
+    pub stats: Stats,
+    pub delivery_stream_arn: Option<String>,
+    pub source_kinesis_stream_arn: Option<String>,
+    pub region: Option<String>,
+    pub invocation_id: Option<String>,
+    budget: usize,
+}
+
+impl Processed {
+    /// Records the fate of an overflow record. Re-ingested records become
+    /// `Dropped`; failed ones stay `ProcessingFailed` and get their original
+    /// data back if the budget allows (Firehose writes its own copy of the
+    /// source record, `rawData`, to the error prefix either way).
+    pub fn settle(&mut self, index: usize, how: Settlement) {
+        let Some(pos) = self.overflow.iter().position(|o| o.index == index) else {
+            return;
+        };
+        let overflow = self.overflow.remove(pos);
+        let current = self.response.json_len();
+        let Some(rec) = self.response.records.get_mut(index) else {
+            return;
+        };
+        match how {
+            Settlement::Reingested => {
+                rec.result = RecordResult::Dropped;
+                rec.data.clear();
+                self.stats.records_reingested += 1;
+                self.stats.records_failed = self.stats.records_failed.saturating_sub(1);
+                self.stats.records_dropped += 1;
+            }
+            Settlement::Failed => {
+                let original = base64_encode(&overflow.original);
+                if current + original.len() <= self.budget {
+                    rec.data = original;
+                }
+            }
+        }
+        self.stats.bytes_out = self.response.json_len() as u64;
+    }
+
+    /// The response as JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        self.response.to_json()
+    }
+}
+
+/// The CloudWatch Logs subscription envelope.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html>
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope<'a> {
+    #[serde(borrow, default)]
+    pub message_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub owner: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub log_group: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub log_stream: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub subscription_filters: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow, default)]
+    pub log_events: Vec<LogEvent<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogEvent<'a> {
+    #[serde(borrow, default)]
+    pub id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub timestamp: Option<i64>,
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
+}
+
+/// Whether `text` is a CloudWatch Logs envelope, and it if so.
+/// `Ok(None)`: not an envelope (treat as Cognito records).
+pub fn parse_envelope(text: &str, was_gzip: bool) -> Result<Option<Envelope<'_>>, RecordError> {
+    // Cheap pre-check: an envelope always names its logEvents (or, for a
+    // control message, its messageType).
+    if !was_gzip && !text.contains("\"messageType\"") {
+        return Ok(None);
+    }
+    match serde_json::from_str::<Envelope<'_>>(text) {
+        Ok(env) if env.message_type.is_some() => Ok(Some(env)),
+        Ok(_) => Ok(None),
+        Err(e)
+            if was_gzip && text.trim_start().starts_with('{') && text.contains("\"logEvents\"") =>
+        {
+            Err(RecordError::Envelope {
+                why: match e.classify() {
+                    serde_json::error::Category::Data => "unexpected field types",
+                    _ => "not valid JSON",
+                },
+            })
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// Shared, read-only context for every record of one event.
+struct EventContext<'e> {
+    cfg: &'e Config,
+    account_id: Option<&'e str>,
+}
+
+/// Transforms one record. Never panics; every error is a `Failed` outcome.
+pub fn transform_record(
+    record: &FirehoseRecord<'_>,
+    cfg: &Config,
+    stats: &mut Stats,
+) -> RecordOutcome {
+    let ctx = EventContext {
+        cfg,
+        account_id: None,
+    };
+    transform(record, &ctx, stats)
+}
+
+fn transform(
+    record: &FirehoseRecord<'_>,
+    ectx: &EventContext<'_>,
+    stats: &mut Stats,
+) -> RecordOutcome {
+    let cfg = ectx.cfg;
+    let Some(data) = record.data.as_deref() else {
+        return RecordOutcome::Failed(RecordError::DataMissing);
+    };
+    let decoded = match decode_record(data, cfg.max_decompressed_bytes) {
+        Ok(d) => d,
+        Err(e) => return RecordOutcome::Failed(e),
+    };
+    let text = match utf8(&decoded.bytes) {
+        Ok(t) => t,
+        Err(e) => return RecordOutcome::Failed(e),
+    };
+    if text.trim().is_empty() {
+        return RecordOutcome::Failed(RecordError::Empty);
+    }
+    let mut sink = Sink {
+        cfg,
+        output: Vec::with_capacity(text.len() + text.len() / 2),
+        keys: None,
+        events: 0,
+    };
+
+    match parse_envelope(text, decoded.was_gzip) {
+        Err(e) => RecordOutcome::Failed(e),
+        Ok(Some(env)) => {
+            match env.message_type.as_deref() {
+                Some("CONTROL_MESSAGE") => {
+                    return RecordOutcome::Dropped {
+                        reason: "control_message",
+                    }
+                }
+                Some("DATA_MESSAGE") => {}
+                _ => {
+                    return RecordOutcome::Failed(RecordError::Envelope {
+                        why: "unknown messageType",
+                    })
+                }
+            }
+            if env.log_events.is_empty() {
+                return RecordOutcome::Dropped {
+                    reason: "no_log_events",
+                };
+            }
+            let account = env
+                .owner
+                .clone()
+                .or_else(|| ectx.account_id.map(Cow::Borrowed));
+            for (index, ev) in env.log_events.iter().enumerate() {
+                let ctx = Context {
+                    transport: Some(Transport::CloudwatchLogs),
+                    account_id: account.clone(),
+                    log_group: env.log_group.clone(),
+                    log_stream: env.log_stream.clone(),
+                    log_event_id: ev.id.clone(),
+                    log_event_time_ms: ev.timestamp,
+                    arrival_time_ms: record.approximate_arrival_timestamp,
+                };
+                let docs = match parse_documents(&ev.message) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        return RecordOutcome::Failed(RecordError::LogEvent {
+                            index,
+                            inner: Box::new(e),
+                        })
+                    }
+                };
+                for doc in &docs {
+                    if let Err(e) = sink.push(doc, &ctx, stats) {
+                        return RecordOutcome::Failed(RecordError::LogEvent {
+                            index,
+                            inner: Box::new(e),
+                        });
+                    }
+                }
+            }
+            sink.finish()
+        }
+        Ok(None) => {
+            let docs = match parse_documents(text) {
+                Ok(d) => d,
+                Err(e) => return RecordOutcome::Failed(e),
+            };
+            let ctx = Context {
+                transport: Some(Transport::Direct),
+                account_id: ectx.account_id.map(Cow::Borrowed),
+                arrival_time_ms: record.approximate_arrival_timestamp,
+                ..Context::default()
+            };
+            for (index, doc) in docs.iter().enumerate() {
+                if let Err(e) = sink.push(doc, &ctx, stats) {
+                    return RecordOutcome::Failed(match e {
+                        RecordError::NotCognito { why, .. } => {
+                            RecordError::NotCognito { index, why }
+                        }
+                        other => other,
+                    });
+                }
+            }
+            sink.finish()
+        }
+    }
+}
+
+/// Collects the output lines of one record.
+struct Sink<'c> {
+    cfg: &'c Config,
+    output: Vec<u8>,
+    keys: Option<BTreeMap<&'static str, String>>,
+    events: usize,
+}
+
+impl Sink<'_> {
+    fn push<'a>(
+        &mut self,
+        doc: &Object<'a>,
+        ctx: &Context<'a>,
+        stats: &mut Stats,
+    ) -> Result<(), RecordError> {
+        let n = normalize(doc, ctx, self.cfg)?;
+        stats.count_event(&n);
+        if filter::check(&n, self.cfg).is_err() {
+            stats.events_filtered += 1;
+            return Ok(());
+        }
+        if self.events == 0 {
+            // An envelope with many events takes the keys of its first kept
+            // event (docs/configuration.md).
+            self.keys = filter::partition_keys(&n, self.cfg);
+        }
+        output::write_line(&n, self.cfg, &mut self.output);
+        self.events += 1;
+        Ok(())
+    }
+
+    fn finish(self) -> RecordOutcome {
+        if self.events == 0 {
+            RecordOutcome::Dropped {
+                reason: "all_events_filtered",
+            }
+        } else {
+            RecordOutcome::Ok {
+                output: self.output,
+                partition_keys: self.keys,
+                events: self.events,
+            }
+        }
+    }
+}
+
+/// The smallest answer a record can have: `ProcessingFailed` with no data.
+fn min_len(record_id: &str) -> usize {
+    ResponseRecord {
+        record_id: record_id.to_string(),
+        result: RecordResult::ProcessingFailed,
+        data: String::new(),
+        partition_keys: None,
+    }
+    .json_len()
+}
+
+/// Turns a whole Firehose event (as JSON bytes) into the whole response.
+///
+/// `Err` only when the event itself is unusable (not JSON, not a Firehose
+/// event, a record without a recordId): then there is nothing to answer.
+pub fn process_event(event_json: &[u8], cfg: &Config) -> Result<Processed, EventError> {
+    let event = FirehoseEvent::parse(event_json)?;
+    Ok(process_parsed(&event, cfg))
+}
+
+/// As [`process_event`], for an already parsed event.
+pub fn process_parsed(event: &FirehoseEvent<'_>, cfg: &Config) -> Processed {
+    let mut stats = Stats {
+        records_in: event.records.len() as u64,
+        ..Stats::default()
+    };
+    let ectx = EventContext {
+        cfg,
+        account_id: event.account_id(),
+    };
+
+    let outcomes: Vec<RecordOutcome> = event
+        .records
+        .iter()
+        .map(|r| {
+            stats.bytes_in += r.data.as_ref().map_or(0, |d| d.len() as u64);
+            transform(r, &ectx, &mut stats)
+        })
+        .collect();
+
+    assemble(event, outcomes, cfg.response_budget_bytes, stats)
+}
+
+fn assemble(
+    event: &FirehoseEvent<'_>,
+    outcomes: Vec<RecordOutcome>,
+    budget: usize,
+    mut stats: Stats,
+) -> Processed {
+    let n = event.records.len();
+    // Every record is first guaranteed its minimal answer.
+    let reserved: usize = crate::firehose::RESPONSE_ENVELOPE_LEN
+        + n.saturating_sub(1)
+        + event
+            .records
+            .iter()
+            .map(|r| min_len(&r.record_id))
+            .sum::<usize>();
+    let mut free = budget.saturating_sub(reserved);
+
+    let mut records = Vec::with_capacity(n);
+    let mut overflow = Vec::new();
+    let mut failed_later = Vec::new();
+    let mut originals = BTreeMap::new();
+
+    for (index, (record, outcome)) in event.records.iter().zip(outcomes).enumerate() {
+        let record_id = record.record_id.to_string();
+        let min = min_len(&record_id);
+        match outcome {
+            RecordOutcome::Ok {
+                output,
+                partition_keys,
+                events,
+            } => {
+                let answer = ResponseRecord {
+                    record_id,
+                    result: RecordResult::Ok,
+                    data: base64_encode(&output),
+                    partition_keys,
+                };
+                let extra = answer.json_len() - min;
+                if extra <= free {
+                    free -= extra;
+                    stats.records_ok += 1;
+                    stats.events_out += events as u64;
+                    records.push(answer);
+                } else {
+                    let response_len = answer.json_len();
+                    tracing::warn!(
+                        record_id = %answer.record_id,
+                        reason = "response_budget",
+                        response_len,
+                        "record does not fit in the response"
+                    );
+                    stats.records_overflow += 1;
+                    stats.records_failed += 1;
+                    overflow.push(Overflow {
+                        index,
+                        record_id: answer.record_id.clone(),
+                        original: record
+                            .data
+                            .as_deref()
+                            .and_then(|d| crate::decode::base64_decode(d).ok())
+                            .unwrap_or_default(),
+                        response_len,
+                        exceeds_budget_alone: response_len + crate::firehose::RESPONSE_ENVELOPE_LEN
+                            > budget,
+                    });
+                    records.push(ResponseRecord {
+                        record_id: answer.record_id,
+                        result: RecordResult::ProcessingFailed,
+                        data: String::new(),
+                        partition_keys: None,
+                    });
+                }
+            }
+            RecordOutcome::Dropped { reason } => {
+                tracing::debug!(record_id = %record_id, reason, "record dropped");
+                stats.records_dropped += 1;
+                records.push(ResponseRecord {
+                    record_id,
+                    result: RecordResult::Dropped,
+                    data: String::new(),
+                    partition_keys: None,
+                });
+            }
+            RecordOutcome::Failed(err) => {
+                tracing::warn!(record_id = %record_id, reason = %err, code = err.code(), "record failed");
+                stats.records_failed += 1;
+                *stats.failures.entry(err.code()).or_default() += 1;
+                failed_later.push(index);
+                if let Some(d) = record.data.as_deref() {
+                    originals.insert(index, d.to_string());
+                }
+                records.push(ResponseRecord {
+                    record_id,
+                    result: RecordResult::ProcessingFailed,
+                    data: String::new(),
+                    partition_keys: None,
+                });
+            }
+        }
+    }
+
+    // Failed records carry their original data back when it fits (it
+    // always does unless the response is already near the budget).
+    for index in failed_later {
+        if let Some(original) = originals.get(&index) {
+            if original.len() <= free {
+                free -= original.len();
+                records[index].data = original.clone();
+            }
+        }
+    }
+
+    let response = FirehoseResponse { records };
+    stats.bytes_out = response.json_len() as u64;
+    Processed {
+        response,
+        overflow,
+        stats,
+        delivery_stream_arn: event.delivery_stream_arn.as_deref().map(str::to_owned),
+        source_kinesis_stream_arn: event
+            .source_kinesis_stream_arn
+            .as_deref()
+            .map(str::to_owned),
+        region: event.region.as_deref().map(str::to_owned),
+        invocation_id: event.invocation_id.as_deref().map(str::to_owned),
+        budget,
+    }
+}
+
+/// Decoded view of a response record, for the CLI's `--decode` and tests.
+pub fn decode_response_data(record: &ResponseRecord) -> Result<Vec<u8>, RecordError> {
+    crate::decode::base64_decode(&record.data)
+}

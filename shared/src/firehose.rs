@@ -1,0 +1,604 @@
+//! Amazon Data Firehose transformation wire types.
+//!
+//! <https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html>
+//! and <https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-status-model.html>.
+//!
+//! We write our own types rather than use `aws_lambda_events`' because
+//! theirs make three guarantees impossible: `result` there is a free string
+//! (ours is an enum that can only be `Ok`, `Dropped` or `ProcessingFailed`),
+//! `metadata` is always sent (Firehose without dynamic partitioning rejects
+//! it; ours is sent only with partition keys), and timestamp decoding is
+//! strict (ours takes every numeric form JSON allows, or nothing). The event
+//! is deserialized tolerantly: unknown fields are ignored, optional fields may
+//! be absent or of the wrong type, and a record whose `data` is unusable still
+//! gets its answer. Only a record without a string `recordId` makes the event
+//! unusable, because such a record cannot be answered at all.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::error::{EventError, JsonFault};
+
+/// The invocation event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FirehoseEvent<'a> {
+    pub invocation_id: Option<Cow<'a, str>>,
+    pub delivery_stream_arn: Option<Cow<'a, str>>,
+    /// Present when the stream's source is a Kinesis data stream.
+    pub source_kinesis_stream_arn: Option<Cow<'a, str>>,
+    pub region: Option<Cow<'a, str>>,
+    pub records: Vec<FirehoseRecord<'a>>,
+}
+
+/// One record as Firehose sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirehoseRecord<'a> {
+    pub record_id: Cow<'a, str>,
+    /// The base64 text, or `None` when `data` was missing or not a string.
+    pub data: Option<Cow<'a, str>>,
+    /// Epoch milliseconds, when present in any numeric form.
+    pub approximate_arrival_timestamp: Option<i64>,
+}
+
+impl<'a> FirehoseEvent<'a> {
+    /// Parses an invocation event, borrowing from `json` where it can.
+    pub fn parse(json: &'a [u8]) -> Result<Self, EventError> {
+        let mut de = serde_json::Deserializer::from_slice(json);
+        let event = de.deserialize_map(EventVisitor).map_err(|e| {
+            if e.classify() == serde_json::error::Category::Data {
+                EventError::NotFirehose {
+                    why: data_error_reason(&e),
+                }
+            } else {
+                EventError::Json(JsonFault::from_serde(&e))
+            }
+        })?;
+        de.end()
+            .map_err(|e| EventError::Json(JsonFault::from_serde(&e)))?;
+        Ok(event)
+    }
+
+    /// The stream name from `deliveryStreamArn` (`arn:...:deliverystream/NAME`).
+    pub fn delivery_stream_name(&self) -> Option<&str> {
+        arn_resource_name(self.delivery_stream_arn.as_deref()?, "deliverystream/")
+    }
+
+    /// The account id (fifth field) of `deliveryStreamArn`.
+    pub fn account_id(&self) -> Option<&str> {
+        let arn = self.delivery_stream_arn.as_deref()?;
+        let account = arn.split(':').nth(4)?;
+        (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+    }
+}
+
+/// `arn:aws:firehose:us-east-1:123456789012:deliverystream/NAME` -> `NAME`.
+pub fn arn_resource_name<'s>(arn: &'s str, kind: &str) -> Option<&'s str> {
+    if !arn.starts_with("arn:") {
+        return None;
+    }
+    let resource = arn.splitn(6, ':').nth(5)?;
+    resource.strip_prefix(kind).filter(|n| !n.is_empty())
+}
+
+// Our own messages for the data errors we raise; serde_json's other data
+// errors may quote values, so they are summarised.
+fn data_error_reason(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    for ours in [
+        "top level is not an object",
+        "no records array",
+        "records is not an array",
+        "a record is not an object",
+        "a record has no string recordId",
+    ] {
+        if msg.contains(ours) {
+            return ours.to_string();
+        }
+    }
+    format!(
+        "unexpected shape at line {} column {}",
+        e.line(),
+        e.column()
+    )
+}
+
+struct EventVisitor;
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = FirehoseEvent<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("top level is not an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut event = FirehoseEvent::default();
+        let mut records = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "invocationId" => event.invocation_id = map.next_value::<LenientStr>()?.0,
+                "deliveryStreamArn" => {
+                    event.delivery_stream_arn = map.next_value::<LenientStr>()?.0
+                }
+                "sourceKinesisStreamArn" => {
+                    event.source_kinesis_stream_arn = map.next_value::<LenientStr>()?.0
+                }
+                "region" => event.region = map.next_value::<LenientStr>()?.0,
+                "records" => records = Some(map.next_value::<Records>()?.0),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        event.records = records.ok_or_else(|| de::Error::custom("no records array"))?;
+        Ok(event)
+    }
+}
+
+/// A string, or `None` for any other JSON value.
+pub(crate) struct LenientStr<'a>(pub Option<Cow<'a, str>>);
+
+impl<'de> Deserialize<'de> for LenientStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LenientStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(LenientStr(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(LenientStr(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(LenientStr(Some(Cow::Owned(v))))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(LenientStr(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(LenientStr(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(LenientStr(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(LenientStr(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(LenientStr(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(LenientStr(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(LenientStr(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Epoch milliseconds from any numeric form JSON allows (integer, fraction,
+/// exponent, or a string of digits), or `None`.
+struct LenientMillis(Option<i64>);
+
+impl<'de> Deserialize<'de> for LenientMillis {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LenientMillis;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(LenientMillis(Some(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(LenientMillis(i64::try_from(v).ok()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                let ok = v.is_finite() && v.abs() < 9.0e15;
+                Ok(LenientMillis(ok.then_some(v.trunc() as i64)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(LenientMillis(crate::time::parse_epoch_ms(v)))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(LenientMillis(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(LenientMillis(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(LenientMillis(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(LenientMillis(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+struct Records<'a>(Vec<FirehoseRecord<'a>>);
+
+impl<'de> Deserialize<'de> for Records<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Records<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("records is not an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(s.size_hint().unwrap_or(0).min(10_000));
+                while let Some(r) = s.next_element::<FirehoseRecord<'de>>()? {
+                    out.push(r);
+                }
+                Ok(Records(out))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for FirehoseRecord<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FirehoseRecord<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a record is not an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut record_id = None;
+                let mut data = None;
+                let mut ts = None;
+                while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "recordId" => record_id = m.next_value::<LenientStr>()?.0,
+                        "data" => data = m.next_value::<LenientStr>()?.0,
+                        "approximateArrivalTimestamp" => ts = m.next_value::<LenientMillis>()?.0,
+                        _ => {
+                            m.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let record_id = record_id
+                    .ok_or_else(|| de::Error::custom("a record has no string recordId"))?;
+                Ok(FirehoseRecord {
+                    record_id,
+                    data,
+                    approximate_arrival_timestamp: ts,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The three results Firehose accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordResult {
+    Ok,
+    Dropped,
+    ProcessingFailed,
+}
+
+impl RecordResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordResult::Ok => "Ok",
+            RecordResult::Dropped => "Dropped",
+            RecordResult::ProcessingFailed => "ProcessingFailed",
+        }
+    }
+}
+
+impl fmt::Display for RecordResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One answered record, ready to be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseRecord {
+    pub record_id: String,
+    pub result: RecordResult,
+    /// Base64 text.
+    pub data: String,
+    /// Sent as `metadata.partitionKeys` only when `Some`.
+    pub partition_keys: Option<BTreeMap<&'static str, String>>,
+}
+
+impl ResponseRecord {
+    /// Appends this record's JSON to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"recordId\":");
+        write_json_str(out, &self.record_id);
+        out.extend_from_slice(b",\"result\":\"");
+        out.extend_from_slice(self.result.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"data\":\"");
+        // base64 never needs escaping in JSON.
+        out.extend_from_slice(self.data.as_bytes());
+        out.push(b'"');
+        if let Some(keys) = &self.partition_keys {
+            out.extend_from_slice(b",\"metadata\":{\"partitionKeys\":{");
+            for (i, (k, v)) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json_str(out, k);
+                out.push(b':');
+                write_json_str(out, v);
+            }
+            out.extend_from_slice(b"}}");
+        }
+        out.push(b'}');
+    }
+
+    /// The exact number of bytes [`write_json`](Self::write_json) appends.
+    pub fn json_len(&self) -> usize {
+        let mut n = b"{\"recordId\":,\"result\":\"\",\"data\":\"\"}".len()
+            + json_str_len(&self.record_id)
+            + self.result.as_str().len()
+            + self.data.len();
+        if let Some(keys) = &self.partition_keys {
+            n += b",\"metadata\":{\"partitionKeys\":{}}".len();
+            n += keys.len().saturating_sub(1);
+            for (k, v) in keys {
+                n += json_str_len(k) + 1 + json_str_len(v);
+            }
+        }
+        n
+    }
+}
+
+/// The whole response.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FirehoseResponse {
+    pub records: Vec<ResponseRecord>,
+}
+
+/// `{"records":[` + `]}`
+pub const RESPONSE_ENVELOPE_LEN: usize = b"{\"records\":[]}".len();
+
+impl FirehoseResponse {
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.json_len());
+        out.extend_from_slice(b"{\"records\":[");
+        for (i, r) in self.records.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            r.write_json(&mut out);
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
+
+    pub fn json_len(&self) -> usize {
+        RESPONSE_ENVELOPE_LEN
+            + self
+                .records
+                .iter()
+                .map(ResponseRecord::json_len)
+                .sum::<usize>()
+            + self.records.len().saturating_sub(1)
+    }
+}
+
+/// Writes `s` as a JSON string literal.
+pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// The length [`write_json_str`] writes.
+pub fn json_str_len(s: &str) -> usize {
+    2 + s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FIXTURE_DIR: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/reference/firehose"
+    );
+
+    #[test]
+    fn parses_the_reference_fixtures_when_present() {
+        // The handbook folder sits beside the checkout on developer machines.
+        let Ok(dir) = std::fs::read_dir(FIXTURE_DIR) else {
+            return;
+        };
+        for entry in dir.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.ends_with("-event.json") {
+                continue;
+            }
+            let bytes = std::fs::read(entry.path()).unwrap();
+            let ev = FirehoseEvent::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(ev.records.len(), 2, "{name}");
+            assert_eq!(ev.records[0].record_id, "record1");
+            assert_eq!(ev.records[0].data.as_deref(), Some("SGVsbG8gV29ybGQ="));
+            assert_eq!(
+                ev.records[0].approximate_arrival_timestamp,
+                Some(1_507_217_624_302)
+            );
+            assert!(ev.source_kinesis_stream_arn.is_some());
+        }
+    }
+
+    #[test]
+    fn accepts_every_numeric_form_for_timestamps() {
+        for (ts, want) in [
+            ("1507217624302", Some(1_507_217_624_302)),
+            ("1.507217624302e12", Some(1_507_217_624_302)),
+            ("1507217624302.9", Some(1_507_217_624_302)),
+            ("\"1507217624302\"", Some(1_507_217_624_302)),
+            ("-0", Some(0)),
+            ("1e400", None),
+            ("null", None),
+            ("true", None),
+            ("{}", None),
+        ] {
+            let json = format!(
+                r#"{{"records":[{{"recordId":"a","data":"","approximateArrivalTimestamp":{ts}}}]}}"#
+            );
+            let ev = FirehoseEvent::parse(json.as_bytes());
+            match ev {
+                Ok(ev) => assert_eq!(ev.records[0].approximate_arrival_timestamp, want, "{ts}"),
+                // serde_json rejects numbers out of f64 range as a syntax error.
+                Err(e) => assert_eq!(want, None, "{ts}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn tolerates_extra_absent_and_mistyped_optional_fields() {
+        let json = br#"{"extra":[1,2],"invocationId":7,"region":null,
+            "records":[{"recordId":"r1","data":42,"kinesisRecordMetadata":{"x":1}},{"recordId":"r2"}]}"#;
+        let ev = FirehoseEvent::parse(json).unwrap();
+        assert_eq!(ev.invocation_id, None);
+        assert_eq!(ev.records.len(), 2);
+        assert_eq!(ev.records[0].data, None);
+        assert_eq!(ev.records[1].data, None);
+    }
+
+    #[test]
+    fn rejects_events_that_are_not_firehose_events_with_a_clear_reason() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"[]", "top level is not an object"),
+            (b"{}", "no records array"),
+            (br#"{"records":{}}"#, "records is not an array"),
+            (br#"{"records":[1]}"#, "a record is not an object"),
+            (
+                br#"{"records":[{"data":"AA=="}]}"#,
+                "a record has no string recordId",
+            ),
+        ];
+        for (json, why) in cases {
+            match FirehoseEvent::parse(json) {
+                Err(EventError::NotFirehose { why: got }) => assert_eq!(got, why),
+                other => panic!("{}: {other:?}", String::from_utf8_lossy(json)),
+            }
+        }
+        assert!(matches!(
+            FirehoseEvent::parse(b"{"),
+            Err(EventError::Json(_))
+        ));
+        assert!(matches!(
+            FirehoseEvent::parse(b"{\"records\":[]} x"),
+            Err(EventError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn unescapes_json_escapes_in_record_ids_and_data() {
+        let json = br#"{"records":[{"recordId":"a\"b","data":"SGVsbG8\/V29ybGQ="}]}"#;
+        let ev = FirehoseEvent::parse(json).unwrap();
+        assert_eq!(ev.records[0].record_id, "a\"b");
+        assert_eq!(ev.records[0].data.as_deref(), Some("SGVsbG8/V29ybGQ="));
+    }
+
+    #[test]
+    fn metadata_is_sent_only_with_partition_keys() {
+        let mut r = ResponseRecord {
+            record_id: "id\n1".into(),
+            result: RecordResult::Ok,
+            data: "QQ==".into(),
+            partition_keys: None,
+        };
+        let mut out = Vec::new();
+        r.write_json(&mut out);
+        assert_eq!(out, br#"{"recordId":"id\n1","result":"Ok","data":"QQ=="}"#);
+        assert_eq!(out.len(), r.json_len());
+        r.partition_keys = Some([("year", "2024".to_string()), ("day", "07".to_string())].into());
+        let resp = FirehoseResponse {
+            records: vec![r.clone(), r],
+        };
+        let json = resp.to_json();
+        assert_eq!(json.len(), resp.json_len());
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["records"][1]["metadata"]["partitionKeys"]["year"], "2024");
+    }
+
+    #[test]
+    fn parses_arns() {
+        let arn = "arn:aws:firehose:us-east-1:123456789012:deliverystream/my-stream";
+        assert_eq!(arn_resource_name(arn, "deliverystream/"), Some("my-stream"));
+        assert_eq!(
+            arn_resource_name("aws:lambda:events", "deliverystream/"),
+            None
+        );
+        let ev = FirehoseEvent {
+            delivery_stream_arn: Some(arn.into()),
+            ..Default::default()
+        };
+        assert_eq!(ev.account_id(), Some("123456789012"));
+        assert_eq!(ev.delivery_stream_name(), Some("my-stream"));
+    }
+
+    proptest! {
+        #[test]
+        fn json_string_writer_round_trips(s in "\\PC*|[\\x00-\\x20\"\\\\]*") {
+            let mut out = Vec::new();
+            write_json_str(&mut out, &s);
+            prop_assert_eq!(out.len(), json_str_len(&s));
+            let back: String = serde_json::from_slice(&out).unwrap();
+            prop_assert_eq!(back, s);
+        }
+
+        #[test]
+        fn event_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = FirehoseEvent::parse(&bytes);
+        }
+    }
+}

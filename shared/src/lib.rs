@@ -1,0 +1,25 @@
+//! Decode, normalize and map Amazon Cognito user-activity logs on their way
+//! through Amazon Data Firehose.
+//!
+//! The library is synchronous and free of the AWS SDK and tokio, so the
+//! Lambda, the CLI, the tests and the benchmarks all run the same code.
+//! [`batch::process_event`] turns a whole Firehose transformation event into
+//! the whole response; everything else serves it.
+
+pub mod batch;
+pub mod cognito;
+pub mod config;
+pub mod decode;
+pub mod error;
+pub mod filter;
+pub mod firehose;
+pub mod geo;
+pub mod normalize;
+pub mod output;
+pub mod privacy;
+pub mod time;
+
+pub use batch::{process_event, Processed, Settlement, Stats};
+pub use config::Config;
+pub use error::{EventError, RecordError};
+pub use firehose::{FirehoseResponse, RecordResult};

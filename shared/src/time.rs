@@ -1,0 +1,277 @@
+//! Time parsing and formatting, without a date library.
+//!
+//! Cognito writes `eventTimestamp` as epoch milliseconds in a string
+//! (`"1723070073369"`) and `creationDate` in Java's `Date.toString()` form
+//! (`"Wed Aug 07 22:34:33 UTC 2024"`). We emit RFC 3339 in UTC with
+//! milliseconds. The civil-date arithmetic is Howard Hinnant's
+//! `days_from_civil` / `civil_from_days` (public domain,
+//! <https://howardhinnant.github.io/date_algorithms.html>), exact for the whole
+//! proleptic Gregorian calendar; we restrict it to years 1..=9999 so every
+//! output is a valid RFC 3339 timestamp.
+
+use std::fmt::Write as _;
+
+/// Milliseconds since the Unix epoch of 0001-01-01T00:00:00Z.
+pub const MIN_EPOCH_MS: i64 = -62_135_596_800_000;
+/// Milliseconds since the Unix epoch of 9999-12-31T23:59:59.999Z.
+pub const MAX_EPOCH_MS: i64 = 253_402_300_799_999;
+
+/// A UTC calendar time split into fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub millis: u32,
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+impl Civil {
+    /// Splits epoch milliseconds; `None` outside years 1..=9999.
+    pub fn from_epoch_ms(ms: i64) -> Option<Civil> {
+        if !(MIN_EPOCH_MS..=MAX_EPOCH_MS).contains(&ms) {
+            return None;
+        }
+        let days = ms.div_euclid(86_400_000);
+        let rem = ms.rem_euclid(86_400_000);
+        let (year, month, day) = civil_from_days(days);
+        let secs = rem / 1000;
+        Some(Civil {
+            year,
+            month,
+            day,
+            hour: (secs / 3600) as u32,
+            minute: (secs / 60 % 60) as u32,
+            second: (secs % 60) as u32,
+            millis: (rem % 1000) as u32,
+        })
+    }
+
+    pub fn to_epoch_ms(self) -> i64 {
+        let days = days_from_civil(self.year, self.month, self.day);
+        days * 86_400_000
+            + i64::from(self.hour) * 3_600_000
+            + i64::from(self.minute) * 60_000
+            + i64::from(self.second) * 1000
+            + i64::from(self.millis)
+    }
+
+    /// `2024-08-07T22:34:33.369Z`
+    pub fn write_rfc3339_millis(&self, out: &mut String) {
+        let _ = write!(
+            out,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second, self.millis
+        );
+    }
+
+    /// `2024-08-07T22:34:33Z`
+    pub fn write_rfc3339_seconds(&self, out: &mut String) {
+        let _ = write!(
+            out,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        );
+    }
+}
+
+/// Epoch milliseconds as RFC 3339 UTC with milliseconds, if in range.
+pub fn rfc3339_millis(ms: i64) -> Option<String> {
+    let civil = Civil::from_epoch_ms(ms)?;
+    let mut s = String::with_capacity(24);
+    civil.write_rfc3339_millis(&mut s);
+    Some(s)
+}
+
+/// Parses Cognito's `eventTimestamp`: epoch milliseconds as decimal digits
+/// (a string or a JSON number), tolerating surrounding whitespace and a
+/// fractional part (`"1723070073369.0"`), within years 1..=9999.
+pub fn parse_epoch_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    if let Some(f) = frac {
+        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+    }
+    let digits = int.strip_prefix('-').unwrap_or(int);
+    if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ms: i64 = int.parse().ok()?;
+    (MIN_EPOCH_MS..=MAX_EPOCH_MS).contains(&ms).then_some(ms)
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Parses Java's `Date.toString()` form as Cognito writes `creationDate`:
+/// `"Wed Aug 07 22:34:33 UTC 2024"`. The zone must be `UTC` or `GMT` (the
+/// only ones Cognito uses); the weekday is checked only for its spelling,
+/// since a wrong weekday says nothing about which instant was meant.
+/// Returns epoch milliseconds.
+pub fn parse_java_date(s: &str) -> Option<i64> {
+    let mut parts = s.split_ascii_whitespace();
+    let weekday = parts.next()?;
+    let month = parts.next()?;
+    let day = parts.next()?;
+    let clock = parts.next()?;
+    let zone = parts.next()?;
+    let year = parts.next()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    if !WEEKDAYS.iter().any(|w| w.eq_ignore_ascii_case(weekday)) {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as u32 + 1;
+    if !(zone.eq_ignore_ascii_case("UTC") || zone.eq_ignore_ascii_case("GMT")) {
+        return None;
+    }
+    let num = |t: &str, max_len: usize| -> Option<u32> {
+        if t.is_empty() || t.len() > max_len || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
+    };
+    let year = i64::from(num(year, 4)?);
+    let day = num(day, 2)?;
+    let mut hms = clock.split(':');
+    let hour = num(hms.next()?, 2)?;
+    let minute = num(hms.next()?, 2)?;
+    let second = num(hms.next()?, 2)?;
+    if hms.next().is_some() || year < 1 || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    if day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(
+        Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millis: 0,
+        }
+        .to_epoch_ms(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn formats_the_field_record_timestamp() {
+        assert_eq!(
+            rfc3339_millis(1_723_070_073_369).as_deref(),
+            Some("2024-08-07T22:34:33.369Z")
+        );
+        assert_eq!(
+            rfc3339_millis(0).as_deref(),
+            Some("1970-01-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            rfc3339_millis(-1).as_deref(),
+            Some("1969-12-31T23:59:59.999Z")
+        );
+        assert_eq!(
+            rfc3339_millis(MAX_EPOCH_MS).as_deref(),
+            Some("9999-12-31T23:59:59.999Z")
+        );
+        assert_eq!(
+            rfc3339_millis(MIN_EPOCH_MS).as_deref(),
+            Some("0001-01-01T00:00:00.000Z")
+        );
+        assert_eq!(rfc3339_millis(MAX_EPOCH_MS + 1), None);
+        assert_eq!(rfc3339_millis(i64::MIN), None);
+    }
+
+    #[test]
+    fn parses_epoch_millis_strings_strictly() {
+        assert_eq!(parse_epoch_ms("1723070073369"), Some(1_723_070_073_369));
+        assert_eq!(parse_epoch_ms(" 1723070073369 "), Some(1_723_070_073_369));
+        assert_eq!(parse_epoch_ms("1723070073369.0"), Some(1_723_070_073_369));
+        assert_eq!(parse_epoch_ms(""), None);
+        assert_eq!(parse_epoch_ms("abc"), None);
+        assert_eq!(parse_epoch_ms("1e12"), None);
+        assert_eq!(parse_epoch_ms("+5"), None);
+        assert_eq!(parse_epoch_ms("99999999999999999999"), None);
+        assert_eq!(parse_epoch_ms("1."), None);
+    }
+
+    #[test]
+    fn parses_java_dates_as_cognito_writes_them() {
+        let ms = parse_java_date("Wed Aug 07 22:34:33 UTC 2024").unwrap();
+        assert_eq!(
+            rfc3339_millis(ms).as_deref(),
+            Some("2024-08-07T22:34:33.000Z")
+        );
+        assert!(parse_java_date("Thu Feb 29 00:00:00 UTC 2024").is_some());
+        assert!(parse_java_date("Thu Feb 29 00:00:00 UTC 2023").is_none());
+        assert!(parse_java_date("Wed Aug 07 22:34:33 PDT 2024").is_none());
+        assert!(parse_java_date("Wed Aug 07 24:00:00 UTC 2024").is_none());
+        assert!(parse_java_date("2024-08-07T22:34:33Z").is_none());
+        assert!(parse_java_date("Wed Aug 07 22:34:33 UTC 2024 extra").is_none());
+        assert!(parse_java_date("").is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn epoch_millis_round_trip_through_civil_fields(ms in MIN_EPOCH_MS..=MAX_EPOCH_MS) {
+            let civil = Civil::from_epoch_ms(ms).unwrap();
+            prop_assert_eq!(civil.to_epoch_ms(), ms);
+            prop_assert!((1..=12).contains(&civil.month));
+            prop_assert!(civil.day >= 1 && civil.day <= days_in_month(civil.year, civil.month));
+        }
+
+        #[test]
+        fn parsers_never_panic(s in ".{0,64}") {
+            let _ = parse_epoch_ms(&s);
+            let _ = parse_java_date(&s);
+        }
+    }
+}

@@ -1,1 +1,259 @@
-fn main() {}
+//! `cognito-activity`: run the Lambda's code path locally, without Docker.
+//!
+//! - `replay EVENT.json [--decode]`: a Firehose event file through the exact
+//!   library call the Lambda makes; prints the Firehose response.
+//! - `normalize [FILE...]`: raw Cognito log lines (plain or gzip, stdin when
+//!   no file) to output lines.
+//! - `sample-events [--out DIR]`: rebuilds `events/`.
+//!
+//! It reads the same environment variables as the Lambda.
+
+// The CLI's job is to print.
+#![allow(clippy::print_stdout)]
+
+mod samples;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand};
+use cognito_activity::batch::Settlement;
+use cognito_activity::cognito::parse_documents;
+use cognito_activity::config::OutputFormat;
+use cognito_activity::normalize::{normalize, Context};
+use cognito_activity::{decode, filter, output, process_event, Config, RecordResult};
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(
+    name = "cognito-activity",
+    version,
+    about = "Normalize Amazon Cognito user-activity logs for Firehose, locally"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a Firehose event file through the Lambda's code path and print the response.
+    Replay {
+        /// A Firehose transformation event (JSON), e.g. events/firehose-direct-signin.json.
+        event: PathBuf,
+        /// Print each record's id, result and decoded output lines instead of base64.
+        #[arg(long)]
+        decode: bool,
+        /// Output format; overrides OUTPUT_FORMAT.
+        #[arg(long, value_parser = ["normalized", "ocsf", "ecs", "splunk"])]
+        format: Option<String>,
+    },
+    /// Normalize raw Cognito log records (one JSON object per line, plain or gzip).
+    Normalize {
+        /// Files to read; stdin when none.
+        files: Vec<PathBuf>,
+        /// Output format; overrides OUTPUT_FORMAT.
+        #[arg(long, value_parser = ["normalized", "ocsf", "ecs", "splunk"])]
+        format: Option<String>,
+    },
+    /// Rebuild the sample Firehose events.
+    SampleEvents {
+        /// Directory to write to.
+        #[arg(long, default_value = "events")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay {
+            event,
+            decode,
+            format,
+        } => replay(&event, decode, format.as_deref()),
+        Command::Normalize { files, format } => normalize_files(&files, format.as_deref()),
+        Command::SampleEvents { out } => sample_events(&out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn config(format: Option<&str>) -> Result<Config> {
+    let mut cfg = Config::from_env()?;
+    if let Some(f) = format.and_then(OutputFormat::parse) {
+        cfg.output_format = f;
+    }
+    Ok(cfg)
+}
+
+fn replay(path: &Path, decode: bool, format: Option<&str>) -> Result<ExitCode> {
+    let cfg = config(format)?;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut processed = process_event(&bytes, &cfg)
+        .with_context(|| format!("{} is not a Firehose event", path.display()))?;
+    // The CLI has no AWS credentials: records that do not fit in the response
+    // stay ProcessingFailed, as when re-ingestion fails in the Lambda.
+    let overflow: Vec<usize> = processed.overflow.iter().map(|o| o.index).collect();
+    if !overflow.is_empty() {
+        eprintln!(
+            "{} record(s) did not fit in the {}-byte response budget; {}",
+            overflow.len(),
+            cfg.response_budget_bytes,
+            if cfg.reingest {
+                "the Lambda would re-ingest them (REINGEST=true); the CLI cannot, so they are ProcessingFailed here"
+            } else {
+                "REINGEST=false: they are ProcessingFailed"
+            }
+        );
+    }
+    for index in overflow {
+        processed.settle(index, Settlement::Failed);
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if decode {
+        for rec in &processed.response.records {
+            let mut entry = json!({"recordId": rec.record_id, "result": rec.result.as_str()});
+            if let Some(keys) = &rec.partition_keys {
+                entry["partitionKeys"] = json!(keys);
+            }
+            let data = decode::base64_decode(&rec.data).unwrap_or_default();
+            match rec.result {
+                RecordResult::Ok => {
+                    let text = String::from_utf8_lossy(&data);
+                    let lines: Vec<Value> = text
+                        .lines()
+                        .map(|l| {
+                            serde_json::from_str(l).unwrap_or_else(|_| Value::String(l.to_string()))
+                        })
+                        .collect();
+                    entry["lines"] = Value::Array(lines);
+                }
+                _ => entry["dataBytes"] = json!(data.len()),
+            }
+            writeln!(out, "{}", serde_json::to_string_pretty(&entry)?)?;
+        }
+    } else {
+        out.write_all(&processed.to_json())?;
+        writeln!(out)?;
+    }
+    let s = &processed.stats;
+    eprintln!(
+        "records: {} in, {} ok, {} dropped, {} failed; events: {} in, {} out, {} filtered; bytes: {} in, {} out",
+        s.records_in,
+        s.records_ok,
+        s.records_dropped,
+        s.records_failed,
+        s.events_in,
+        s.events_out,
+        s.events_filtered,
+        s.bytes_in,
+        s.bytes_out
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a whole input, gunzipping it when it starts with the gzip magic.
+fn read_input(name: &str, mut reader: Box<dyn Read>, cfg: &Config) -> Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    reader
+        .read_to_end(&mut raw)
+        .with_context(|| format!("reading {name}"))?;
+    if decode::is_gzip(&raw) {
+        decode::gunzip_capped(&raw, cfg.max_decompressed_bytes.max(256 * 1024 * 1024))
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))
+    } else {
+        Ok(raw)
+    }
+}
+
+#[derive(Default)]
+struct Summary {
+    lines: u64,
+    events: u64,
+    filtered: u64,
+    bad: u64,
+}
+
+fn normalize_files(files: &[PathBuf], format: Option<&str>) -> Result<ExitCode> {
+    let cfg = config(format)?;
+    let inputs: Vec<(String, Box<dyn Read>)> = if files.is_empty() {
+        vec![("<stdin>".to_string(), Box::new(std::io::stdin()))]
+    } else {
+        let mut v: Vec<(String, Box<dyn Read>)> = Vec::new();
+        for f in files {
+            let file =
+                std::fs::File::open(f).with_context(|| format!("opening {}", f.display()))?;
+            v.push((f.display().to_string(), Box::new(file)));
+        }
+        v
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut sum = Summary::default();
+    let mut buf = Vec::new();
+    for (name, reader) in inputs {
+        let bytes = read_input(&name, reader, &cfg)?;
+        for (i, line) in BufReader::new(bytes.as_slice()).split(b'\n').enumerate() {
+            let line = line?;
+            let lineno = i + 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            sum.lines += 1;
+            let result = decode::utf8(&line).and_then(|text| {
+                let docs = parse_documents(text)?;
+                buf.clear();
+                let mut written = 0;
+                for doc in &docs {
+                    let n = normalize(doc, &Context::default(), &cfg)?;
+                    if filter::check(&n, &cfg).is_err() {
+                        sum.filtered += 1;
+                        continue;
+                    }
+                    output::write_line(&n, &cfg, &mut buf);
+                    written += 1;
+                }
+                Ok(written)
+            });
+            match result {
+                Ok(written) => {
+                    sum.events += written;
+                    out.write_all(&buf)?;
+                }
+                Err(e) => {
+                    sum.bad += 1;
+                    eprintln!("{name}:{lineno}: {e}");
+                }
+            }
+        }
+    }
+    out.flush()?;
+    eprintln!(
+        "{} lines read, {} events written, {} filtered, {} bad lines",
+        sum.lines, sum.events, sum.filtered, sum.bad
+    );
+    Ok(if sum.bad > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn sample_events(dir: &Path) -> Result<ExitCode> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, text) in samples::all() {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -64,13 +64,19 @@ impl Stats {
         *self.by_outcome.entry(n.event.outcome.as_str()).or_default() += 1;
         if let Some(risk) = &n.risk {
             if let Some(d) = &risk.decision {
-                *self.by_risk_decision.entry(bounded_label(d)).or_default() += 1;
+                *self
+                    .by_risk_decision
+                    .entry(bounded_label(d, &["no_risk", "account_takeover", "block"]))
+                    .or_default() += 1;
                 if d == "account_takeover" {
                     self.account_takeovers += 1;
                 }
             }
             if let Some(l) = &risk.level {
-                *self.by_risk_level.entry(bounded_label(l)).or_default() += 1;
+                *self
+                    .by_risk_level
+                    .entry(bounded_label(l, &["none", "low", "medium", "high"]))
+                    .or_default() += 1;
             }
             if risk.compromised_credentials == Some(true) {
                 self.compromised_credentials += 1;
@@ -79,12 +85,11 @@ impl Stats {
     }
 }
 
-/// Raw risk values are counted under `other` unless they are short words, so
-/// a hostile value can neither flood metrics with labels nor smuggle data.
-fn bounded_label(s: &str) -> String {
-    let ok = s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok {
-        s.to_ascii_lowercase()
+/// Unrecognized risk values are counted under `other`, so a hostile value
+/// can neither flood metrics with names nor smuggle data into them.
+fn bounded_label(s: &str, known: &[&str]) -> String {
+    if known.contains(&s) {
+        s.to_string()
     } else {
         "other".to_string()
     }

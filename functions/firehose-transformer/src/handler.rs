@@ -1,0 +1,64 @@
+//! The invocation handler: event in, response out, counts and metrics logged.
+
+use std::io::Write as _;
+
+use cognito_activity::metrics::{emf_line, Dimensions};
+use cognito_activity::{process_event, Config};
+use lambda_runtime::{Error, LambdaEvent};
+use serde_json::value::RawValue;
+
+use crate::Reingester;
+
+/// Handles one invocation. `Err` only when the event is not a Firehose
+/// transformation event; bad records are answered, never raised.
+pub async fn handle(
+    event: LambdaEvent<Box<RawValue>>,
+    config: &Config,
+    reingester: &Reingester,
+) -> Result<Box<RawValue>, Error> {
+    let request_id = event.context.request_id.clone();
+    let function_name = event.context.env_config.function_name.clone();
+    let mut processed = process_event(event.payload.get().as_bytes(), config).map_err(|e| {
+        tracing::error!(request_id = %request_id, error = %e, "invocation is not a Firehose event");
+        Error::from(e.to_string())
+    })?;
+    if !processed.overflow.is_empty() {
+        reingester.settle(&mut processed).await;
+    }
+    let s = &processed.stats;
+    tracing::info!(
+        request_id = %request_id,
+        invocation_id = processed.invocation_id.as_deref().unwrap_or(""),
+        records_in = s.records_in,
+        records_ok = s.records_ok,
+        records_dropped = s.records_dropped,
+        records_failed = s.records_failed,
+        records_reingested = s.records_reingested,
+        events_in = s.events_in,
+        events_out = s.events_out,
+        events_filtered = s.events_filtered,
+        bytes_in = s.bytes_in,
+        bytes_out = s.bytes_out,
+        "invocation complete"
+    );
+    if config.metrics {
+        let stream = processed
+            .delivery_stream_arn
+            .as_deref()
+            .and_then(|a| cognito_activity::firehose::arn_resource_name(a, "deliverystream/"));
+        let dims = Dimensions {
+            delivery_stream: stream,
+            function_name: Some(function_name.as_str()),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        // EMF documents go to stdout as one line each; CloudWatch Logs
+        // extracts the metrics from them.
+        let line = emf_line(&processed.stats, config, &dims, now);
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+    }
+    let body = String::from_utf8(processed.to_json()).map_err(|e| Error::from(e.to_string()))?;
+    Ok(RawValue::from_string(body)?)
+}

@@ -1,0 +1,719 @@
+//! Checks `template.yaml` against the function's own settings table
+//! (`cognito_activity::config::SETTINGS`), so the template can never offer a
+//! value the function rejects, nor forget a variable the function reads.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use cognito_activity::config::{Allowed, Config, Setting, HASH_KEY, PARTITION_KEYS, SETTINGS};
+use serde_json::{Map, Value};
+
+/// A key long enough for `IP_MODE=hash` / `USER_NAME_MODE=hash`.
+const TEST_HASH_KEY: &str = "0123456789abcdef0123456789abcdef";
+
+// ---------------------------------------------------------------------------
+// Loading: YAML with CloudFormation short-form tags -> JSON in long form.
+// ---------------------------------------------------------------------------
+
+fn template() -> &'static Value {
+    static TEMPLATE: OnceLock<Value> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+        let text = std::fs::read_to_string(path).expect("read template.yaml");
+        let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
+        to_json(yaml)
+    })
+}
+
+/// `!Ref X` -> `{"Ref": X}`, `!GetAtt a.b` -> `{"Fn::GetAtt": ["a", "b"]}`,
+/// `!Condition X` -> `{"Condition": X}`, any other `!Name v` -> `{"Fn::Name": v}`.
+fn to_json(value: serde_yaml::Value) -> Value {
+    use serde_yaml::Value as Y;
+    match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                Value::from(n.as_f64().unwrap())
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
+        Y::Mapping(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                let key = match to_json(k) {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                out.insert(key, to_json(v));
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(tagged) => {
+            let name = tagged.tag.to_string().trim_start_matches('!').to_string();
+            let inner = to_json(tagged.value);
+            let (key, inner) = match name.as_str() {
+                "Ref" => ("Ref".to_string(), inner),
+                "Condition" => ("Condition".to_string(), inner),
+                "GetAtt" => {
+                    let inner = match inner {
+                        Value::String(s) => {
+                            let (resource, attribute) = s.split_once('.').unwrap();
+                            Value::from(vec![resource, attribute])
+                        }
+                        other => other,
+                    };
+                    ("Fn::GetAtt".to_string(), inner)
+                }
+                other => (format!("Fn::{other}"), inner),
+            };
+            let mut out = Map::new();
+            out.insert(key, inner);
+            Value::Object(out)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+fn section(name: &str) -> &'static Map<String, Value> {
+    template()[name]
+        .as_object()
+        .unwrap_or_else(|| panic!("template.yaml has no {name} section"))
+}
+
+fn parameter(name: &str) -> &'static Map<String, Value> {
+    section("Parameters")[name]
+        .as_object()
+        .unwrap_or_else(|| panic!("template.yaml has no parameter {name}"))
+}
+
+/// The one resource of this type, as (logical id, resource).
+fn only_resource(kind: &str) -> (&'static str, &'static Value) {
+    let found: Vec<_> = section("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one {kind}, found {}",
+        found.len()
+    );
+    (found[0].0.as_str(), found[0].1)
+}
+
+fn function() -> &'static Value {
+    only_resource("AWS::Serverless::Function").1
+}
+
+fn stream() -> (&'static str, &'static Value) {
+    only_resource("AWS::KinesisFirehose::DeliveryStream")
+}
+
+fn environment() -> &'static Map<String, Value> {
+    function()["Properties"]["Environment"]["Variables"]
+        .as_object()
+        .expect("the function has Environment.Variables")
+}
+
+/// `OUTPUT_FORMAT` -> `OutputFormat`.
+fn pascal(name: &str) -> String {
+    name.split('_')
+        .map(|word| {
+            let lower = word.to_ascii_lowercase();
+            let mut chars = lower.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Every name a value refers to: `Ref`s and `${Name}` / `${Name.Attr}` in `Fn::Sub` strings.
+fn references(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("Ref", Value::String(name)) => {
+                        out.insert(name.clone());
+                    }
+                    ("Fn::Sub", Value::String(text)) => sub_names(text, out),
+                    ("Fn::Sub", Value::Array(parts)) => {
+                        if let Some(Value::String(text)) = parts.first() {
+                            sub_names(text, out);
+                        }
+                        parts.iter().skip(1).for_each(|p| references(p, out));
+                    }
+                    _ => references(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| references(v, out)),
+        _ => {}
+    }
+}
+
+fn sub_names(text: &str, out: &mut BTreeSet<String>) {
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        if !name.starts_with('!') {
+            out.insert(name.split('.').next().unwrap_or(name).to_string());
+        }
+        rest = &after[end + 1..];
+    }
+}
+
+/// The parameter that feeds an environment variable (the one it is named after).
+fn feeding_parameter(setting: &Setting) -> String {
+    if setting.name == HASH_KEY {
+        "HashKeySecretArn".to_string()
+    } else {
+        pascal(setting.name)
+    }
+}
+
+/// A scalar parameter attribute (`Default`, `MinValue`, ...) as text.
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn allowed_values(param: &str) -> Vec<String> {
+    parameter(param)["AllowedValues"]
+        .as_array()
+        .unwrap_or_else(|| panic!("parameter {param} has no AllowedValues"))
+        .iter()
+        .map(scalar)
+        .collect()
+}
+
+/// Does the function start with `name=value` (and a key when the value asks for hashing)?
+fn function_accepts(name: &str, value: &str) -> Result<Config, String> {
+    Config::from_lookup(|var| {
+        if var == name {
+            Some(value.to_string())
+        } else if var == HASH_KEY {
+            Some(TEST_HASH_KEY.to_string())
+        } else {
+            None
+        }
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// For an environment value `!FindInMap [Map, !Ref Param, Attr]`: (Map, Param, Attr).
+fn find_in_map(value: &Value) -> Option<(String, String, String)> {
+    let args = value.get("Fn::FindInMap")?.as_array()?;
+    let map = args.first()?.as_str()?.to_string();
+    let param = args.get(1)?.get("Ref")?.as_str()?.to_string();
+    let attr = args.get(2)?.as_str()?.to_string();
+    Some((map, param, attr))
+}
+
+/// `a,b , c` -> ["a", "b", "c"].
+fn list_items(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `K` of every `!{partitionKeyFromLambda:K}` in a Firehose prefix.
+fn lambda_partition_keys(prefix: &str) -> Vec<String> {
+    let marker = "!{partitionKeyFromLambda:";
+    let mut keys = Vec::new();
+    let mut rest = prefix;
+    while let Some(start) = rest.find(marker) {
+        let after = &rest[start + marker.len()..];
+        let end = after
+            .find('}')
+            .expect("unterminated partition key expression");
+        keys.push(after[..end].to_string());
+        rest = &after[end + 1..];
+    }
+    keys
+}
+
+/// Every object that looks like an IAM policy statement, wherever it is (also inside `Fn::If`).
+fn statements<'a>(value: &'a Value, out: &mut Vec<&'a Map<String, Value>>) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("Effect")
+                && (map.contains_key("Action") || map.contains_key("NotAction"))
+            {
+                out.push(map);
+            }
+            map.values().for_each(|v| statements(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| statements(v, out)),
+        _ => {}
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items.iter().flat_map(strings).collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 1. Variables
+// ---------------------------------------------------------------------------
+
+#[test]
+fn every_variable_the_function_reads_is_set_by_the_template_and_no_other() {
+    let read: BTreeSet<&str> = SETTINGS.iter().map(|s| s.name).collect();
+    let set: BTreeSet<&str> = environment().keys().map(String::as_str).collect();
+    let missing: Vec<_> = read.difference(&set).collect();
+    let extra: Vec<_> = set.difference(&read).collect();
+    assert!(
+        missing.is_empty(),
+        "read by the function but not set by the template: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "set by the template but not read by the function: {extra:?}"
+    );
+}
+
+#[test]
+fn every_variable_is_fed_from_the_parameter_named_after_it() {
+    let params = section("Parameters");
+    for setting in SETTINGS {
+        let expected = feeding_parameter(setting);
+        assert!(
+            params.contains_key(&expected),
+            "no parameter {expected} for {}",
+            setting.name
+        );
+        let mut refs = BTreeSet::new();
+        references(&environment()[setting.name], &mut refs);
+        let used: BTreeSet<_> = refs.iter().filter(|r| params.contains_key(*r)).collect();
+        assert_eq!(
+            used.into_iter().cloned().collect::<Vec<_>>(),
+            vec![expected.clone()],
+            "{} must be fed from parameter {expected} only",
+            setting.name
+        );
+    }
+}
+
+#[test]
+fn the_hash_key_comes_only_from_a_secrets_manager_dynamic_reference() {
+    let value = &environment()[HASH_KEY];
+    let text = value.to_string();
+    assert!(
+        text.contains("{{resolve:secretsmanager:${HashKeySecretArn}:SecretString}}"),
+        "HASH_KEY must resolve the secret at deploy time: {text}"
+    );
+    let branches = value["Fn::If"].as_array().expect("HASH_KEY is an Fn::If");
+    assert_eq!(branches.len(), 3);
+    assert_eq!(
+        branches[2],
+        Value::from(""),
+        "without a secret HASH_KEY is empty"
+    );
+    assert_eq!(scalar(&parameter("HashKeySecretArn")["Default"]), "");
+    assert!(
+        !section("Parameters").contains_key("HashKey"),
+        "the key itself must never be a parameter"
+    );
+}
+
+#[test]
+fn hashing_modes_cannot_be_deployed_without_a_key_secret() {
+    let hashing = ["IpMode", "UserNameMode"];
+    let guarded = section("Rules").values().any(|rule| {
+        let mut condition = BTreeSet::new();
+        references(&rule["RuleCondition"], &mut condition);
+        let mut asserted = BTreeSet::new();
+        references(&rule["Assertions"], &mut asserted);
+        hashing.iter().all(|p| condition.contains(*p)) && asserted.contains("HashKeySecretArn")
+    });
+    assert!(
+        guarded,
+        "a Rule must require HashKeySecretArn when IpMode or UserNameMode is hash"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 2. Allowed values
+// ---------------------------------------------------------------------------
+
+#[test]
+fn choice_parameters_allow_exactly_the_function_words_and_share_its_default() {
+    let mut checked = 0;
+    for setting in SETTINGS {
+        let Allowed::OneOf(words) = setting.allowed else {
+            continue;
+        };
+        let param = feeding_parameter(setting);
+        let offered: BTreeSet<String> = allowed_values(&param).into_iter().collect();
+        let accepted: BTreeSet<String> = words.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            offered, accepted,
+            "AllowedValues of {param} vs {}",
+            setting.name
+        );
+        assert_eq!(
+            scalar(&parameter(&param)["Default"]),
+            setting.default,
+            "Default of {param}"
+        );
+        for value in &offered {
+            function_accepts(setting.name, value).unwrap();
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} OneOf settings checked");
+}
+
+#[test]
+fn number_parameters_have_the_function_range_and_default() {
+    let mut checked = 0;
+    for setting in SETTINGS {
+        let Allowed::Integer { min, max } = setting.allowed else {
+            continue;
+        };
+        let param = feeding_parameter(setting);
+        let p = parameter(&param);
+        assert_eq!(p["Type"], "Number", "{param} must be a Number");
+        assert_eq!(
+            scalar(&p["MinValue"]),
+            min.to_string(),
+            "MinValue of {param}"
+        );
+        assert_eq!(
+            scalar(&p["MaxValue"]),
+            max.to_string(),
+            "MaxValue of {param}"
+        );
+        assert_eq!(scalar(&p["Default"]), setting.default, "Default of {param}");
+        function_accepts(setting.name, &min.to_string()).unwrap();
+        function_accepts(setting.name, &max.to_string()).unwrap();
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}
+
+#[test]
+fn every_list_preset_is_accepted_by_the_function() {
+    let mappings = section("Mappings");
+    let mut checked = 0;
+    for setting in SETTINGS {
+        let Allowed::ListOf(words) = setting.allowed else {
+            continue;
+        };
+        let param = feeding_parameter(setting);
+        let presets: Vec<String> = match find_in_map(&environment()[setting.name]) {
+            // The parameter names a preset; the mapping holds the list itself.
+            Some((map, ref_param, attr)) => {
+                assert_eq!(
+                    ref_param, param,
+                    "{} must look up its preset by {param}",
+                    setting.name
+                );
+                let table = mappings[&map].as_object().expect("mapping exists");
+                let names: BTreeSet<String> = table.keys().cloned().collect();
+                let offered: BTreeSet<String> = allowed_values(&param).into_iter().collect();
+                assert_eq!(
+                    offered, names,
+                    "every preset of {param} and only those are mapped"
+                );
+                table.values().map(|row| scalar(&row[&attr])).collect()
+            }
+            None => {
+                assert_eq!(
+                    scalar(&parameter(&param)["Default"]),
+                    setting.default,
+                    "Default of {param}"
+                );
+                allowed_values(&param)
+            }
+        };
+        assert!(!presets.is_empty(), "{param} offers no values");
+        for preset in &presets {
+            let config = function_accepts(setting.name, preset);
+            assert!(
+                config.is_ok(),
+                "{}={preset:?} is rejected: {config:?}",
+                setting.name
+            );
+            for item in list_items(preset) {
+                assert!(
+                    words.contains(&item.as_str()),
+                    "{}: {item:?} is not spelled as the function spells it",
+                    setting.name
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(
+        checked, 3,
+        "DROP_EVENT_RESPONSES, PARTITION_KEYS, METRICS_DIMENSIONS"
+    );
+}
+
+#[test]
+fn each_partition_preset_prefix_uses_exactly_the_keys_it_sends() {
+    let (map, param, keys_attr) =
+        find_in_map(&environment()[PARTITION_KEYS]).expect("PARTITION_KEYS comes from a mapping");
+    let (_, stream) = stream();
+    let s3 = &stream["Properties"]["ExtendedS3DestinationConfiguration"];
+    assert_eq!(
+        s3["DynamicPartitioningConfiguration"]["Enabled"],
+        Value::Bool(true),
+        "dynamic partitioning must be on"
+    );
+    // The prefix attribute is the FindInMap on the same mapping and parameter inside Prefix.
+    let mut lookups = Vec::new();
+    collect_find_in_map(&s3["Prefix"], &mut lookups);
+    let prefix_attr = lookups
+        .into_iter()
+        .find(|(m, p, _)| *m == map && *p == param)
+        .map(|(_, _, attr)| attr)
+        .expect("the S3 Prefix looks up the same preset");
+    assert_ne!(prefix_attr, keys_attr);
+
+    let default = scalar(&parameter(&param)["Default"]);
+    let table = section("Mappings")[&map].as_object().unwrap();
+    assert!(
+        table.contains_key(&default),
+        "default preset {default} is mapped"
+    );
+    for (preset, row) in table {
+        let keys = list_items(&scalar(&row[&keys_attr]));
+        assert!(
+            !keys.is_empty(),
+            "{preset}: Firehose dynamic partitioning needs at least one key"
+        );
+        let prefix = scalar(&row[&prefix_attr]);
+        let used = lambda_partition_keys(&prefix);
+        let used_set: BTreeSet<_> = used.iter().collect();
+        assert_eq!(
+            used.len(),
+            used_set.len(),
+            "{preset}: a key is repeated in {prefix}"
+        );
+        assert_eq!(
+            used_set,
+            keys.iter().collect::<BTreeSet<_>>(),
+            "{preset}: prefix {prefix} vs keys {keys:?}"
+        );
+        assert!(
+            !prefix.contains("partitionKeyFromQuery"),
+            "{preset}: keys come from the function only"
+        );
+        assert!(prefix.ends_with('/'), "{preset}: the prefix ends a folder");
+    }
+}
+
+fn collect_find_in_map(value: &Value, out: &mut Vec<(String, String, String)>) {
+    if let Some(found) = find_in_map(value) {
+        out.push(found);
+    }
+    match value {
+        Value::Object(map) => map.values().for_each(|v| collect_find_in_map(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect_find_in_map(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn free_form_parameters_have_a_pattern_and_the_function_default() {
+    let mut checked = 0;
+    for setting in SETTINGS {
+        if !matches!(setting.allowed, Allowed::Text | Allowed::FreeList) {
+            continue;
+        }
+        let param = feeding_parameter(setting);
+        let p = parameter(&param);
+        let pattern = scalar(&p["AllowedPattern"]);
+        assert!(!pattern.is_empty(), "{param} needs an AllowedPattern");
+        assert!(
+            pattern.starts_with('^') && pattern.ends_with('$'),
+            "{param}: anchor {pattern}"
+        );
+        assert_eq!(scalar(&p["Default"]), setting.default, "Default of {param}");
+        function_accepts(setting.name, setting.default).unwrap();
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "INCLUDE_EVENT_TYPES, METRICS_NAMESPACE");
+}
+
+#[test]
+fn every_kind_of_setting_is_covered_by_a_check() {
+    // A new `Allowed` variant must get a template check above before this compiles cleanly.
+    for setting in SETTINGS {
+        match setting.allowed {
+            Allowed::OneOf(_)
+            | Allowed::ListOf(_)
+            | Allowed::FreeList
+            | Allowed::Integer { .. }
+            | Allowed::Text => {}
+            Allowed::Secret => assert_eq!(setting.name, HASH_KEY, "only HASH_KEY is a secret"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 3. Resources
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_function_is_a_rust_arm64_custom_runtime_built_by_cargo_lambda() {
+    let f = function();
+    let p = &f["Properties"];
+    assert_eq!(p["Runtime"], "provided.al2023");
+    assert_eq!(p["Architectures"], Value::from(vec!["arm64"]));
+    assert_eq!(p["Handler"], "bootstrap");
+    assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
+    let code = scalar(&p["CodeUri"]);
+    let manifest = format!("{}/../{code}/Cargo.toml", env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        std::path::Path::new(&manifest).exists(),
+        "CodeUri {code} has no Cargo.toml"
+    );
+}
+
+#[test]
+fn the_function_logs_json_to_its_own_log_group() {
+    let p = &function()["Properties"];
+    let logging = &p["LoggingConfig"];
+    assert_eq!(logging["LogFormat"], "JSON");
+    assert_eq!(logging["SystemLogLevel"], "WARN");
+    let group_id = logging["LogGroup"]["Ref"]
+        .as_str()
+        .expect("LogGroup is a !Ref");
+    let group = &section("Resources")[group_id];
+    assert_eq!(group["Type"], "AWS::Logs::LogGroup");
+    let function_name = scalar(&p["FunctionName"]["Fn::Sub"]);
+    assert_eq!(
+        scalar(&group["Properties"]["LogGroupName"]["Fn::Sub"]),
+        format!("/aws/lambda/{function_name}")
+    );
+    assert_eq!(
+        group["Properties"]["RetentionInDays"]["Ref"],
+        "LogRetentionDays"
+    );
+}
+
+#[test]
+fn the_stream_is_tagged_for_cognito_log_delivery_and_runs_the_function() {
+    let (_, stream) = stream();
+    let p = &stream["Properties"];
+    assert_eq!(p["DeliveryStreamType"], "DirectPut");
+    let tagged = p["Tags"]
+        .as_array()
+        .expect("the stream has Tags")
+        .iter()
+        .any(|t| t["Key"] == "LogDeliveryEnabled" && t["Value"] == "true");
+    assert!(
+        tagged,
+        "Cognito delivers only to streams tagged LogDeliveryEnabled=true"
+    );
+    let processors = p["ExtendedS3DestinationConfiguration"]["ProcessingConfiguration"]
+        ["Processors"]
+        .as_array()
+        .expect("a processor");
+    let (function_id, _) = only_resource("AWS::Serverless::Function");
+    let lambda_arn = processors
+        .iter()
+        .filter(|proc| proc["Type"] == "Lambda")
+        .flat_map(|proc| proc["Parameters"].as_array().cloned().unwrap_or_default())
+        .find(|param| param["ParameterName"] == "LambdaArn")
+        .expect("a LambdaArn processor parameter");
+    assert_eq!(
+        lambda_arn["ParameterValue"]["Fn::GetAtt"],
+        Value::from(vec![function_id, "Arn"])
+    );
+}
+
+#[test]
+fn the_user_pool_sends_user_auth_events_at_info_to_the_stream() {
+    let (_, delivery) = only_resource("AWS::Cognito::LogDeliveryConfiguration");
+    let (stream_id, _) = stream();
+    let configs = delivery["Properties"]["LogConfigurations"]
+        .as_array()
+        .expect("LogConfigurations");
+    assert_eq!(configs.len(), 1);
+    let c = &configs[0];
+    assert_eq!(c["EventSource"], "userAuthEvents");
+    assert_eq!(c["LogLevel"], "INFO");
+    assert_eq!(
+        c["FirehoseConfiguration"]["StreamArn"]["Fn::GetAtt"],
+        Value::from(vec![stream_id, "Arn"])
+    );
+}
+
+#[test]
+fn the_function_may_only_reingest_into_the_stream_it_serves() {
+    let (_, stream) = stream();
+    let name = scalar(&stream["Properties"]["DeliveryStreamName"]["Fn::Sub"]);
+    assert!(
+        !name.is_empty(),
+        "the stream has a DeliveryStreamName built with !Sub"
+    );
+    let mut all = Vec::new();
+    statements(template(), &mut all);
+    let puts: Vec<_> = all
+        .iter()
+        .filter(|s| {
+            strings(&s["Action"])
+                .iter()
+                .any(|a| a.starts_with("firehose:"))
+        })
+        .collect();
+    assert_eq!(puts.len(), 1, "one statement grants Firehose writes");
+    assert_eq!(
+        strings(&puts[0]["Action"]),
+        vec!["firehose:PutRecordBatch".to_string()]
+    );
+    let resource = scalar(&puts[0]["Resource"]["Fn::Sub"]);
+    assert!(
+        resource.ends_with(&format!(":deliverystream/{name}")),
+        "{resource} is not the stream {name}"
+    );
+}
+
+#[test]
+fn no_policy_allows_a_wildcard_action() {
+    let mut all = Vec::new();
+    statements(template(), &mut all);
+    assert!(all.len() >= 5, "found only {} policy statements", all.len());
+    for s in all {
+        let effect = scalar(&s["Effect"]);
+        if effect == "Deny" {
+            continue; // a wildcard in a Deny only widens what is refused
+        }
+        assert_eq!(effect, "Allow");
+        assert!(
+            !s.contains_key("NotAction"),
+            "an Allow with NotAction grants everything else: {s:?}"
+        );
+        for action in strings(&s["Action"]) {
+            assert!(!action.contains('*'), "wildcard action {action} in {s:?}");
+        }
+    }
+}

@@ -57,6 +57,10 @@ enum Command {
         /// Output format; overrides OUTPUT_FORMAT.
         #[arg(long, value_parser = ["normalized", "ocsf", "ecs", "splunk"])]
         format: Option<String>,
+        /// AWS account id for origin.account_id (the Lambda takes it from the
+        /// delivery stream's ARN).
+        #[arg(long)]
+        account_id: Option<String>,
     },
     /// Rebuild the sample Firehose events.
     SampleEvents {
@@ -68,13 +72,27 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Warnings (a failed record's id and reason, never its data) go to stderr;
+    // RUST_LOG overrides the level.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_target(false)
+        .init();
     let result = match cli.command {
         Command::Replay {
             event,
             decode,
             format,
         } => replay(&event, decode, format.as_deref()),
-        Command::Normalize { files, format } => normalize_files(&files, format.as_deref()),
+        Command::Normalize {
+            files,
+            format,
+            account_id,
+        } => normalize_files(&files, format.as_deref(), account_id.as_deref()),
         Command::SampleEvents { out } => sample_events(&out),
     };
     match result {
@@ -183,8 +201,16 @@ struct Summary {
     bad: u64,
 }
 
-fn normalize_files(files: &[PathBuf], format: Option<&str>) -> Result<ExitCode> {
+fn normalize_files(
+    files: &[PathBuf],
+    format: Option<&str>,
+    account_id: Option<&str>,
+) -> Result<ExitCode> {
     let cfg = config(format)?;
+    let ctx = Context {
+        account_id: account_id.map(Into::into),
+        ..Context::default()
+    };
     let inputs: Vec<(String, Box<dyn Read>)> = if files.is_empty() {
         vec![("<stdin>".to_string(), Box::new(std::io::stdin()))]
     } else {
@@ -214,7 +240,7 @@ fn normalize_files(files: &[PathBuf], format: Option<&str>) -> Result<ExitCode> 
                 buf.clear();
                 let mut written = 0;
                 for doc in &docs {
-                    let n = normalize(doc, &Context::default(), &cfg)?;
+                    let n = normalize(doc, &ctx, &cfg)?;
                     if filter::check(&n, &cfg).is_err() {
                         sum.filtered += 1;
                         continue;

@@ -156,7 +156,7 @@ pub const SETTINGS: &[Setting] = &[
         name: METRICS_DIMENSIONS,
         allowed: Allowed::ListOf(&["delivery_stream", "function_name"]),
         default: "delivery_stream",
-        help: "Dimensions of the metrics; empty publishes them without dimensions.",
+        help: "Dimensions of the metrics.",
     },
 ];
 

@@ -6,7 +6,13 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use cognito_activity::config::{Allowed, Config, Setting, HASH_KEY, PARTITION_KEYS, SETTINGS};
+use std::collections::BTreeMap;
+
+use cognito_activity::batch::Stats;
+use cognito_activity::config::{
+    Allowed, Config, Setting, HASH_KEY, METRICS_DIMENSIONS, PARTITION_KEYS, SETTINGS,
+};
+use cognito_activity::metrics::{emf_line, metric_values, Dimensions};
 use serde_json::{Map, Value};
 
 /// A key long enough for `IP_MODE=hash` / `USER_NAME_MODE=hash`.
@@ -714,6 +720,169 @@ fn no_policy_allows_a_wildcard_action() {
         );
         for action in strings(&s["Action"]) {
             assert!(!action.contains('*'), "wildcard action {action} in {s:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Alarms on the function's EMF metrics
+// ---------------------------------------------------------------------------
+
+/// Parameter values: the defaults, with some overridden.
+fn parameter_values(overrides: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut values: BTreeMap<String, String> = section("Parameters")
+        .iter()
+        .map(|(name, p)| (name.clone(), scalar(&p["Default"])))
+        .collect();
+    for (name, value) in overrides {
+        values.insert(name.to_string(), value.to_string());
+    }
+    values
+}
+
+/// Evaluates a condition expression with the given parameter values.
+fn condition_holds(expr: &Value, params: &BTreeMap<String, String>) -> bool {
+    let operand = |v: &Value| -> String {
+        match v.get("Ref").and_then(Value::as_str) {
+            Some(name) => params
+                .get(name)
+                .unwrap_or_else(|| panic!("condition refers to unknown parameter {name}"))
+                .clone(),
+            None => scalar(v),
+        }
+    };
+    let args = |key: &str| expr[key].as_array().unwrap().clone();
+    if let Some(name) = expr.as_str() {
+        return condition_holds(&section("Conditions")[name], params);
+    }
+    if let Some(name) = expr.get("Condition").and_then(Value::as_str) {
+        return condition_holds(&section("Conditions")[name], params);
+    }
+    if expr.get("Fn::Equals").is_some() {
+        let a = args("Fn::Equals");
+        return operand(&a[0]) == operand(&a[1]);
+    }
+    if expr.get("Fn::Not").is_some() {
+        return !condition_holds(&args("Fn::Not")[0], params);
+    }
+    if expr.get("Fn::And").is_some() {
+        return args("Fn::And").iter().all(|c| condition_holds(c, params));
+    }
+    if expr.get("Fn::Or").is_some() {
+        return args("Fn::Or").iter().any(|c| condition_holds(c, params));
+    }
+    panic!("unsupported condition {expr}");
+}
+
+/// Resolves every `Fn::If` in a value; `None` stands for `AWS::NoValue`.
+fn resolve_ifs(value: &Value, params: &BTreeMap<String, String>) -> Option<Value> {
+    match value {
+        Value::Object(map) if map.contains_key("Fn::If") => {
+            let branches = map["Fn::If"].as_array().unwrap();
+            let taken = if condition_holds(&branches[0], params) {
+                &branches[1]
+            } else {
+                &branches[2]
+            };
+            resolve_ifs(taken, params)
+        }
+        Value::Object(map) if map.get("Ref") == Some(&Value::from("AWS::NoValue")) => None,
+        Value::Object(map) => Some(Value::Object(
+            map.iter()
+                .filter_map(|(k, v)| resolve_ifs(v, params).map(|v| (k.clone(), v)))
+                .collect(),
+        )),
+        Value::Array(items) => Some(Value::Array(
+            items
+                .iter()
+                .filter_map(|v| resolve_ifs(v, params))
+                .collect(),
+        )),
+        other => Some(other.clone()),
+    }
+}
+
+#[test]
+fn the_metric_alarms_watch_metrics_the_function_emits_with_its_dimensions() {
+    let emitted: BTreeSet<String> = metric_values(&Stats::default())
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .collect();
+    let (stream_id, _) = stream();
+    let (function_id, _) = only_resource("AWS::Serverless::Function");
+    let alarms: Vec<_> = section("Resources")
+        .values()
+        .filter(|r| r["Type"] == "AWS::CloudWatch::Alarm")
+        .filter(|r| r["Properties"]["Namespace"]["Ref"] == "MetricsNamespace")
+        .collect();
+    let watched: BTreeSet<String> = alarms
+        .iter()
+        .map(|a| scalar(&a["Properties"]["MetricName"]))
+        .collect();
+    for needed in [
+        "RecordsFailed",
+        "AccountTakeovers",
+        "CompromisedCredentials",
+    ] {
+        assert!(watched.contains(needed), "no alarm on {needed}");
+    }
+    for name in &watched {
+        assert!(
+            emitted.contains(name),
+            "the function emits no metric {name}"
+        );
+    }
+
+    let dimension_param =
+        feeding_parameter(cognito_activity::config::setting(METRICS_DIMENSIONS).unwrap());
+    for preset in allowed_values(&dimension_param) {
+        let params = parameter_values(&[(dimension_param.as_str(), preset.as_str())]);
+        // What the function writes with this preset.
+        let config = function_accepts(METRICS_DIMENSIONS, &preset).unwrap();
+        let dims = Dimensions {
+            delivery_stream: Some("the-stream"),
+            function_name: Some("the-function"),
+        };
+        let line: Value =
+            serde_json::from_str(&emf_line(&Stats::default(), &config, &dims, 0)).unwrap();
+        let sets = line["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+            .as_array()
+            .unwrap();
+        assert_eq!(sets.len(), 1, "one dimension set");
+        let emitted_dims: BTreeSet<String> = strings(&sets[0]).into_iter().collect();
+
+        for alarm in &alarms {
+            if let Some(condition) = alarm.get("Condition") {
+                assert!(
+                    condition_holds(condition, &params),
+                    "alarm missing with {dimension_param}={preset:?} and defaults"
+                );
+            }
+            let props = resolve_ifs(&alarm["Properties"], &params).unwrap();
+            let dimensions = props
+                .get("Dimensions")
+                .cloned()
+                .unwrap_or(Value::Array(vec![]));
+            let mut names = BTreeSet::new();
+            for d in dimensions.as_array().unwrap() {
+                let name = scalar(&d["Name"]);
+                let expected_source = match name.as_str() {
+                    "DeliveryStream" => stream_id,
+                    "FunctionName" => function_id,
+                    other => panic!("the function has no dimension {other}"),
+                };
+                assert_eq!(
+                    d["Value"]["Ref"], expected_source,
+                    "value of dimension {name}"
+                );
+                names.insert(name);
+            }
+            assert_eq!(
+                names,
+                emitted_dims,
+                "alarm on {} with {dimension_param}={preset:?}",
+                scalar(&props["MetricName"])
+            );
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The CLI's contract: replay runs the Lambda's code path, normalize gives the
 //! same lines as the Lambda for the same records, errors are clear.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failing test
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

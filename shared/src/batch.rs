@@ -64,19 +64,17 @@ impl Stats {
         *self.by_outcome.entry(n.event.outcome.as_str()).or_default() += 1;
         if let Some(risk) = &n.risk {
             if let Some(d) = &risk.decision {
-                *self
-                    .by_risk_decision
-                    .entry(bounded_label(d, &["no_risk", "account_takeover", "block"]))
-                    .or_default() += 1;
+                count_label(
+                    &mut self.by_risk_decision,
+                    d,
+                    &["no_risk", "account_takeover", "block"],
+                );
                 if d == "account_takeover" {
                     self.account_takeovers += 1;
                 }
             }
             if let Some(l) = &risk.level {
-                *self
-                    .by_risk_level
-                    .entry(bounded_label(l, &["none", "low", "medium", "high"]))
-                    .or_default() += 1;
+                count_label(&mut self.by_risk_level, l, &["none", "low", "medium", "high"]);
             }
             if risk.compromised_credentials == Some(true) {
                 self.compromised_credentials += 1;
@@ -95,6 +93,18 @@ fn bounded_label(s: &str, known: &[&str]) -> String {
     }
 }
 
+/// Counts one event under its bounded label, allocating the label only the
+/// first time it is seen (this runs for every event).
+fn count_label(map: &mut BTreeMap<String, u64>, s: &str, known: &[&str]) {
+    let label = if known.contains(&s) { s } else { "other" };
+    match map.get_mut(label) {
+        Some(count) => *count += 1,
+        None => {
+            map.insert(bounded_label(label, known), 1);
+        }
+    }
+}
+
 /// How one record turned out, before the response budget is applied.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordOutcome {
@@ -103,6 +113,9 @@ pub enum RecordOutcome {
         output: Vec<u8>,
         partition_keys: Option<BTreeMap<&'static str, String>>,
         events: usize,
+        /// A piece this function re-ingested earlier (its envelope carries
+        /// `split::MARKER_FIELD`): served first by the response budget.
+        reingested: bool,
     },
     /// Nothing to deliver: a control message, an empty envelope, or every
     /// event filtered out.
@@ -206,6 +219,10 @@ pub struct Envelope<'a> {
     pub subscription_filters: Option<Vec<Cow<'a, str>>>,
     #[serde(borrow, default)]
     pub log_events: Vec<LogEvent<'a>>,
+    /// `split::MARKER_FIELD`, on envelopes this function re-ingested. Any
+    /// JSON value is accepted; only `true` counts.
+    #[serde(borrow, default, rename = "cognitoActivityReingested")]
+    pub reingested: Option<&'a serde_json::value::RawValue>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,7 +306,15 @@ fn transform(
         events: 0,
     };
 
-    match parse_envelope(text, decoded.was_gzip) {
+    // Plain text is parsed as Cognito records first: only one object with a
+    // top-level `messageType` can be an envelope, and asking that of the
+    // parsed tree is cheaper than searching every record's text for it.
+    let plain_docs = (!decoded.was_gzip).then(|| parse_documents(text));
+    let envelope = match &plain_docs {
+        Some(Ok(docs)) if !(docs.len() == 1 && docs[0].get("messageType").is_some()) => Ok(None),
+        _ => parse_envelope(text, decoded.was_gzip),
+    };
+    match envelope {
         Err(e) => RecordOutcome::Failed(e),
         Ok(Some(env)) => {
             match env.message_type.as_deref() {
@@ -342,10 +367,14 @@ fn transform(
                     }
                 }
             }
-            sink.finish()
+            let mut outcome = sink.finish();
+            if let RecordOutcome::Ok { reingested, .. } = &mut outcome {
+                *reingested = env.reingested.is_some_and(|v| v.get() == "true");
+            }
+            outcome
         }
         Ok(None) => {
-            let docs = match parse_documents(text) {
+            let docs = match plain_docs.unwrap_or_else(|| parse_documents(text)) {
                 Ok(d) => d,
                 Err(e) => return RecordOutcome::Failed(e),
             };
@@ -411,20 +440,24 @@ impl Sink<'_> {
                 output: self.output,
                 partition_keys: self.keys,
                 events: self.events,
+                reingested: false,
             }
         }
     }
 }
 
+/// Whether `s` can stand in a JSON string literal without escaping.
+fn is_json_safe(s: &str) -> bool {
+    s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
 /// The smallest answer a record can have: `ProcessingFailed` with no data.
 fn min_len(record_id: &str) -> usize {
-    ResponseRecord {
-        record_id: record_id.to_string(),
-        result: RecordResult::ProcessingFailed,
-        data: String::new(),
-        partition_keys: None,
-    }
-    .json_len()
+    // What `ResponseRecord::json_len` gives for that answer, without
+    // building one (this runs several times per record).
+    b"{\"recordId\":,\"result\":\"\",\"data\":\"\"}".len()
+        + crate::firehose::json_str_len(record_id)
+        + RecordResult::ProcessingFailed.as_str().len()
 }
 
 /// Turns a whole Firehose event (as JSON bytes) into the whole response.
@@ -476,6 +509,49 @@ fn assemble(
             .sum::<usize>();
     let mut free = budget.saturating_sub(reserved);
 
+    // Which `Ok` answers fit: pieces re-ingested earlier first, then the
+    // rest, each in input order. Serving re-ingested pieces first bounds how
+    // often one can bounce (docs/reliability.md, "No re-ingestion loop").
+    let mut fits = vec![false; n];
+    let ok_extra = |record: &FirehoseRecord<'_>, outcome: &RecordOutcome| match outcome {
+        RecordOutcome::Ok {
+            output,
+            partition_keys,
+            ..
+        } => Some(
+            ResponseRecord {
+                record_id: record.record_id.to_string(),
+                result: RecordResult::Ok,
+                data: String::new(),
+                partition_keys: partition_keys.clone(),
+            }
+            .json_len()
+                + output.len().div_ceil(3) * 4
+                - min_len(&record.record_id),
+        ),
+        _ => None,
+    };
+    for first_pass in [true, false] {
+        for (index, (record, outcome)) in event.records.iter().zip(&outcomes).enumerate() {
+            let marked = matches!(
+                outcome,
+                RecordOutcome::Ok {
+                    reingested: true,
+                    ..
+                }
+            );
+            if marked != first_pass {
+                continue;
+            }
+            if let Some(extra) = ok_extra(record, outcome) {
+                if extra <= free {
+                    free -= extra;
+                    fits[index] = true;
+                }
+            }
+        }
+    }
+
     let mut records = Vec::with_capacity(n);
     let mut overflow = Vec::new();
     let mut failed_later = Vec::new();
@@ -483,12 +559,12 @@ fn assemble(
 
     for (index, (record, outcome)) in event.records.iter().zip(outcomes).enumerate() {
         let record_id = record.record_id.to_string();
-        let min = min_len(&record_id);
         match outcome {
             RecordOutcome::Ok {
                 output,
                 partition_keys,
                 events,
+                reingested: _,
             } => {
                 let answer = ResponseRecord {
                     record_id,
@@ -496,9 +572,7 @@ fn assemble(
                     data: base64_encode(&output),
                     partition_keys,
                 };
-                let extra = answer.json_len() - min;
-                if extra <= free {
-                    free -= extra;
+                if fits[index] {
                     stats.records_ok += 1;
                     stats.events_out += events as u64;
                     records.push(answer);
@@ -547,7 +621,11 @@ fn assemble(
                 stats.records_failed += 1;
                 *stats.failures.entry(err.code()).or_default() += 1;
                 failed_later.push(index);
-                if let Some(d) = record.data.as_deref() {
+                // Text that would need JSON escaping is not echoed (the
+                // response writer copies `data` verbatim); it cannot be
+                // base64, and Firehose keeps its own copy of the record for
+                // the error prefix.
+                if let Some(d) = record.data.as_deref().filter(|d| is_json_safe(d)) {
                     originals.insert(index, d.to_string());
                 }
                 records.push(ResponseRecord {
@@ -591,4 +669,130 @@ fn assemble(
 /// Decoded view of a response record, for the CLI's `--decode` and tests.
 pub fn decode_response_data(record: &ResponseRecord) -> Result<Vec<u8>, RecordError> {
     crate::decode::base64_decode(&record.data)
+}
+
+#[cfg(test)]
+mod overflow_tests {
+    use super::*;
+    use crate::split::{gzip, MARKER_FIELD};
+    use serde_json::json;
+
+    fn envelope(n: usize, marked: bool) -> String {
+        let events: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                let msg = json!({
+                    "eventTimestamp": "1732400000000",
+                    "eventSource": "USER_AUTH_EVENTS",
+                    "logSourceId": {"userPoolId": "us-east-1_Ab12Cd34E"},
+                    "message": {"eventType": "SignIn", "eventResponse": "Pass",
+                        "eventId": format!("00000000-0000-4000-8000-{i:012}")},
+                });
+                json!({"id": format!("e{i}"), "timestamp": 1_732_400_000_000_i64, "message": msg.to_string()})
+            })
+            .collect();
+        let mut env = json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+            "logGroup": "g", "logStream": "s", "logEvents": events});
+        if marked {
+            env[MARKER_FIELD] = json!(true);
+        }
+        base64_encode(&gzip(&serde_json::to_vec(&env).unwrap()))
+    }
+
+    fn event(datas: &[String]) -> Vec<u8> {
+        let records: Vec<serde_json::Value> = datas
+            .iter()
+            .enumerate()
+            .map(|(i, d)| json!({"recordId": format!("r{i}"), "data": d}))
+            .collect();
+        serde_json::to_vec(&json!({"records": records})).unwrap()
+    }
+
+    fn with_budget(budget: usize) -> Config {
+        Config {
+            response_budget_bytes: budget,
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn re_ingested_pieces_are_served_before_earlier_records() {
+        let ev = event(&[envelope(20, false), envelope(20, true)]);
+        let full = process_event(&ev, &with_budget(usize::MAX)).unwrap();
+        let one = full.response.records[1].json_len();
+        // Room for the marked record's answer, not for both.
+        let budget = full.response.json_len() - one / 2;
+        let p = process_event(&ev, &with_budget(budget)).unwrap();
+        assert_eq!(p.response.records[0].result, RecordResult::ProcessingFailed);
+        assert_eq!(p.response.records[1].result, RecordResult::Ok);
+        assert_eq!(p.overflow.len(), 1);
+        assert_eq!(p.overflow[0].index, 0);
+        assert!(p.to_json().len() <= budget);
+    }
+
+    #[test]
+    fn without_a_marker_records_are_served_in_input_order() {
+        let ev = event(&[envelope(20, false), envelope(20, false)]);
+        let full = process_event(&ev, &with_budget(usize::MAX)).unwrap();
+        let budget = full.response.json_len() - full.response.records[1].json_len() / 2;
+        let p = process_event(&ev, &with_budget(budget)).unwrap();
+        assert_eq!(p.response.records[0].result, RecordResult::Ok);
+        assert_eq!(p.overflow[0].index, 1);
+        assert!(!p.overflow[0].exceeds_budget_alone);
+    }
+
+    #[test]
+    fn a_marker_that_is_not_true_gives_no_priority() {
+        let mut marked_false = String::from_utf8(
+            crate::decode::gunzip_capped(
+                &crate::decode::base64_decode(&envelope(20, true)).unwrap(),
+                1 << 24,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        marked_false = marked_false.replace(
+            &format!("\"{MARKER_FIELD}\":true"),
+            &format!("\"{MARKER_FIELD}\":\"yes\""),
+        );
+        let ev = event(&[
+            envelope(20, false),
+            base64_encode(&gzip(marked_false.as_bytes())),
+        ]);
+        let full = process_event(&ev, &with_budget(usize::MAX)).unwrap();
+        let budget = full.response.json_len() - full.response.records[1].json_len() / 2;
+        let p = process_event(&ev, &with_budget(budget)).unwrap();
+        assert_eq!(p.response.records[0].result, RecordResult::Ok);
+        assert_eq!(p.overflow[0].index, 1);
+    }
+
+    #[test]
+    fn settling_turns_overflow_into_dropped_or_failed_with_the_original_data() {
+        let datas = [
+            envelope(30, false),
+            envelope(30, false),
+            envelope(30, false),
+        ];
+        let ev = event(&datas);
+        let full = process_event(&ev, &with_budget(usize::MAX)).unwrap();
+        let budget = full.response.records[0].json_len() + 400;
+        let mut p = process_event(&ev, &with_budget(budget)).unwrap();
+        assert_eq!(
+            p.overflow.iter().map(|o| o.index).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert_eq!(p.stats.records_failed, 2);
+        p.settle(1, Settlement::Reingested);
+        p.settle(2, Settlement::Failed);
+        p.settle(2, Settlement::Reingested); // already settled: no effect
+        assert!(p.overflow.is_empty());
+        assert_eq!(p.response.records[1].result, RecordResult::Dropped);
+        assert_eq!(p.response.records[2].result, RecordResult::ProcessingFailed);
+        assert_eq!(p.stats.records_reingested, 1);
+        assert_eq!(p.stats.records_failed, 1);
+        assert!(p.to_json().len() <= budget);
+        // The original comes back only when it fits in what is left.
+        if !p.response.records[2].data.is_empty() {
+            assert_eq!(p.response.records[2].data, datas[2]);
+        }
+    }
 }

@@ -49,20 +49,72 @@ impl<'a> Object<'a> {
         }
     }
 
-    /// Whether `key` is the last occurrence of that key (for de-duplication).
-    fn is_last(&self, index: usize) -> bool {
-        let key = &self.0[index].0;
-        !self.0[index + 1..].iter().any(|(k, _)| k == key)
-    }
-
     /// Entries with duplicate keys removed (the last wins), in input order.
+    ///
+    /// Duplicates are rare, so each key is compared in full with the later
+    /// ones only when a cheap 256-bit signature of the later keys says it
+    /// may repeat one: linear time for the usual object, not quadratic.
     pub fn entries(&self) -> impl Iterator<Item = (&Cow<'a, str>, &Field<'a>)> {
+        let n = self.0.len();
+        let mut skip = 0u64;
+        let mut slow = false;
+        if n <= 64 {
+            let mut seen = [0u64; 4];
+            for i in (0..n).rev() {
+                let key = self.0[i].0.as_bytes();
+                let h = key_signature(key);
+                let (word, bit) = (usize::from(h >> 6), 1u64 << (h & 63));
+                if seen[word] & bit != 0 && self.0[i + 1..].iter().any(|(k, _)| k == &self.0[i].0) {
+                    skip |= 1 << i;
+                }
+                seen[word] |= bit;
+            }
+        } else {
+            slow = true;
+        }
         self.0
             .iter()
             .enumerate()
-            .filter(|(i, _)| self.is_last(*i))
+            .filter(move |(i, (k, _))| {
+                if slow {
+                    !self.0[i + 1..].iter().any(|(other, _)| other == k)
+                } else {
+                    skip & (1 << i) == 0
+                }
+            })
             .map(|(_, (k, v))| (k, v))
     }
+}
+
+/// A one-byte signature of a key, for [`Object::entries`].
+fn key_signature(key: &[u8]) -> u8 {
+    let first = key.first().copied().unwrap_or(0);
+    let last = key.last().copied().unwrap_or(0);
+    let mid = key.get(key.len() / 2).copied().unwrap_or(0);
+    (key.len() as u8)
+        .wrapping_mul(31)
+        .wrapping_add(first)
+        .wrapping_add(last.wrapping_mul(7))
+        .wrapping_add(mid.wrapping_mul(13))
+}
+
+/// `s` as lowercase ASCII alphanumerics only (`ACCOUNT_TAKEOVER`,
+/// `AccountTakeover` and `account-takeover` all become `accounttakeover`),
+/// written into `buf` without allocating. A value whose squashed form does
+/// not fit in `buf` comes back as `"~"`, which matches no keyword (keywords
+/// are all shorter than any buffer used).
+pub(crate) fn squash_into<'b>(s: &str, buf: &'b mut [u8; 24]) -> &'b str {
+    let mut n = 0;
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() {
+            if n == buf.len() {
+                return "~";
+            }
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+    }
+    std::str::from_utf8(&buf[..n]).unwrap_or("~")
 }
 
 impl<'a> Field<'a> {
@@ -72,6 +124,17 @@ impl<'a> Field<'a> {
     pub fn text(&self) -> Option<Cow<'a, str>> {
         match self {
             Field::Str(s) => {
+                // Fast path: no whitespace at either end (ASCII graphic first
+                // and last bytes) and not "null": the value as it is.
+                let b = s.as_bytes();
+                if let (Some(first), Some(last)) = (b.first(), b.last()) {
+                    if first.is_ascii_graphic()
+                        && last.is_ascii_graphic()
+                        && !(b.len() == 4 && s.eq_ignore_ascii_case("null"))
+                    {
+                        return Some(s.clone());
+                    }
+                }
                 let t = s.trim();
                 if t.is_empty() || t.eq_ignore_ascii_case("null") {
                     None
@@ -151,11 +214,38 @@ impl<'de> Visitor<'de> for FieldVisitor {
         Ok(Field::Arr(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+        // Cognito's `message` has about 25 fields: one allocation, not five.
+        let mut out = Vec::with_capacity(m.size_hint().unwrap_or(8).min(32));
+        while let Some(BorrowedKey(k)) = m.next_key()? {
             out.push((k, m.next_value()?));
         }
         Ok(Field::Obj(Object(out)))
+    }
+}
+
+/// An object key, borrowed from the input unless it has escapes. (serde's
+/// own `Cow<str>` always allocates.)
+pub(crate) struct BorrowedKey<'a>(pub Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for BorrowedKey<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BorrowedKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(BorrowedKey(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(BorrowedKey(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(BorrowedKey(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
@@ -222,13 +312,9 @@ pub fn classify(obj: &Object<'_>) -> Result<LogKind, &'static str> {
     if source.is_none() && obj.obj("logSourceId").is_none() {
         return Err("neither eventSource nor logSourceId");
     }
-    let normalized: Option<String> = source.map(|s| {
-        s.chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    });
-    Ok(match normalized.as_deref() {
+    let mut buf = [0u8; 24];
+    let normalized = source.as_deref().map(|s| squash_into(s, &mut buf));
+    Ok(match normalized {
         Some("userauthevents" | "useractivity" | "userauthevent") => LogKind::UserActivity,
         Some("usernotification" | "usernotifications") => LogKind::Notification,
         _ if message.get("details").is_some() && message.get("eventType").is_none() => {
@@ -308,6 +394,29 @@ mod tests {
             serde_json::to_string(&docs[0]).unwrap(),
             r#"{"x":1,"k":"second"}"#
         );
+    }
+
+    #[test]
+    fn duplicate_keys_are_dropped_in_small_and_large_objects_alike() {
+        for n in [3usize, 40, 64, 65, 100] {
+            // Keys repeat every seven entries; some collide in signature only.
+            let members: Vec<String> = (0..n)
+                .map(|i| format!("\"k{}\":{i}", i % (n / 2 + 1) % 7 + i % 3 * 10))
+                .collect();
+            let text = format!("{{{}}}", members.join(","));
+            let docs = parse_documents(&text).unwrap();
+            let obj = &docs[0];
+            let naive: Vec<(&str, &Field<'_>)> = obj
+                .0
+                .iter()
+                .enumerate()
+                .filter(|(i, (k, _))| !obj.0[i + 1..].iter().any(|(o, _)| o == k))
+                .map(|(_, (k, v))| (k.as_ref(), v))
+                .collect();
+            let fast: Vec<(&str, &Field<'_>)> =
+                obj.entries().map(|(k, v)| (k.as_ref(), v)).collect();
+            assert_eq!(fast, naive, "{n} members");
+        }
     }
 
     #[test]

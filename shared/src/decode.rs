@@ -8,22 +8,27 @@
 
 use std::io::Read;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use base64_simd::STANDARD;
 use flate2::read::MultiGzDecoder;
 
 use crate::error::RecordError;
 
+// base64 goes through `base64-simd` (AVX2/SSE4.1 on x86_64, NEON on arm64,
+// chosen at run time, with a scalar fallback): about ten times the `base64`
+// crate's speed, and it is most of the bytes an invocation touches. It
+// accepts exactly what the `base64` crate's padded standard engine does:
+// the standard alphabet, canonical padding, no embedded whitespace.
+
 /// Decodes base64 text (the standard alphabet, padded, as Firehose sends it).
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, RecordError> {
     STANDARD
-        .decode(text.trim_ascii())
+        .decode_to_vec(text.trim_ascii())
         .map_err(|_| RecordError::Base64)
 }
 
 /// Encodes bytes as standard padded base64.
 pub fn base64_encode(bytes: &[u8]) -> String {
-    STANDARD.encode(bytes)
+    STANDARD.encode_to_string(bytes)
 }
 
 /// Whether `bytes` start with the gzip magic number.
@@ -155,6 +160,15 @@ mod tests {
             let mut gz = vec![0x1f, 0x8b];
             gz.extend(&bytes);
             let _ = gunzip_capped(&gz, 4096);
+        }
+
+        #[test]
+        fn base64_accepts_and_rejects_exactly_what_the_base64_crate_does(
+            text in "[A-Za-z0-9+/=]{0,24}|[A-Za-z0-9+/= \n.-]{0,12}",
+        ) {
+            use base64::Engine as _;
+            let reference = base64::engine::general_purpose::STANDARD.decode(text.trim_ascii()).ok();
+            prop_assert_eq!(base64_decode(&text).ok(), reference);
         }
 
         #[test]

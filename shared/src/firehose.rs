@@ -21,6 +21,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::cognito::BorrowedKey;
 use crate::error::{EventError, JsonFault};
 
 /// The invocation event.
@@ -118,7 +119,7 @@ impl<'de> Visitor<'de> for EventVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut event = FirehoseEvent::default();
         let mut records = None;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(BorrowedKey(key)) = map.next_key()? {
             match key.as_ref() {
                 "invocationId" => event.invocation_id = map.next_value::<LenientStr>()?.0,
                 "deliveryStreamArn" => {
@@ -265,7 +266,7 @@ impl<'de> Deserialize<'de> for FirehoseRecord<'de> {
                 let mut record_id = None;
                 let mut data = None;
                 let mut ts = None;
-                while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+                while let Some(BorrowedKey(key)) = m.next_key()? {
                     match key.as_ref() {
                         "recordId" => record_id = m.next_value::<LenientStr>()?.0,
                         "data" => data = m.next_value::<LenientStr>()?.0,
@@ -400,10 +401,44 @@ impl FirehoseResponse {
     }
 }
 
+/// Whether any byte of `bytes` must be escaped in a JSON string (`"`, `\\`
+/// or a control character). Eight bytes at a time with the bit tricks of
+/// <https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord>
+/// (exact, not approximate): most strings need no escape, and this is how we
+/// find out at memory speed.
+pub fn needs_escaping(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let quote = has_zero(x ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(x ^ (ONES * u64::from(b'\\')));
+        if below_space | quote | backslash != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// Writes `s` as a JSON string literal.
 pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    if !needs_escaping(bytes) {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
@@ -432,6 +467,9 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
 
 /// The length [`write_json_str`] writes.
 pub fn json_str_len(s: &str) -> usize {
+    if !needs_escaping(s.as_bytes()) {
+        return s.len() + 2;
+    }
     2 + s
         .bytes()
         .map(|b| match b {
@@ -586,12 +624,34 @@ mod tests {
         assert_eq!(ev.delivery_stream_name(), Some("my-stream"));
     }
 
+    #[test]
+    fn every_byte_that_needs_escaping_is_found_at_every_position() {
+        for len in 1..20 {
+            for pos in 0..len {
+                for b in 0u8..=0x7f {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[pos] = b;
+                    let want = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(
+                        needs_escaping(&bytes),
+                        want,
+                        "byte {b:#x} at {pos} of {len}"
+                    );
+                }
+            }
+        }
+        // Bytes of multi-byte UTF-8 never need escaping.
+        assert!(!needs_escaping("é😀ÿ€ 日本".as_bytes()));
+    }
+
     proptest! {
         #[test]
         fn json_string_writer_round_trips(s in "\\PC*|[\\x00-\\x20\"\\\\]*") {
             let mut out = Vec::new();
             write_json_str(&mut out, &s);
             prop_assert_eq!(out.len(), json_str_len(&s));
+            let naive = s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+            prop_assert_eq!(needs_escaping(s.as_bytes()), naive);
             let back: String = serde_json::from_slice(&out).unwrap();
             prop_assert_eq!(back, s);
         }

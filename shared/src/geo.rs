@@ -439,14 +439,18 @@ static COUNTRIES: &[Entry] = &[
 /// ```
 #[must_use]
 pub fn lookup(name: &str) -> Option<Country> {
-    let key = normalise(name)?;
     let index = index();
-    let found = if looks_like_code(name) {
-        index.codes.get(key.as_str())
-    } else {
-        None
-    };
-    let &idx = found.or_else(|| index.names.get(key.as_str()))?;
+    // Fast path: the table's own spellings, exactly as written ("Japan",
+    // "United States"), which is how Cognito writes them. Each was resolved
+    // through the slow path below when the index was built, so both paths
+    // agree by construction.
+    if let Some(&idx) = index.exact.get(name) {
+        return country(idx);
+    }
+    lookup_slow(index, name)
+}
+
+fn country(idx: usize) -> Option<Country> {
     COUNTRIES
         .get(idx)
         .map(|&(alpha2, alpha3, name, _)| Country {
@@ -456,12 +460,27 @@ pub fn lookup(name: &str) -> Option<Country> {
         })
 }
 
+/// Normalises the input, then looks it up.
+fn lookup_slow(index: &Index, name: &str) -> Option<Country> {
+    let key = normalise(name)?;
+    let found = if looks_like_code(name) {
+        index.codes.get(key.as_str())
+    } else {
+        None
+    };
+    let &idx = found.or_else(|| index.names.get(key.as_str()))?;
+    country(idx)
+}
+
 /// Lookup tables from normalised key to index into [`COUNTRIES`].
 struct Index {
     /// Lowercased alpha-2 and alpha-3 codes.
     codes: HashMap<String, usize>,
     /// Normalised ISO names and aliases.
     names: HashMap<String, usize>,
+    /// The table's names, aliases and codes exactly as written, to what the
+    /// normalising lookup resolves them.
+    exact: HashMap<&'static str, usize>,
 }
 
 /// Built on first use.
@@ -479,7 +498,23 @@ fn index() -> &'static Index {
                 names.entry(key).or_insert(idx);
             }
         }
-        Index { codes, names }
+        let mut index = Index {
+            codes,
+            names,
+            exact: HashMap::new(),
+        };
+        let mut exact = HashMap::with_capacity(COUNTRIES.len() * 4);
+        for &(alpha2, alpha3, name, aliases) in COUNTRIES {
+            for spelling in [alpha2, alpha3, name].iter().chain(aliases) {
+                if let Some(found) = lookup_slow(&index, spelling) {
+                    if let Some(idx) = COUNTRIES.iter().position(|e| e.0 == found.alpha2) {
+                        exact.insert(*spelling, idx);
+                    }
+                }
+            }
+        }
+        index.exact = exact;
+        index
     })
 }
 

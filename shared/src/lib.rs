@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod normalize;
 pub mod output;
 pub mod privacy;
+pub mod split;
 pub mod time;
 
 pub use batch::{process_event, Processed, Settlement, Stats};

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::cognito::{classify, Field, LogKind, Object};
+use crate::cognito::{classify, squash_into, Field, LogKind, Object};
 use crate::config::{Config, IpMode, UserNameMode};
 use crate::error::RecordError;
 use crate::geo;
@@ -60,7 +60,8 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn from_response(response: Option<&str>) -> Outcome {
-        match response.map(squash).as_deref() {
+        let mut buf = [0u8; 24];
+        match response.map(|r| squash_into(r, &mut buf)) {
             Some("pass" | "success" | "succeeded") => Outcome::Success,
             Some("fail" | "failure" | "failed") => Outcome::Failure,
             Some("inprogress") => Outcome::InProgress,
@@ -150,9 +151,10 @@ pub struct User<'a> {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Source<'a> {
-    /// A valid address (possibly truncated by `IP_MODE=truncate`).
+    /// A valid address in its canonical text (possibly truncated by
+    /// `IP_MODE=truncate`); borrowed from the input when already canonical.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
+    pub ip: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_version: Option<u8>,
     /// HMAC of the address when `IP_MODE=hash`.
@@ -274,7 +276,8 @@ impl<'a> Normalized<'a> {
 }
 
 /// Lowercase ASCII alphanumerics only: `ACCOUNT_TAKEOVER`, `AccountTakeover`
-/// and `account-takeover` all become `accounttakeover`.
+/// and `account-takeover` all become `accounttakeover`. (The canonicalizers
+/// use the allocation-free [`squash_into`].)
 fn squash(s: &str) -> String {
     s.chars()
         .filter(char::is_ascii_alphanumeric)
@@ -284,7 +287,8 @@ fn squash(s: &str) -> String {
 
 /// Canonical risk decision, or the raw value.
 pub fn canonical_decision(raw: Cow<'_, str>) -> Cow<'_, str> {
-    match squash(&raw).as_str() {
+    let mut buf = [0u8; 24];
+    match squash_into(&raw, &mut buf) {
         "pass" | "norisk" | "allow" | "allowed" => Cow::Borrowed("no_risk"),
         "accounttakeover" | "ato" => Cow::Borrowed("account_takeover"),
         "block" | "blocked" => Cow::Borrowed("block"),
@@ -294,7 +298,8 @@ pub fn canonical_decision(raw: Cow<'_, str>) -> Cow<'_, str> {
 
 /// Canonical risk level, or the raw value.
 pub fn canonical_level(raw: Cow<'_, str>) -> Cow<'_, str> {
-    match squash(&raw).as_str() {
+    let mut buf = [0u8; 24];
+    match squash_into(&raw, &mut buf) {
         "norisk" | "none" => Cow::Borrowed("none"),
         "low" => Cow::Borrowed("low"),
         "medium" | "med" => Cow::Borrowed("medium"),
@@ -304,7 +309,8 @@ pub fn canonical_level(raw: Cow<'_, str>) -> Cow<'_, str> {
 }
 
 fn canonical_result(raw: Cow<'_, str>) -> Cow<'_, str> {
-    match squash(&raw).as_str() {
+    let mut buf = [0u8; 24];
+    match squash_into(&raw, &mut buf) {
         "success" | "succeeded" | "pass" => Cow::Borrowed("success"),
         "failure" | "failed" | "fail" => Cow::Borrowed("failure"),
         _ => raw,
@@ -399,16 +405,17 @@ pub fn split_device(name: &str) -> (Option<&str>, Option<&str>) {
 /// The region of a user pool id: `ap-northeast-1_EcsdFoftu` -> `ap-northeast-1`.
 pub fn pool_region(pool_id: &str) -> Option<&str> {
     let (region, rest) = pool_id.split_once('_')?;
-    let parts: Vec<&str> = region.split('-').collect();
-    let shaped = parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    let mut parts = 0;
+    let mut last = "";
+    let mut well_formed = true;
+    for p in region.split('-') {
+        parts += 1;
+        last = p;
+        well_formed &= !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    }
+    let shaped = parts >= 3 && well_formed && last.bytes().all(|b| b.is_ascii_digit());
     (shaped && !rest.is_empty()).then_some(region)
 }
 
@@ -530,7 +537,7 @@ pub fn normalize<'a>(
             "clientId" => set(&mut user.client_id, text),
             "idpName" => set(&mut user.identity_provider, text),
             "ipAddress" => match text {
-                Some(raw) => apply_ip(&mut source, &raw, cfg),
+                Some(raw) => apply_ip(&mut source, raw, cfg),
                 None => false,
             },
             "city" => set(&mut source.city, text),
@@ -658,6 +665,45 @@ pub fn normalize<'a>(
     })
 }
 
+/// The canonical text of `ip` (RFC 5952 for IPv6), borrowing `raw` when it
+/// is already exactly that, which is the usual case: no allocation.
+fn canonical_ip<'a>(ip: IpAddr, raw: Cow<'a, str>) -> Cow<'a, str> {
+    use std::fmt::Write as _;
+    // The longest address text is 45 bytes
+    // (`ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`).
+    struct Stack {
+        buf: [u8; 48],
+        len: usize,
+    }
+    impl std::fmt::Write for Stack {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.len + s.len();
+            let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+            dst.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut text = Stack {
+        buf: [0; 48],
+        len: 0,
+    };
+    let same = match ip {
+        // Rust's IPv4 parser takes only the canonical dotted quad (no
+        // leading zeros), so a parsed IPv4 text is canonical once trimmed;
+        // `Field::text` has trimmed it.
+        IpAddr::V4(_) => raw.len() == raw.trim().len(),
+        IpAddr::V6(v6) => {
+            write!(text, "{v6}").is_ok() && text.buf.get(..text.len) == Some(raw.as_bytes())
+        }
+    };
+    if same {
+        raw
+    } else {
+        Cow::Owned(ip.to_string())
+    }
+}
+
 fn set<'a>(slot: &mut Option<Cow<'a, str>>, value: Option<Cow<'a, str>>) -> bool {
     match value {
         Some(v) => {
@@ -670,12 +716,12 @@ fn set<'a>(slot: &mut Option<Cow<'a, str>>, value: Option<Cow<'a, str>>) -> bool
 
 /// Applies `IP_MODE` to a raw address. Returns false when the value is not
 /// an IP address.
-fn apply_ip(source: &mut Source<'_>, raw: &str, cfg: &Config) -> bool {
+fn apply_ip<'a>(source: &mut Source<'a>, raw: Cow<'a, str>, cfg: &Config) -> bool {
     let parsed: Option<IpAddr> = raw.trim().parse().ok();
     match cfg.ip_mode {
         IpMode::Keep => match parsed {
             Some(ip) => {
-                source.ip = Some(ip.to_string());
+                source.ip = Some(canonical_ip(ip, raw));
                 source.ip_version = Some(if ip.is_ipv4() { 4 } else { 6 });
                 true
             }
@@ -683,7 +729,7 @@ fn apply_ip(source: &mut Source<'_>, raw: &str, cfg: &Config) -> bool {
         },
         IpMode::Truncate => match parsed {
             Some(ip) => {
-                source.ip = Some(truncate_ip(ip).to_string());
+                source.ip = Some(Cow::Owned(truncate_ip(ip).to_string()));
                 source.ip_version = Some(if ip.is_ipv4() { 4 } else { 6 });
                 true
             }
@@ -693,7 +739,7 @@ fn apply_ip(source: &mut Source<'_>, raw: &str, cfg: &Config) -> bool {
             // Hash the canonical text of a valid address, so that
             // "2001:DB8::1" and "2001:db8::1" hash alike.
             let canonical = parsed.map(|ip| ip.to_string());
-            let text = canonical.as_deref().unwrap_or(raw);
+            let text = canonical.as_deref().unwrap_or(&raw);
             source.ip_hash = Some(hmac_hex(&cfg.hash_key, Domain::Ip, text));
             source.ip_version = parsed.map(|ip| if ip.is_ipv4() { 4 } else { 6 });
             true
@@ -717,6 +763,20 @@ pub(crate) mod tests {
 
     fn norm(json: &str) -> serde_json::Value {
         norm_with(json, &Config::default())
+    }
+
+    #[test]
+    fn canonical_addresses_are_borrowed_and_others_rewritten() {
+        for raw in ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1"] {
+            let ip: IpAddr = raw.parse().unwrap();
+            assert!(matches!(canonical_ip(ip, Cow::Borrowed(raw)), Cow::Borrowed(s) if s == raw));
+        }
+        for raw in ["2001:DB8::1", "2001:db8:0:0:0:0:0:1", "0:0::1"] {
+            let ip: IpAddr = raw.parse().unwrap();
+            let got = canonical_ip(ip, Cow::Borrowed(raw));
+            assert!(matches!(got, Cow::Owned(_)), "{raw}");
+            assert_eq!(got, ip.to_string());
+        }
     }
 
     #[test]

@@ -9,8 +9,6 @@
 //! proleptic Gregorian calendar; we restrict it to years 1..=9999 so every
 //! output is a valid RFC 3339 timestamp.
 
-use std::fmt::Write as _;
-
 /// Milliseconds since the Unix epoch of 0001-01-01T00:00:00Z.
 pub const MIN_EPOCH_MS: i64 = -62_135_596_800_000;
 /// Milliseconds since the Unix epoch of 9999-12-31T23:59:59.999Z.
@@ -83,21 +81,43 @@ impl Civil {
 
     /// `2024-08-07T22:34:33.369Z`
     pub fn write_rfc3339_millis(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            self.year, self.month, self.day, self.hour, self.minute, self.second, self.millis
-        );
+        let mut buf = *b"0000-00-00T00:00:00.000Z";
+        self.fill_seconds(&mut buf);
+        put_digits(&mut buf[20..23], self.millis);
+        push_ascii(out, &buf);
     }
 
     /// `2024-08-07T22:34:33Z`
     pub fn write_rfc3339_seconds(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        );
+        let mut buf = *b"0000-00-00T00:00:00Z";
+        self.fill_seconds(&mut buf);
+        push_ascii(out, &buf);
     }
+
+    /// Writes `YYYY-MM-DDTHH:MM:SS` into the first 19 bytes of `buf`
+    /// (digits by hand: `write!` costs several times more, per event).
+    fn fill_seconds(&self, buf: &mut [u8]) {
+        // `from_epoch_ms` keeps the year in 1..=9999.
+        put_digits(&mut buf[0..4], u32::try_from(self.year).unwrap_or(0));
+        put_digits(&mut buf[5..7], self.month);
+        put_digits(&mut buf[8..10], self.day);
+        put_digits(&mut buf[11..13], self.hour);
+        put_digits(&mut buf[14..16], self.minute);
+        put_digits(&mut buf[17..19], self.second);
+    }
+}
+
+/// Writes the low `dst.len()` decimal digits of `v`, zero-padded.
+fn put_digits(dst: &mut [u8], mut v: u32) {
+    for d in dst.iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    // Only ASCII digits and punctuation were written.
+    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
 }
 
 /// Epoch milliseconds as RFC 3339 UTC with milliseconds, if in range.
@@ -150,6 +170,9 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 /// since a wrong weekday says nothing about which instant was meant.
 /// Returns epoch milliseconds.
 pub fn parse_java_date(s: &str) -> Option<i64> {
+    if let Some(ms) = parse_java_date_exact(s) {
+        return Some(ms);
+    }
     let mut parts = s.split_ascii_whitespace();
     let weekday = parts.next()?;
     let month = parts.next()?;
@@ -180,6 +203,59 @@ pub fn parse_java_date(s: &str) -> Option<i64> {
     let minute = num(hms.next()?, 2)?;
     let second = num(hms.next()?, 2)?;
     if hms.next().is_some() || year < 1 || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    if day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(
+        Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millis: 0,
+        }
+        .to_epoch_ms(),
+    )
+}
+
+/// The form exactly as Cognito writes it, `Www Mmm dd hh:mm:ss UTC yyyy`
+/// (28 bytes, single spaces, two-digit fields), parsed by position: the
+/// common case, about five times cheaper than splitting. `None` sends any
+/// other spelling to the general parser, which accepts a superset of this.
+fn parse_java_date_exact(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 28
+        || b[3] != b' '
+        || b[7] != b' '
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b' '
+        || &b[20..24] != b"UTC "
+    {
+        return None;
+    }
+    let two = |i: usize| -> Option<u32> {
+        let (h, l) = (b[i], b[i + 1]);
+        (h.is_ascii_digit() && l.is_ascii_digit())
+            .then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+    };
+    let weekday = s.get(0..3)?;
+    if !WEEKDAYS.iter().any(|w| w.eq_ignore_ascii_case(weekday)) {
+        return None;
+    }
+    let month_name = s.get(4..7)?;
+    let month = MONTHS
+        .iter()
+        .position(|m| m.eq_ignore_ascii_case(month_name))? as u32
+        + 1;
+    let year = i64::from(two(24)? * 100 + two(26)?);
+    let (day, hour, minute, second) = (two(8)?, two(11)?, two(14)?, two(17)?);
+    if year < 1 || hour > 23 || minute > 59 || second > 59 {
         return None;
     }
     if day < 1 || day > days_in_month(year, month) {
@@ -241,6 +317,22 @@ mod tests {
         assert_eq!(parse_epoch_ms("+5"), None);
         assert_eq!(parse_epoch_ms("99999999999999999999"), None);
         assert_eq!(parse_epoch_ms("1."), None);
+    }
+
+    proptest! {
+        #[test]
+        fn the_fixed_position_parser_agrees_with_the_general_one(
+            wd in "(Mon|tue|WED|Xyz)", mon in "(Jan|feb|DEC|Foo)",
+            day in 0u32..40, h in 0u32..30, m in 0u32..70, sec in 0u32..70,
+            zone in "(UTC|GMT|utc|PDT)", year in 0u32..10000,
+        ) {
+            let s = format!("{wd} {mon} {day:02} {h:02}:{m:02}:{sec:02} {zone} {year:04}");
+            let fast = parse_java_date_exact(&s);
+            if fast.is_some() {
+                prop_assert_eq!(fast, parse_java_date(&format!(" {s}")));
+            }
+            prop_assert_eq!(parse_java_date(&s), parse_java_date(&format!(" {s}")));
+        }
     }
 
     #[test]

@@ -1,1 +1,477 @@
-//! End-to-end tests across crates live in `tests/`.
+//! Shared helpers for the end-to-end tests in `tests/`: a Lambda Runtime API
+//! emulator on loopback, the real `bootstrap` binary run against it, a moto
+//! server, and a fake AWS endpoint that always throttles.
+//!
+//! The Runtime API is the HTTP interface a custom runtime polls
+//! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>); the
+//! emulator speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies)
+//! for `lambda_runtime`, with `std::net` only. Everything binds 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long to wait for anything before calling a test stuck.
+const STUCK: Duration = Duration::from_secs(120);
+
+/// What the function answered to one invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Response(Vec<u8>),
+    Error(Vec<u8>),
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<(String, Vec<u8>, u64)>,
+    replies: Vec<(String, Reply)>,
+    init_error: Option<Vec<u8>>,
+    next_id: u64,
+}
+
+/// The Lambda Runtime API emulator.
+pub struct RuntimeApi {
+    addr: SocketAddr,
+    state: Arc<(Mutex<State>, Condvar)>,
+}
+
+impl RuntimeApi {
+    pub fn start() -> RuntimeApi {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state: Arc<(Mutex<State>, Condvar)> = Arc::default();
+        let s = state.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { break };
+                let s = s.clone();
+                std::thread::spawn(move || serve(conn, &s));
+            }
+        });
+        RuntimeApi { addr, state }
+    }
+
+    /// `host:port`, as `AWS_LAMBDA_RUNTIME_API` wants it.
+    pub fn address(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Queues `event` with a deadline `timeout` from now and waits for the
+    /// function's answer.
+    pub fn invoke(&self, event: &[u8], timeout: Duration) -> Reply {
+        let (lock, cvar) = &*self.state;
+        let mut st = lock.lock().unwrap();
+        st.next_id += 1;
+        let id = format!("req-{}", st.next_id);
+        let deadline = now_ms() + timeout.as_millis() as u64;
+        st.queue.push_back((id.clone(), event.to_vec(), deadline));
+        cvar.notify_all();
+        let (mut st, _) = cvar
+            .wait_timeout_while(st, STUCK, |st| {
+                !st.replies.iter().any(|(r, _)| *r == id) && st.init_error.is_none()
+            })
+            .unwrap();
+        if let Some(e) = &st.init_error {
+            panic!(
+                "init error instead of a reply: {}",
+                String::from_utf8_lossy(e)
+            );
+        }
+        let pos = st
+            .replies
+            .iter()
+            .position(|(r, _)| *r == id)
+            .expect("the function did not answer in time");
+        st.replies.remove(pos).1
+    }
+
+    /// The body posted to `/runtime/init/error`, if any.
+    pub fn init_error(&self, wait: Duration) -> Option<Vec<u8>> {
+        let (lock, cvar) = &*self.state;
+        let st = lock.lock().unwrap();
+        let (st, _) = cvar
+            .wait_timeout_while(st, wait, |st| st.init_error.is_none())
+            .unwrap();
+        st.init_error.clone()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut conn = conn;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let path = parts.next().unwrap_or("").to_string();
+        let mut len = 0usize;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let (lock, cvar) = state;
+        let mut taken = None;
+        let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
+            let st = lock.lock().unwrap();
+            let mut st = cvar.wait_while(st, |st| st.queue.is_empty()).unwrap();
+            let (id, event, deadline) = st.queue.pop_front().unwrap();
+            taken = Some((id.clone(), event.clone(), deadline));
+            let headers = format!(
+                "Lambda-Runtime-Aws-Request-Id: {id}\r\nLambda-Runtime-Deadline-Ms: {deadline}\r\n\
+                 Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:cognito-activity\r\n\
+                 Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Sampled=0\r\n"
+            );
+            (200, headers, event)
+        } else if method == "POST" && path.contains("/runtime/invocation/") {
+            let id = path.split('/').nth(4).unwrap_or("").to_string();
+            let reply = if path.ends_with("/response") {
+                Reply::Response(body)
+            } else {
+                Reply::Error(body)
+            };
+            lock.lock().unwrap().replies.push((id, reply));
+            cvar.notify_all();
+            (202, String::new(), br#"{"status":"OK"}"#.to_vec())
+        } else if method == "POST" && path.ends_with("/runtime/init/error") {
+            lock.lock().unwrap().init_error = Some(body);
+            cvar.notify_all();
+            (202, String::new(), br#"{"status":"OK"}"#.to_vec())
+        } else {
+            (404, String::new(), Vec::new())
+        };
+        let (status, headers, body) = reply;
+        let head = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        if conn.write_all(head.as_bytes()).is_err() || conn.write_all(&body).is_err() {
+            // A poll from a process that is gone: give its event back.
+            if let Some(t) = taken {
+                lock.lock().unwrap().queue.push_front(t);
+                cvar.notify_all();
+            }
+            return;
+        }
+    }
+}
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The `bootstrap` binary, built once per test process.
+///
+/// Cargo builds binaries only for the package under test, so this runs
+/// `cargo build -p firehose-transformer --bin bootstrap` (a no-op when the
+/// workspace build already made it) and takes the path from cargo's JSON
+/// messages, which works for any target directory.
+pub fn bootstrap_binary() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .current_dir(workspace())
+            .args([
+                "build",
+                "-p",
+                "firehose-transformer",
+                "--bin",
+                "bootstrap",
+                "--message-format=json-render-diagnostics",
+            ])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run cargo build");
+        assert!(out.status.success(), "cargo build of bootstrap failed");
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
+            .find(|p| p.file_name().is_some_and(|n| n == "bootstrap"))
+            .expect("cargo named no bootstrap executable")
+    })
+    .clone()
+}
+
+/// A running `bootstrap` process, killed on drop, its output collected.
+pub struct Bootstrap {
+    child: Child,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Bootstrap {
+    /// Starts the function against `api` with the usual Lambda variables,
+    /// JSON logs, fake credentials, plus `env`.
+    pub fn spawn(api: &RuntimeApi, env: &[(&str, &str)]) -> Bootstrap {
+        let mut cmd = Command::new(bootstrap_binary());
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", api.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "cognito-activity")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/cognito-activity")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2024/11/23/[$LATEST]0")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("METRICS", "false");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start bootstrap");
+        let stdout = collect(child.stdout.take().unwrap());
+        let stderr = collect(child.stderr.take().unwrap());
+        Bootstrap {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Everything the process wrote so far, stdout then stderr.
+    pub fn logs(&self) -> String {
+        let mut s = String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned();
+        s.push_str(&String::from_utf8_lossy(&self.stderr.lock().unwrap()));
+        s
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self) -> Option<std::process::ExitStatus> {
+        for _ in 0..(STUCK.as_millis() / 50) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader threads drain the pipes.
+                std::thread::sleep(Duration::from_millis(100));
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Bootstrap {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+    let buf: Arc<Mutex<Vec<u8>>> = Arc::default();
+    let b = buf.clone();
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 8192];
+        while let Ok(n) = pipe.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            b.lock().unwrap().extend_from_slice(&chunk[..n]);
+        }
+    });
+    buf
+}
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A moto server (`python3 -m moto.server`) on a free loopback port,
+/// killed on drop.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    /// Starts moto, or `None` when `SKIP_MOTO_TESTS=1` and it is missing.
+    /// Panics with install instructions when moto is missing otherwise.
+    pub fn start() -> Option<Moto> {
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let has_moto = Command::new(&python)
+            .args(["-c", "import moto.server, boto3, flask"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has_moto {
+            if std::env::var("SKIP_MOTO_TESTS").as_deref() == Ok("1") {
+                eprintln!("moto is not installed; SKIP_MOTO_TESTS=1, skipping");
+                return None;
+            }
+            panic!(
+                "moto server is not installed for {python}: run `pip install 'moto[server]'` \
+                 (or set SKIP_MOTO_TESTS=1 to skip the tests that need it)"
+            );
+        }
+        let port = free_port();
+        let child = Command::new(&python)
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..600 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(moto);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("moto did not start listening on port {port}");
+    }
+
+    /// Runs a boto3 snippet against this server; `ENDPOINT` and `ARGS`
+    /// (the JSON of `args`) are defined for it. Returns its stdout.
+    pub fn boto3(&self, script: &str, args: &serde_json::Value) -> String {
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let prelude = "import json, sys, boto3\nENDPOINT = sys.argv[1]\nARGS = json.loads(sys.argv[2])\n\
+            def client(name):\n    return boto3.client(name, endpoint_url=ENDPOINT, region_name='us-east-1', \
+            aws_access_key_id='testing', aws_secret_access_key='testing')\n";
+        let out = Command::new(python)
+            .args([
+                "-c",
+                &format!("{prelude}{script}"),
+                &self.endpoint,
+                &args.to_string(),
+            ])
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "boto3 script failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An AWS endpoint that answers every request with a throttling error
+/// (HTTP 400 `ServiceUnavailableException`, awsJson 1.1), counting them.
+pub struct Throttler {
+    pub endpoint: String,
+    pub requests: Arc<AtomicUsize>,
+}
+
+impl Throttler {
+    pub fn start() -> Throttler {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let requests: Arc<AtomicUsize> = Arc::default();
+        let count = requests.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { break };
+                let count = count.clone();
+                std::thread::spawn(move || throttle(conn, &count));
+            }
+        });
+        Throttler { endpoint, requests }
+    }
+}
+
+fn throttle(conn: TcpStream, count: &AtomicUsize) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut conn = conn;
+    loop {
+        let mut len = 0usize;
+        let mut first = true;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() && !first {
+                break;
+            }
+            first = false;
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        count.fetch_add(1, Ordering::SeqCst);
+        let body = br#"{"__type":"ServiceUnavailableException","message":"Slow down."}"#;
+        let head = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n\
+             x-amzn-ErrorType: ServiceUnavailableException\r\nx-amzn-RequestId: 0\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        if conn.write_all(head.as_bytes()).is_err() || conn.write_all(body).is_err() {
+            return;
+        }
+    }
+}

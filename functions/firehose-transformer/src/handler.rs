@@ -7,14 +7,14 @@ use cognito_activity::{process_event, Config};
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::value::RawValue;
 
-use crate::Reingester;
+use crate::reingest::{Reingester, Sink};
 
 /// Handles one invocation. `Err` only when the event is not a Firehose
 /// transformation event; bad records are answered, never raised.
-pub async fn handle(
+pub async fn handle<S: Sink>(
     event: LambdaEvent<Box<RawValue>>,
     config: &Config,
-    reingester: &Reingester,
+    reingester: &Reingester<S>,
 ) -> Result<Box<RawValue>, Error> {
     let request_id = event.context.request_id.clone();
     let function_name = event.context.env_config.function_name.clone();
@@ -23,7 +23,8 @@ pub async fn handle(
         Error::from(e.to_string())
     })?;
     if !processed.overflow.is_empty() {
-        reingester.settle(&mut processed).await;
+        let deadline = deadline_instant(event.context.deadline);
+        reingester.settle(&mut processed, config, deadline).await;
     }
     let s = &processed.stats;
     tracing::info!(
@@ -61,4 +62,14 @@ pub async fn handle(
     }
     let body = String::from_utf8(processed.to_json()).map_err(|e| Error::from(e.to_string()))?;
     Ok(RawValue::from_string(body)?)
+}
+
+/// The invocation's deadline (epoch milliseconds, from the Runtime API's
+/// `Lambda-Runtime-Deadline-Ms`) on tokio's clock.
+fn deadline_instant(deadline_ms: u64) -> tokio::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    tokio::time::Instant::now()
+        + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }

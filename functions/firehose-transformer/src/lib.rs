@@ -1,10 +1,12 @@
 //! The Lambda's pieces beyond the library: the handler, configuration
 //! loading, and re-ingestion of records that do not fit in the response.
 
+pub mod aws;
 pub mod handler;
 pub mod reingest;
 
-pub use reingest::Reingester;
+pub use aws::AwsSink;
+pub use reingest::{Reingester, RetryPolicy};
 
 use cognito_activity::Config;
 
@@ -15,4 +17,13 @@ pub fn load_config() -> Result<Config, lambda_runtime::Error> {
         tracing::error!(variable = e.var, error = %e, "invalid configuration");
         lambda_runtime::Error::from(e.to_string())
     })
+}
+
+/// The production re-ingester: the AWS SDK, `REINGEST` from `config`.
+pub async fn reingester(config: &Config) -> Reingester<AwsSink> {
+    Reingester::new(
+        AwsSink::from_env().await,
+        config.reingest,
+        RetryPolicy::default(),
+    )
 }

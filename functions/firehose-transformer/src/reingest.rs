@@ -1,26 +1,753 @@
-//! Re-ingestion of overflow records (being written: issue 5).
+//! Re-ingestion of records that do not fit in the response
+//! (docs/reliability.md, "Re-ingestion").
+//!
+//! Firehose accepts at most 6 MB back from the function
+//! (<https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html>).
+//! The library answers what fits and hands back the rest as
+//! [`Overflow`]s; here they are put back into the source: `PutRecordBatch`
+//! for a Direct PUT stream, `PutRecords` for a Kinesis data stream source,
+//! in chunks within each API's limits, retrying only the entries that
+//! failed, with exponential backoff and full jitter
+//! (<https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/>),
+//! and never past the invocation's deadline less a safety margin. A record is
+//! answered `Dropped` only once all its pieces were accepted; otherwise it
+//! stays `ProcessingFailed`, so Firehose keeps its own copy in the error
+//! prefix. A CloudWatch Logs envelope is re-ingested as marked pieces from
+//! `cognito_activity::split`, each small enough to be served first, whole,
+//! by a later invocation.
+//!
+//! The AWS SDK lives behind [`Sink`] (see `aws.rs`), so the chunking and the
+//! retries are tested here with a fake.
+
+use std::future::Future;
+use std::time::Duration;
 
 use cognito_activity::batch::{Overflow, Processed, Settlement};
+use cognito_activity::firehose::arn_resource_name;
+use cognito_activity::split::{split_envelope, Limits, Probe, SplitError, MAX_PIECE_BYTES};
 use cognito_activity::Config;
+use tokio::time::Instant;
 
-/// Puts overflow records back into the source stream.
-pub struct Reingester {
-    enabled: bool,
+/// Where overflow records go back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A Direct PUT delivery stream, by name.
+    Firehose { stream: String },
+    /// The Kinesis data stream the delivery stream reads, by ARN.
+    Kinesis { stream_arn: String },
 }
 
-impl Reingester {
-    pub async fn from_env(config: &Config) -> Self {
-        Reingester {
-            enabled: config.reingest,
+impl Target {
+    /// The source of the invocation's records: the Kinesis stream when
+    /// there is one, else the delivery stream itself.
+    pub fn of(processed: &Processed) -> Option<Target> {
+        if let Some(arn) = processed.source_kinesis_stream_arn.as_deref() {
+            return Some(Target::Kinesis {
+                stream_arn: arn.to_string(),
+            });
+        }
+        let arn = processed.delivery_stream_arn.as_deref()?;
+        arn_resource_name(arn, "deliverystream/").map(|name| Target::Firehose {
+            stream: name.to_string(),
+        })
+    }
+
+    /// The API limits of the call that writes to this target.
+    pub fn limits(&self) -> ApiLimits {
+        match self {
+            // PutRecordBatch: 500 records, 4 MiB per call, 1,000 KiB per record.
+            Target::Firehose { .. } => ApiLimits {
+                max_records: 500,
+                max_call_bytes: 4 * 1024 * 1024,
+                max_record_bytes: MAX_PIECE_BYTES,
+            },
+            // PutRecords: 500 records, 5 MiB per call (4 MiB kept as a
+            // margin), 1 MiB per record including the partition key.
+            Target::Kinesis { .. } => ApiLimits {
+                max_records: 500,
+                max_call_bytes: 4 * 1024 * 1024,
+                max_record_bytes: 1024 * 1024,
+            },
         }
     }
 
-    /// Settles every overflow record of `processed`.
-    pub async fn settle(&self, processed: &mut Processed) {
-        let pending: Vec<Overflow> = processed.overflow.clone();
-        for o in pending {
-            tracing::warn!(record_id = %o.record_id, reingest = self.enabled, "overflow record not re-ingested");
-            processed.settle(o.index, Settlement::Failed);
+    fn counts_partition_key(&self) -> bool {
+        matches!(self, Target::Kinesis { .. })
+    }
+}
+
+/// Per-call limits of a put API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiLimits {
+    pub max_records: usize,
+    pub max_call_bytes: usize,
+    pub max_record_bytes: usize,
+}
+
+/// One record to put.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub data: Vec<u8>,
+    /// Used by Kinesis only: the overflow record's id, so a record's pieces
+    /// stay on one shard, in order.
+    pub partition_key: String,
+}
+
+impl Entry {
+    fn size(&self, target: &Target) -> usize {
+        self.data.len()
+            + if target.counts_partition_key() {
+                self.partition_key.len()
+            } else {
+                0
+            }
+    }
+}
+
+/// A whole call that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutError {
+    /// The service's error code, or a short word for transport errors.
+    pub code: String,
+    /// Whether trying again may succeed (throttling, a dropped connection),
+    /// as opposed to a missing stream or a denied permission.
+    pub retryable: bool,
+}
+
+/// Something that puts records into a target: the AWS SDK in production, a
+/// fake in tests.
+pub trait Sink {
+    /// Puts `entries` in one call. `Ok` holds one slot per entry, in order:
+    /// `None` when accepted, the error code when that entry failed.
+    fn put_batch(
+        &self,
+        target: &Target,
+        entries: &[Entry],
+    ) -> impl Future<Output = Result<Vec<Option<String>>, PutError>>;
+}
+
+/// How hard to try.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Calls per entry, at most.
+    pub max_attempts: u32,
+    /// The first backoff's ceiling; it doubles each round up to `cap`.
+    pub base: Duration,
+    pub cap: Duration,
+    /// Time kept back before the deadline to still return the response.
+    pub safety_margin: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base: Duration::from_millis(50),
+            cap: Duration::from_secs(2),
+            safety_margin: Duration::from_millis(1500),
         }
+    }
+}
+
+/// Puts overflow records back into the source stream and settles them.
+pub struct Reingester<S> {
+    sink: S,
+    enabled: bool,
+    policy: RetryPolicy,
+}
+
+/// What one overflow record is to become.
+enum Plan {
+    Put(Vec<Entry>),
+    Fail(&'static str),
+}
+
+impl<S: Sink> Reingester<S> {
+    pub fn new(sink: S, enabled: bool, policy: RetryPolicy) -> Self {
+        Reingester {
+            sink,
+            enabled,
+            policy,
+        }
+    }
+
+    /// Settles every overflow record of `processed`: `Reingested` when all
+    /// its pieces were accepted before `deadline` (less the safety margin),
+    /// `Failed` otherwise, with the reason logged.
+    pub async fn settle(&self, processed: &mut Processed, config: &Config, deadline: Instant) {
+        let pending: Vec<Overflow> = processed.overflow.clone();
+        let target = match (self.enabled, Target::of(processed)) {
+            (false, _) => Err("reingest_disabled"),
+            (true, None) => Err("no_reingest_target"),
+            (true, Some(target)) => Ok(target),
+        };
+        let target = match target {
+            Ok(target) => target,
+            Err(reason) => {
+                for o in &pending {
+                    tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
+                    processed.settle(o.index, Settlement::Failed);
+                }
+                return;
+            }
+        };
+
+        let probe = Probe::new(config, processed.delivery_stream_arn.as_deref());
+        let plans: Vec<Plan> = pending
+            .iter()
+            .map(|o| plan(o, config, &probe, &target))
+            .collect();
+        let mut entries = Vec::new();
+        let mut owner = Vec::new();
+        for (i, p) in plans.iter().enumerate() {
+            if let Plan::Put(list) = p {
+                for e in list {
+                    entries.push(e.clone());
+                    owner.push(i);
+                }
+            }
+        }
+        let accepted = put_all(
+            &self.sink,
+            &target,
+            &entries,
+            &self.policy,
+            deadline,
+            &mut Jitter::seeded(),
+        )
+        .await;
+
+        for (i, (o, p)) in pending.iter().zip(&plans).enumerate() {
+            let outcome = match p {
+                Plan::Fail(reason) => Err(*reason),
+                Plan::Put(list) => {
+                    let ok = owner
+                        .iter()
+                        .zip(&accepted)
+                        .filter(|(who, _)| **who == i)
+                        .filter(|(_, ok)| **ok)
+                        .count();
+                    if ok == list.len() {
+                        Ok(list.len())
+                    } else if ok == 0 {
+                        Err("reingest_failed")
+                    } else {
+                        // Some pieces are in the stream already: a replay of
+                        // the failed record duplicates them (at least once).
+                        Err("reingest_partly_failed")
+                    }
+                }
+            };
+            match outcome {
+                Ok(pieces) => {
+                    tracing::info!(record_id = %o.record_id, pieces, "overflow record re-ingested");
+                    processed.settle(o.index, Settlement::Reingested);
+                }
+                Err(reason) => {
+                    tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
+                    processed.settle(o.index, Settlement::Failed);
+                }
+            }
+        }
+    }
+}
+
+/// The entries for one overflow record, or why there are none.
+///
+/// A CloudWatch Logs envelope is always re-written as marked pieces whose
+/// answers take at most half the budget (falling back to the whole budget
+/// for an event between the two), so each is served first and whole later.
+/// Any other record goes back unchanged if its answer fits the budget alone.
+fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target) -> Plan {
+    let budget = config.response_budget_bytes;
+    let max_record = target.limits().max_record_bytes.min(MAX_PIECE_BYTES);
+    let key = partition_key(&o.record_id);
+    let split = |max_answer_len: usize| {
+        split_envelope(
+            &o.original,
+            config.max_decompressed_bytes,
+            &Limits {
+                max_answer_len,
+                max_piece_bytes: max_record.saturating_sub(key.len()),
+            },
+            |piece| probe.answer_len(piece),
+        )
+    };
+    let pieces = match split(budget / 2) {
+        Err(SplitError::EventTooLarge { .. }) => split(budget),
+        other => other,
+    };
+    match pieces {
+        Ok(pieces) => Plan::Put(
+            pieces
+                .into_iter()
+                .map(|data| Entry {
+                    data,
+                    partition_key: key.clone(),
+                })
+                .collect(),
+        ),
+        Err(SplitError::NotEnvelope) if o.exceeds_budget_alone => Plan::Fail("too_large_alone"),
+        Err(SplitError::NotEnvelope) if o.original.len() + key.len() > max_record => {
+            Plan::Fail("record_too_large")
+        }
+        Err(SplitError::NotEnvelope) => Plan::Put(vec![Entry {
+            data: o.original.clone(),
+            partition_key: key,
+        }]),
+        Err(e) => Plan::Fail(e.code()),
+    }
+}
+
+/// Kinesis partition keys are 1 to 256 characters.
+fn partition_key(record_id: &str) -> String {
+    let key: String = record_id.chars().take(256).collect();
+    if key.is_empty() {
+        "0".to_string()
+    } else {
+        key
+    }
+}
+
+/// Puts every entry, chunked within the target's limits, retrying failed
+/// entries until they are accepted, a permanent error, `max_attempts`, or
+/// the deadline. Returns, per entry, whether it was accepted.
+pub async fn put_all<S: Sink>(
+    sink: &S,
+    target: &Target,
+    entries: &[Entry],
+    policy: &RetryPolicy,
+    deadline: Instant,
+    jitter: &mut Jitter,
+) -> Vec<bool> {
+    let limits = target.limits();
+    let mut accepted = vec![false; entries.len()];
+    // Entries still worth trying, by index.
+    let mut pending: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i].size(target) <= limits.max_record_bytes)
+        .collect();
+    let stop_at = deadline
+        .checked_sub(policy.safety_margin)
+        .unwrap_or(deadline);
+    let mut attempt = 0;
+    while !pending.is_empty() && attempt < policy.max_attempts {
+        if attempt > 0 {
+            let ceiling = policy
+                .base
+                .saturating_mul(1u32 << (attempt - 1).min(20))
+                .min(policy.cap);
+            let sleep = jitter.below(ceiling);
+            if Instant::now() + sleep >= stop_at {
+                break;
+            }
+            tokio::time::sleep(sleep).await;
+        }
+        attempt += 1;
+        let mut retry = Vec::new();
+        for chunk in chunks(&pending, entries, target, &limits) {
+            let now = Instant::now();
+            if now >= stop_at {
+                retry.extend_from_slice(chunk);
+                continue;
+            }
+            let batch: Vec<Entry> = chunk.iter().map(|&i| entries[i].clone()).collect();
+            let call = sink.put_batch(target, &batch);
+            match tokio::time::timeout(stop_at - now, call).await {
+                Ok(Ok(codes)) => {
+                    for (pos, &i) in chunk.iter().enumerate() {
+                        match codes.get(pos) {
+                            Some(None) => accepted[i] = true,
+                            Some(Some(code)) => {
+                                tracing::debug!(code = %code, attempt, "entry not accepted");
+                                retry.push(i);
+                            }
+                            // A short answer: count the missing as failed.
+                            None => retry.push(i),
+                        }
+                    }
+                }
+                Ok(Err(e)) if e.retryable => {
+                    tracing::warn!(code = %e.code, attempt, entries = chunk.len(), "put call failed, will retry");
+                    retry.extend_from_slice(chunk);
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(code = %e.code, entries = chunk.len(), "put call failed permanently");
+                }
+                Err(_) => {
+                    tracing::warn!(
+                        attempt,
+                        entries = chunk.len(),
+                        "put call cut at the deadline"
+                    );
+                    retry.extend_from_slice(chunk);
+                }
+            }
+        }
+        pending = retry;
+    }
+    accepted
+}
+
+/// Splits `pending` into calls of at most `max_records` entries and
+/// `max_call_bytes` bytes, in order.
+fn chunks<'p>(
+    pending: &'p [usize],
+    entries: &[Entry],
+    target: &Target,
+    limits: &ApiLimits,
+) -> Vec<&'p [usize]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (pos, &i) in pending.iter().enumerate() {
+        let size = entries[i].size(target);
+        let count = pos - start;
+        if count > 0 && (count == limits.max_records || bytes + size > limits.max_call_bytes) {
+            out.push(&pending[start..pos]);
+            start = pos;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < pending.len() {
+        out.push(&pending[start..]);
+    }
+    out
+}
+
+/// A small xorshift generator for backoff jitter; no cryptographic use.
+pub struct Jitter(u64);
+
+impl Jitter {
+    pub fn new(seed: u64) -> Self {
+        Jitter(seed | 1)
+    }
+
+    fn seeded() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Jitter::new(nanos ^ u64::from(std::process::id()).rotate_left(32))
+    }
+
+    /// A duration drawn uniformly from `[0, ceiling]` ("full jitter").
+    pub fn below(&mut self, ceiling: Duration) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        let micros = ceiling.as_micros() as u64;
+        Duration::from_micros(if micros == 0 {
+            0
+        } else {
+            self.0 % (micros + 1)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    /// A sink that records every call and answers from a script (then
+    /// accepts everything).
+    #[derive(Default)]
+    struct Fake {
+        calls: RefCell<Vec<Vec<Entry>>>,
+        script: RefCell<VecDeque<Result<Vec<Option<String>>, PutError>>>,
+        /// Entries (by data) to refuse on every call.
+        always_refuse: Vec<Vec<u8>>,
+    }
+
+    impl Sink for Fake {
+        async fn put_batch(
+            &self,
+            _target: &Target,
+            entries: &[Entry],
+        ) -> Result<Vec<Option<String>>, PutError> {
+            self.calls.borrow_mut().push(entries.to_vec());
+            if let Some(answer) = self.script.borrow_mut().pop_front() {
+                return answer;
+            }
+            Ok(entries
+                .iter()
+                .map(|e| {
+                    self.always_refuse
+                        .contains(&e.data)
+                        .then(|| "ServiceUnavailableException".to_string())
+                })
+                .collect())
+        }
+    }
+
+    fn entry(n: usize, size: usize) -> Entry {
+        let mut data = vec![b'x'; size];
+        data[..8.min(size)].copy_from_slice(&format!("{n:08}").as_bytes()[..8.min(size)]);
+        Entry {
+            data,
+            partition_key: format!("k{n}"),
+        }
+    }
+
+    fn firehose() -> Target {
+        Target::Firehose { stream: "s".into() }
+    }
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(300)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_stay_within_500_records_and_4_mib() {
+        let fake = Fake::default();
+        let mut entries: Vec<Entry> = (0..1200).map(|n| entry(n, 100)).collect();
+        entries.extend((1200..1210).map(|n| entry(n, 900 * 1024)));
+        let ok = put_all(
+            &fake,
+            &firehose(),
+            &entries,
+            &RetryPolicy::default(),
+            far(),
+            &mut Jitter::new(1),
+        )
+        .await;
+        assert!(ok.iter().all(|a| *a));
+        let calls = fake.calls.borrow();
+        for c in calls.iter() {
+            assert!(c.len() <= 500);
+            assert!(c.iter().map(|e| e.data.len()).sum::<usize>() <= 4 * 1024 * 1024);
+        }
+        let sent: Vec<Entry> = calls.iter().flatten().cloned().collect();
+        assert_eq!(sent, entries, "every entry once, in order");
+        // 500 + 500 small; 200 small + 4 large (3.7 MB); 4 large; 2 large.
+        assert_eq!(calls.len(), 5);
+        assert_eq!(calls[2].len(), 204);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_the_failed_entries_are_sent_again() {
+        let fake = Fake::default();
+        fake.script.borrow_mut().push_back(Ok(vec![
+            None,
+            Some("ServiceUnavailableException".into()),
+            None,
+            Some("ServiceUnavailableException".into()),
+        ]));
+        let entries: Vec<Entry> = (0..4).map(|n| entry(n, 10)).collect();
+        let ok = put_all(
+            &fake,
+            &firehose(),
+            &entries,
+            &RetryPolicy::default(),
+            far(),
+            &mut Jitter::new(2),
+        )
+        .await;
+        assert_eq!(ok, [true, true, true, true]);
+        let calls = fake.calls.borrow();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[1], vec![entries[1].clone(), entries[3].clone()]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retryable_call_errors_back_off_with_growing_bounded_sleeps() {
+        let fake = Fake::default();
+        for _ in 0..3 {
+            fake.script.borrow_mut().push_back(Err(PutError {
+                code: "ThrottlingException".into(),
+                retryable: true,
+            }));
+        }
+        let entries = vec![entry(0, 10)];
+        let policy = RetryPolicy::default();
+        let start = Instant::now();
+        let ok = put_all(
+            &fake,
+            &firehose(),
+            &entries,
+            &policy,
+            far(),
+            &mut Jitter::new(3),
+        )
+        .await;
+        assert_eq!(ok, [true]);
+        assert_eq!(fake.calls.borrow().len(), 4);
+        // Three sleeps of at most base, 2*base, 4*base (paused clock: exact).
+        assert!(Instant::now() - start <= policy.base * 7);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_permanent_error_is_not_retried() {
+        let fake = Fake::default();
+        fake.script.borrow_mut().push_back(Err(PutError {
+            code: "ResourceNotFoundException".into(),
+            retryable: false,
+        }));
+        let entries = vec![entry(0, 10), entry(1, 10)];
+        let ok = put_all(
+            &fake,
+            &firehose(),
+            &entries,
+            &RetryPolicy::default(),
+            far(),
+            &mut Jitter::new(4),
+        )
+        .await;
+        assert_eq!(ok, [false, false]);
+        assert_eq!(fake.calls.borrow().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_stop_before_the_deadline_less_the_margin() {
+        let fake = Fake {
+            always_refuse: vec![entry(0, 10).data],
+            ..Fake::default()
+        };
+        let policy = RetryPolicy {
+            max_attempts: 1000,
+            ..RetryPolicy::default()
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let ok = put_all(
+            &fake,
+            &firehose(),
+            &[entry(0, 10)],
+            &policy,
+            deadline,
+            &mut Jitter::new(5),
+        )
+        .await;
+        assert_eq!(ok, [false]);
+        assert!(Instant::now() <= deadline - policy.safety_margin);
+        let calls = fake.calls.borrow().len();
+        assert!(calls > 1 && calls < 1000, "{calls} calls");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attempts_are_bounded_even_with_time_left() {
+        let fake = Fake {
+            always_refuse: vec![entry(0, 10).data],
+            ..Fake::default()
+        };
+        let policy = RetryPolicy::default();
+        let ok = put_all(
+            &fake,
+            &firehose(),
+            &[entry(0, 10)],
+            &policy,
+            far(),
+            &mut Jitter::new(6),
+        )
+        .await;
+        assert_eq!(ok, [false]);
+        assert_eq!(fake.calls.borrow().len(), policy.max_attempts as usize);
+    }
+
+    #[test]
+    fn kinesis_counts_the_partition_key_against_the_record_limit() {
+        let t = Target::Kinesis {
+            stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/s".into(),
+        };
+        let e = Entry {
+            data: vec![0; 1024 * 1024 - 2],
+            partition_key: "abc".into(),
+        };
+        assert!(e.size(&t) > t.limits().max_record_bytes);
+        assert!(e.size(&firehose()) > firehose().limits().max_record_bytes);
+        assert_eq!(partition_key(""), "0");
+        assert_eq!(partition_key(&"9".repeat(300)).len(), 256);
+    }
+
+    fn overflowing(budget: usize) -> (Processed, Config) {
+        use cognito_activity::decode::base64_encode;
+        use cognito_activity::split::gzip;
+        let events: Vec<serde_json::Value> = (0..200)
+            .map(|i| {
+                let msg = serde_json::json!({"eventTimestamp": "1732400000000",
+                    "eventSource": "USER_AUTH_EVENTS",
+                    "logSourceId": {"userPoolId": "us-east-1_Ab12Cd34E"},
+                    "message": {"eventType": "SignIn", "eventResponse": "Pass",
+                        "eventId": format!("00000000-0000-4000-8000-{i:012}")}});
+                serde_json::json!({"id": format!("e{i}"), "message": msg.to_string()})
+            })
+            .collect();
+        let env = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+            "logGroup": "g", "logStream": "s", "logEvents": events});
+        let data = base64_encode(&gzip(&serde_json::to_vec(&env).unwrap()));
+        let event = serde_json::json!({
+            "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
+            "records": [{"recordId": "a", "data": data}]});
+        let cfg = Config {
+            response_budget_bytes: budget,
+            ..Config::default()
+        };
+        let processed =
+            cognito_activity::process_event(&serde_json::to_vec(&event).unwrap(), &cfg).unwrap();
+        (processed, cfg)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_envelope_too_large_alone_goes_back_in_pieces_and_is_dropped() {
+        let (mut processed, cfg) = overflowing(20_000);
+        assert!(processed.overflow[0].exceeds_budget_alone);
+        let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
+        r.settle(&mut processed, &cfg, far()).await;
+        let calls = r.sink.calls.borrow();
+        let pieces: Vec<&Entry> = calls.iter().flatten().collect();
+        assert!(pieces.len() > 2, "{} pieces", pieces.len());
+        let probe = Probe::new(&cfg, processed.delivery_stream_arn.as_deref());
+        assert!(pieces.iter().all(|e| probe.answer_len(&e.data) <= 10_000));
+        assert_eq!(
+            processed.response.records[0].result,
+            cognito_activity::RecordResult::Dropped
+        );
+        assert_eq!(processed.stats.records_reingested, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_with_one_piece_refused_stays_processing_failed() {
+        let (mut processed, cfg) = overflowing(20_000);
+        let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
+        // Learn the pieces, then refuse the second one for good.
+        r.settle(&mut processed.clone(), &cfg, far()).await;
+        let second = r.sink.calls.borrow()[0][1].data.clone();
+        let r = Reingester::new(
+            Fake {
+                always_refuse: vec![second],
+                ..Fake::default()
+            },
+            true,
+            RetryPolicy::default(),
+        );
+        r.settle(&mut processed, &cfg, far()).await;
+        assert_eq!(
+            processed.response.records[0].result,
+            cognito_activity::RecordResult::ProcessingFailed
+        );
+        assert_eq!(processed.stats.records_reingested, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_reingest_off_nothing_is_put() {
+        let (mut processed, cfg) = overflowing(20_000);
+        let r = Reingester::new(Fake::default(), false, RetryPolicy::default());
+        r.settle(&mut processed, &cfg, far()).await;
+        assert!(r.sink.calls.borrow().is_empty());
+        assert!(processed.overflow.is_empty());
+        assert_eq!(
+            processed.response.records[0].result,
+            cognito_activity::RecordResult::ProcessingFailed
+        );
+    }
+
+    #[test]
+    fn full_jitter_stays_within_the_ceiling_and_varies() {
+        let mut j = Jitter::new(42);
+        let c = Duration::from_millis(100);
+        let draws: Vec<Duration> = (0..200).map(|_| j.below(c)).collect();
+        assert!(draws.iter().all(|d| *d <= c));
+        assert!(draws.iter().any(|d| *d < c / 4) && draws.iter().any(|d| *d > c * 3 / 4));
+        assert_eq!(j.below(Duration::ZERO), Duration::ZERO);
     }
 }

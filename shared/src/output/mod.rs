@@ -7,16 +7,19 @@
 //! destination expects for the event endpoint.
 
 pub mod ecs;
+mod json;
 pub mod ocsf;
 pub mod splunk;
 
 use crate::config::{Config, OutputFormat};
 use crate::normalize::Normalized;
 
+pub use json::write_normalized;
+
 /// Appends one event, as one line in the configured format, to `out`.
 pub fn write_line(n: &Normalized<'_>, cfg: &Config, out: &mut Vec<u8>) {
     match cfg.output_format {
-        OutputFormat::Normalized => write_json(n, out),
+        OutputFormat::Normalized => write_normalized(n, out),
         OutputFormat::Ocsf => ocsf::write(n, cfg, out),
         OutputFormat::Ecs => ecs::write(n, cfg, out),
         OutputFormat::Splunk => splunk::write(n, out),

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Checks that the Python baseline computes what the Rust transformer
+computes: decodes every output line of both for one event and compares
+them as JSON values. A baseline that skipped work would be a false
+comparison.
+
+    python3 bench/parity.py EVENT.json   (after cargo build --release -p cognito-activity-cli)
+"""
+import base64
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import baseline  # noqa: E402
+
+CLI = os.path.join(os.path.dirname(HERE), "target", "release", "cognito-activity")
+
+
+def main():
+    path = sys.argv[1]
+    with open(path, "rb") as f:
+        py = baseline.lambda_handler(json.load(f), None)
+    rs = json.loads(subprocess.run([CLI, "replay", path], check=True,
+                                   capture_output=True, text=True).stdout)
+    lines = differ = 0
+    for a, b in zip(py["records"], rs["records"]):
+        la = base64.b64decode(a["data"]).decode().splitlines()
+        lb = base64.b64decode(b["data"]).decode().splitlines()
+        if len(la) != len(lb):
+            differ += 1
+        for x, y in zip(la, lb):
+            lines += 1
+            if json.loads(x) != json.loads(y):
+                differ += 1
+                if differ <= 3:
+                    print("python:", x, "\nrust:  ", y)
+    print(f"{lines} lines compared, {differ} differ")
+    sys.exit(1 if differ or not lines else 0)
+
+
+if __name__ == "__main__":
+    main()

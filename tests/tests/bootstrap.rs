@@ -1,0 +1,167 @@
+//! The real `bootstrap` binary against a local Lambda Runtime API emulator
+//! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>): the
+//! shell must answer exactly what the library answers, send unusable events
+//! to the error endpoint, refuse a bad configuration at init, and log JSON
+//! lines without personal data.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use cognito_activity::{process_event, Config};
+use e2e::{Bootstrap, Reply, RuntimeApi};
+use serde_json::Value;
+
+const EVENTS: &[&str] = &[
+    "firehose-direct-signin.json",
+    "firehose-cwl-subscription.json",
+    "firehose-mixed-batch.json",
+    "firehose-signin-account-takeover.json",
+    "firehose-failed-password.json",
+];
+
+/// Personal data present in the sample events, which logs must never carry.
+const SECRETS: &[&str] = &["192.0.2.10", "alice", "2001:db8::1", "hoge0808"];
+
+fn read_event(name: &str) -> Vec<u8> {
+    std::fs::read(e2e::workspace().join("events").join(name)).unwrap()
+}
+
+fn response(reply: Reply) -> Vec<u8> {
+    match reply {
+        Reply::Response(body) => body,
+        Reply::Error(body) => panic!("error reply: {}", String::from_utf8_lossy(&body)),
+    }
+}
+
+fn ids_in(json: &[u8], key: &str) -> Vec<String> {
+    let v: Value = serde_json::from_slice(json).unwrap();
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[key].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn bootstrap_answers_every_sample_event_exactly_as_the_library_does() {
+    let api = RuntimeApi::start();
+    let function = Bootstrap::spawn(&api, &[]);
+    for name in EVENTS {
+        let event = read_event(name);
+        let got = response(api.invoke(&event, Duration::from_secs(30)));
+        let want = process_event(&event, &Config::default()).unwrap().to_json();
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&want),
+            "{name}: the bootstrap's response differs from process_event's"
+        );
+        assert_eq!(
+            ids_in(&got, "recordId"),
+            ids_in(&event, "recordId"),
+            "{name}"
+        );
+    }
+    drop(function);
+}
+
+#[test]
+fn the_mixed_batch_fails_only_its_bad_records_and_echoes_their_data() {
+    let api = RuntimeApi::start();
+    let function = Bootstrap::spawn(&api, &[]);
+    let event = read_event("firehose-mixed-batch.json");
+    let got = response(api.invoke(&event, Duration::from_secs(30)));
+    let input: Value = serde_json::from_slice(&event).unwrap();
+    let output: Value = serde_json::from_slice(&got).unwrap();
+    let input = input["records"].as_array().unwrap();
+    let output = output["records"].as_array().unwrap();
+    assert_eq!(input.len(), output.len());
+    // Not JSON, not base64, not Cognito, empty, not UTF-8.
+    let bad = ["0001", "9999", "0002", "0004", "0005"];
+    for (i, o) in input.iter().zip(output) {
+        let id = i["recordId"].as_str().unwrap();
+        assert_eq!(o["recordId"], i["recordId"]);
+        if bad.iter().any(|b| id.ends_with(b)) {
+            assert_eq!(o["result"], "ProcessingFailed", "{id}");
+            assert_eq!(o["data"], i["data"], "{id}: original data echoed");
+        }
+    }
+    let first = &output[0];
+    assert_eq!(first["result"], "Ok");
+    assert_ne!(first["data"], input[0]["data"]);
+
+    let logs = function.logs();
+    for i in input {
+        let id = i["recordId"].as_str().unwrap();
+        if bad.iter().any(|b| id.ends_with(b)) {
+            assert!(
+                logs.contains(&format!("\"{id}\"")),
+                "failed record {id} is not named in the logs:\n{logs}"
+            );
+        }
+    }
+    drop(function);
+}
+
+#[test]
+fn an_event_that_is_not_a_firehose_event_goes_to_the_error_endpoint() {
+    let api = RuntimeApi::start();
+    let _function = Bootstrap::spawn(&api, &[]);
+    for bad in [&b"[]"[..], br#"{"foo":1}"#] {
+        match api.invoke(bad, Duration::from_secs(30)) {
+            Reply::Error(body) => {
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                assert!(
+                    v["errorMessage"].as_str().is_some_and(|m| !m.is_empty()),
+                    "{v}"
+                );
+            }
+            Reply::Response(body) => panic!("answered {}", String::from_utf8_lossy(&body)),
+        }
+    }
+    // The function is still alive and answers the next good event.
+    let event = read_event("firehose-direct-signin.json");
+    assert!(matches!(
+        api.invoke(&event, Duration::from_secs(30)),
+        Reply::Response(_)
+    ));
+}
+
+#[test]
+fn a_bad_configuration_stops_the_function_naming_the_variable_and_the_choices() {
+    let api = RuntimeApi::start();
+    let mut function = Bootstrap::spawn(&api, &[("OUTPUT_FORMAT", "xml")]);
+    let status = function.wait_exit().expect("the function kept running");
+    assert!(!status.success());
+    let logs = function.logs();
+    let init = api
+        .init_error(Duration::from_secs(1))
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let message = format!("{init}\n{logs}");
+    assert!(message.contains("OUTPUT_FORMAT"), "{message}");
+    for choice in ["ocsf", "ecs", "splunk"] {
+        assert!(message.contains(choice), "{choice} not named: {message}");
+    }
+}
+
+#[test]
+fn logs_are_json_lines_without_addresses_or_user_names() {
+    let api = RuntimeApi::start();
+    let function = Bootstrap::spawn(&api, &[("METRICS", "true")]);
+    for name in EVENTS {
+        response(api.invoke(&read_event(name), Duration::from_secs(30)));
+    }
+    let logs = function.logs();
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= EVENTS.len(), "{logs}");
+    for line in &lines {
+        let v: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(v.is_object(), "{line}");
+    }
+    assert!(logs.contains("invocation complete"), "{logs}");
+    for secret in SECRETS {
+        assert!(!logs.contains(secret), "logs carry {secret}:\n{logs}");
+    }
+}

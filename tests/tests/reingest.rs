@@ -1,0 +1,298 @@
+//! Re-ingestion end to end: the real `bootstrap` binary with the real AWS
+//! SDK client against a moto server on loopback (docs/reliability.md).
+//!
+//! A CloudWatch Logs batch whose output exceeds a small response budget must
+//! come back under the budget, every record answered once in order, the
+//! overflow records `Dropped` only because their log events are back in the
+//! delivery stream (moto writes each `PutRecordBatch` to an S3 object, read
+//! back here): nothing lost, nothing duplicated. When the put fails (a
+//! stream that does not exist, an endpoint that throttles, re-ingestion
+//! off), every overflow record is `ProcessingFailed`, none `Dropped`.
+//!
+//! Needs `pip install 'moto[server]'`; fails with that hint when missing,
+//! unless `SKIP_MOTO_TESTS=1`.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use cognito_activity::decode::{base64_decode, base64_encode, gunzip_capped};
+use cognito_activity::split::{gzip, MARKER_FIELD};
+use e2e::{Bootstrap, Moto, Reply, RuntimeApi, Throttler};
+use serde_json::{json, Value};
+
+const BUDGET: usize = 100_000;
+const STREAM: &str = "cognito-activity";
+const BUCKET: &str = "cognito-activity-out";
+
+fn arn(stream: &str) -> String {
+    format!("arn:aws:firehose:us-east-1:123456789012:deliverystream/{stream}")
+}
+
+/// A realistic Cognito user-activity record.
+fn cognito(record: usize, n: usize) -> String {
+    json!({
+        "eventTimestamp": (1_732_400_000_000_i64 + (record * 1000 + n) as i64).to_string(),
+        "eventSource": "USER_AUTH_EVENTS",
+        "logLevel": "INFO",
+        "logSourceId": {"userPoolId": "us-east-1_Ab12Cd34E"},
+        "message": {
+            "version": "1",
+            "eventId": format!("00000000-0000-4000-8000-{record:04}{n:08}"),
+            "eventType": "SignIn",
+            "eventResponse": "Pass",
+            "userName": "alice",
+            "userSub": "11111111-2222-3333-4444-555555555555",
+            "userPoolId": "us-east-1_Ab12Cd34E",
+            "clientId": "4fk2u3s9v1a0e5g6h7i8j9k0l1",
+            "ipAddress": "192.0.2.10",
+            "city": "Seattle",
+            "country": "United States",
+            "deviceName": "Chrome 126, Windows 10",
+            "riskDecision": "NoRisk",
+            "riskLevel": "Low",
+            "challenges": ["Password:Success"],
+            "compromisedCredentialDetected": "false",
+        },
+    })
+    .to_string()
+}
+
+/// A gzip CloudWatch Logs envelope of `events` records.
+fn envelope(record: usize, events: usize) -> String {
+    let log_events: Vec<Value> = (0..events)
+        .map(|n| json!({"id": format!("r{record}-e{n}"), "timestamp": 1_732_400_000_000_i64, "message": cognito(record, n)}))
+        .collect();
+    let env = json!({
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "/aws/cognito/userpool/us-east-1_Ab12Cd34E",
+        "logStream": "activity",
+        "subscriptionFilters": ["to-firehose"],
+        "logEvents": log_events,
+    });
+    base64_encode(&gzip(&serde_json::to_vec(&env).unwrap()))
+}
+
+/// Ten envelopes of 30 events, then one of 600 whose output alone exceeds
+/// the budget (so it must be split).
+fn big_event(stream: &str) -> (Vec<u8>, Vec<String>) {
+    let mut datas: Vec<String> = (0..10).map(|r| envelope(r, 30)).collect();
+    datas.push(envelope(10, 600));
+    let records: Vec<Value> = datas
+        .iter()
+        .enumerate()
+        .map(|(i, d)| json!({"recordId": format!("4954698668313554428650745793632162567570019247115678{i:04}"), "approximateArrivalTimestamp": 1_732_400_060_000_i64, "data": d}))
+        .collect();
+    let event = json!({"invocationId": "inv-1", "deliveryStreamArn": arn(stream), "region": "us-east-1", "records": records});
+    (serde_json::to_vec(&event).unwrap(), datas)
+}
+
+/// The log event ids of an envelope, given as base64 or raw gzip.
+fn event_ids(envelope_json: &Value) -> Vec<String> {
+    envelope_json["logEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn unzip_json(gz: &[u8]) -> Vec<Value> {
+    let text = gunzip_capped(gz, 64 << 20).unwrap();
+    serde_json::Deserializer::from_slice(&text)
+        .into_iter::<Value>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn counts(ids: impl IntoIterator<Item = String>) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for id in ids {
+        *m.entry(id).or_default() += 1;
+    }
+    m
+}
+
+fn answer(reply: Reply) -> Value {
+    match reply {
+        Reply::Response(body) => {
+            assert!(
+                body.len() <= BUDGET,
+                "response {} > budget {BUDGET}",
+                body.len()
+            );
+            serde_json::from_slice(&body).unwrap()
+        }
+        Reply::Error(body) => panic!("error reply: {}", String::from_utf8_lossy(&body)),
+    }
+}
+
+fn results(resp: &Value) -> Vec<(String, String)> {
+    resp["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["recordId"].as_str().unwrap().to_string(),
+                r["result"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn input_ids(event: &[u8]) -> Vec<String> {
+    let v: Value = serde_json::from_slice(event).unwrap();
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["recordId"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const SETUP: &str = "
+s3 = client('s3'); s3.create_bucket(Bucket=ARGS['bucket'])
+client('firehose').create_delivery_stream(DeliveryStreamName=ARGS['stream'], DeliveryStreamType='DirectPut',
+    ExtendedS3DestinationConfiguration={'RoleARN': 'arn:aws:iam::123456789012:role/firehose',
+        'BucketARN': 'arn:aws:s3:::' + ARGS['bucket']})
+";
+
+const DUMP: &str = "
+import base64
+s3 = client('s3'); out = []
+for page in s3.get_paginator('list_objects_v2').paginate(Bucket=ARGS['bucket']):
+    for o in page.get('Contents', []):
+        out.append(base64.b64encode(s3.get_object(Bucket=ARGS['bucket'], Key=o['Key'])['Body'].read()).decode())
+print(json.dumps(out))
+";
+
+#[test]
+fn overflow_records_are_reingested_whole_and_only_then_dropped() {
+    let Some(moto) = Moto::start() else { return };
+    let args = json!({"bucket": BUCKET, "stream": STREAM});
+    moto.boto3(SETUP, &args);
+
+    let api = RuntimeApi::start();
+    let budget = BUDGET.to_string();
+    let function = Bootstrap::spawn(
+        &api,
+        &[
+            ("AWS_ENDPOINT_URL", &moto.endpoint),
+            ("RESPONSE_BUDGET_BYTES", &budget),
+        ],
+    );
+
+    // 1. Re-ingestion into the stream.
+    let (event, datas) = big_event(STREAM);
+    let resp = answer(api.invoke(&event, Duration::from_secs(30)));
+    let got = results(&resp);
+    assert_eq!(
+        got.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        input_ids(&event),
+        "every recordId once, in order"
+    );
+    let dropped: Vec<usize> = (0..got.len()).filter(|&i| got[i].1 == "Dropped").collect();
+    let ok: Vec<usize> = (0..got.len()).filter(|&i| got[i].1 == "Ok").collect();
+    assert_eq!(ok.len() + dropped.len(), got.len(), "{got:?}");
+    assert!(dropped.len() >= 2, "the batch overflowed: {got:?}");
+    assert!(
+        dropped.contains(&10),
+        "the envelope too large alone was split and re-ingested"
+    );
+
+    let objects: Vec<String> = serde_json::from_str(&moto.boto3(DUMP, &args)).unwrap();
+    let pieces: Vec<Value> = objects
+        .iter()
+        .flat_map(|o| unzip_json(&base64_decode(o).unwrap()))
+        .collect();
+    assert!(
+        pieces.len() > dropped.len(),
+        "the large envelope came back in pieces"
+    );
+    for p in &pieces {
+        assert_eq!(p[MARKER_FIELD], true);
+        assert_eq!(p["logGroup"], "/aws/cognito/userpool/us-east-1_Ab12Cd34E");
+        assert_eq!(p["owner"], "123456789012");
+    }
+    let reingested = counts(pieces.iter().flat_map(event_ids));
+    let originals: Vec<Value> = datas
+        .iter()
+        .map(|d| unzip_json(&base64_decode(d).unwrap()).remove(0))
+        .collect();
+    let overflowed = counts(dropped.iter().flat_map(|&i| event_ids(&originals[i])));
+    assert_eq!(
+        reingested, overflowed,
+        "re-ingested events are exactly the overflow's"
+    );
+    let mut all = counts(ok.iter().flat_map(|&i| event_ids(&originals[i])));
+    for (id, n) in reingested {
+        *all.entry(id).or_default() += n;
+    }
+    assert_eq!(
+        all,
+        counts(originals.iter().flat_map(event_ids)),
+        "Ok + re-ingested = input"
+    );
+
+    // 2. A stream that does not exist: ResourceNotFoundException, no retry.
+    let (event, _) = big_event("no-such-stream");
+    let resp = answer(api.invoke(&event, Duration::from_secs(30)));
+    let got = results(&resp);
+    assert!(got.iter().all(|(_, r)| r != "Dropped"), "{got:?}");
+    assert!(got.iter().filter(|(_, r)| r == "ProcessingFailed").count() >= 2);
+    let logs = function.logs();
+    assert!(logs.contains("ResourceNotFoundException"), "{logs}");
+}
+
+#[test]
+fn a_throttling_endpoint_or_reingest_off_leaves_overflow_processing_failed() {
+    let throttler = Throttler::start();
+    let api = RuntimeApi::start();
+    let budget = BUDGET.to_string();
+    let throttled = Bootstrap::spawn(
+        &api,
+        &[
+            ("AWS_ENDPOINT_URL", &throttler.endpoint),
+            ("RESPONSE_BUDGET_BYTES", &budget),
+        ],
+    );
+    let (event, _) = big_event(STREAM);
+    let resp = answer(api.invoke(&event, Duration::from_secs(6)));
+    let got = results(&resp);
+    assert_eq!(
+        got.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        input_ids(&event)
+    );
+    assert!(got.iter().all(|(_, r)| r != "Dropped"), "{got:?}");
+    let failed = got.iter().filter(|(_, r)| r == "ProcessingFailed").count();
+    assert!(failed >= 2, "{got:?}");
+    assert!(
+        throttler.requests.load(Ordering::SeqCst) >= 2,
+        "the throttled put was retried"
+    );
+    drop(throttled);
+
+    // A fresh emulator: the killed process may still hold a poll on the old one.
+    let api = RuntimeApi::start();
+    let off = Bootstrap::spawn(
+        &api,
+        &[
+            ("AWS_ENDPOINT_URL", &throttler.endpoint),
+            ("RESPONSE_BUDGET_BYTES", &budget),
+            ("REINGEST", "false"),
+        ],
+    );
+    let before = throttler.requests.load(Ordering::SeqCst);
+    let resp = answer(api.invoke(&event, Duration::from_secs(30)));
+    let got_off = results(&resp);
+    assert_eq!(got_off, got, "same answers, re-ingestion off");
+    assert_eq!(
+        throttler.requests.load(Ordering::SeqCst),
+        before,
+        "no put attempted"
+    );
+    assert!(off.logs().contains("reingest_disabled"), "{}", off.logs());
+}

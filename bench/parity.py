@@ -27,6 +27,8 @@ def main():
                                    capture_output=True, text=True).stdout)
     lines = differ = 0
     for a, b in zip(py["records"], rs["records"]):
+        if b["result"] != "Ok":
+            continue  # over the response budget: Rust answers with the original
         la = base64.b64decode(a["data"]).decode().splitlines()
         lb = base64.b64decode(b["data"]).decode().splitlines()
         if len(la) != len(lb):

@@ -74,7 +74,11 @@ impl Stats {
                 }
             }
             if let Some(l) = &risk.level {
-                count_label(&mut self.by_risk_level, l, &["none", "low", "medium", "high"]);
+                count_label(
+                    &mut self.by_risk_level,
+                    l,
+                    &["none", "low", "medium", "high"],
+                );
             }
             if risk.compromised_credentials == Some(true) {
                 self.compromised_credentials += 1;

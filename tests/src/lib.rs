@@ -280,6 +280,26 @@ impl Bootstrap {
         s
     }
 
+    /// Waits until the logs contain `needle` (the reader threads drain the
+    /// pipes asynchronously, so a line written just before a response may
+    /// arrive just after it); returns the logs either way.
+    pub fn logs_containing(&self, needle: &str) -> String {
+        self.logs_when(|logs| logs.contains(needle))
+    }
+
+    /// Waits until `done(logs)` holds (see [`logs_containing`](Self::logs_containing));
+    /// returns the logs either way.
+    pub fn logs_when(&self, done: impl Fn(&str) -> bool) -> String {
+        for _ in 0..(STUCK.as_millis() / 50) {
+            let logs = self.logs();
+            if done(&logs) {
+                return logs;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.logs()
+    }
+
     /// Waits for the process to exit by itself.
     pub fn wait_exit(&mut self) -> Option<std::process::ExitStatus> {
         for _ in 0..(STUCK.as_millis() / 50) {

@@ -90,7 +90,8 @@ fn the_mixed_batch_fails_only_its_bad_records_and_echoes_their_data() {
     assert_eq!(first["result"], "Ok");
     assert_ne!(first["data"], input[0]["data"]);
 
-    let logs = function.logs();
+    // "invocation complete" is logged after every record's warning.
+    let logs = function.logs_containing("invocation complete");
     for i in input {
         let id = i["recordId"].as_str().unwrap();
         if bad.iter().any(|b| id.ends_with(b)) {
@@ -152,7 +153,7 @@ fn logs_are_json_lines_without_addresses_or_user_names() {
     for name in EVENTS {
         response(api.invoke(&read_event(name), Duration::from_secs(30)));
     }
-    let logs = function.logs();
+    let logs = function.logs_when(|l| l.matches("invocation complete").count() >= EVENTS.len());
     let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(lines.len() >= EVENTS.len(), "{logs}");
     for line in &lines {

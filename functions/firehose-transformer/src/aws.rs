@@ -14,6 +14,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
 use aws_sdk_firehose::error::ProvideErrorMetadata;
 use aws_sdk_firehose::primitives::Blob;
+use aws_smithy_http_client::tls;
 
 use crate::reingest::{Entry, PutError, Sink, Target};
 
@@ -42,7 +43,13 @@ impl AwsSink {
     /// Loads the SDK configuration from the environment (credentials are
     /// resolved lazily, on the first call).
     pub async fn from_env() -> Self {
+        let https = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
         let shared = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https)
             .retry_config(RetryConfig::disabled())
             .load()
             .await;

@@ -27,3 +27,41 @@ pub async fn reingester(config: &Config) -> Reingester<AwsSink> {
         RetryPolicy::default(),
     )
 }
+
+/// Sets up `tracing` the way Lambda's advanced logging controls expect:
+/// JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (the template's
+/// `LoggingConfig`), plain text otherwise, at the level named by
+/// `AWS_LAMBDA_LOG_LEVEL` (`TRACE`, `DEBUG`, `INFO` (default), `WARN`,
+/// `ERROR`; `FATAL` counts as `ERROR`). Written here rather than taken from
+/// lambda_runtime's `tracing` feature, whose env-filter brings a regex
+/// engine into the binary for a single level setting.
+pub fn init_logging() {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = match std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "TRACE" => LevelFilter::TRACE,
+        "DEBUG" => LevelFilter::DEBUG,
+        "WARN" => LevelFilter::WARN,
+        "ERROR" | "FATAL" => LevelFilter::ERROR,
+        _ => LevelFilter::INFO,
+    };
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(false)
+        // CloudWatch adds its own timestamp to every line.
+        .without_time();
+    if json {
+        builder
+            .json()
+            .with_current_span(false)
+            .with_span_list(false)
+            .init();
+    } else {
+        builder.init();
+    }
+}

@@ -5,7 +5,7 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    firehose_transformer::init_logging();
     let config = firehose_transformer::load_config()?;
     let reingester = firehose_transformer::reingester(&config).await;
     run(service_fn(|event: LambdaEvent<_>| {

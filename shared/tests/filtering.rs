@@ -2,6 +2,8 @@
 //! events are all filtered out is `Dropped`, and a CloudWatch Logs envelope
 //! with some events left keeps exactly those.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failing test
+
 use std::io::Write as _;
 
 use base64::Engine as _;

@@ -202,24 +202,10 @@ pub fn parse_java_date(s: &str) -> Option<i64> {
     let hour = num(hms.next()?, 2)?;
     let minute = num(hms.next()?, 2)?;
     let second = num(hms.next()?, 2)?;
-    if hms.next().is_some() || year < 1 || hour > 23 || minute > 59 || second > 59 {
+    if hms.next().is_some() {
         return None;
     }
-    if day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(
-        Civil {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            millis: 0,
-        }
-        .to_epoch_ms(),
-    )
+    checked_epoch_ms(year, month, day, hour, minute, second)
 }
 
 /// The form exactly as Cognito writes it, `Www Mmm dd hh:mm:ss UTC yyyy`
@@ -255,13 +241,26 @@ fn parse_java_date_exact(s: &str) -> Option<i64> {
         + 1;
     let year = i64::from(two(24)? * 100 + two(26)?);
     let (day, hour, minute, second) = (two(8)?, two(11)?, two(14)?, two(17)?);
-    if year < 1 || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    if day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(
+    checked_epoch_ms(year, month, day, hour, minute, second)
+}
+
+/// Epoch milliseconds of a calendar time, if every field is in range.
+fn checked_epoch_ms(
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+) -> Option<i64> {
+    let valid = year >= 1
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= days_in_month(year, month)
+        && hour <= 23
+        && minute <= 59
+        && second <= 59;
+    valid.then(|| {
         Civil {
             year,
             month,
@@ -271,8 +270,8 @@ fn parse_java_date_exact(s: &str) -> Option<i64> {
             second,
             millis: 0,
         }
-        .to_epoch_ms(),
-    )
+        .to_epoch_ms()
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@
 //! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>); the
 //! emulator speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies)
 //! for `lambda_runtime`, with `std::net` only. Everything binds 127.0.0.1.
+
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod overflow;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -19,8 +19,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use cognito_activity::decode::{base64_decode, base64_encode, gunzip_capped};
-use cognito_activity::split::{gzip, MARKER_FIELD};
+use cognito_activity::decode::base64_decode;
+use cognito_activity::split::MARKER_FIELD;
+use e2e::overflow::{self, counts, envelope, event_ids, input_ids, record_id, results, unzip_json};
 use e2e::{Bootstrap, Moto, Reply, RuntimeApi};
 use serde_json::{json, Value};
 
@@ -31,55 +32,6 @@ const SHARDS: usize = 2;
 
 fn kinesis_arn(stream: &str) -> String {
     format!("arn:aws:kinesis:us-east-1:123456789012:stream/{stream}")
-}
-
-fn record_id(i: usize) -> String {
-    format!("4954698668313554428650745793632162567570019247115678{i:04}")
-}
-
-/// A realistic Cognito user-activity record.
-fn cognito(record: usize, n: usize) -> String {
-    json!({
-        "eventTimestamp": (1_732_400_000_000_i64 + (record * 1000 + n) as i64).to_string(),
-        "eventSource": "USER_AUTH_EVENTS",
-        "logLevel": "INFO",
-        "logSourceId": {"userPoolId": "us-east-1_Ab12Cd34E"},
-        "message": {
-            "version": "1",
-            "eventId": format!("00000000-0000-4000-8000-{record:04}{n:08}"),
-            "eventType": "SignIn",
-            "eventResponse": "Pass",
-            "userName": "alice",
-            "userSub": "11111111-2222-3333-4444-555555555555",
-            "userPoolId": "us-east-1_Ab12Cd34E",
-            "clientId": "4fk2u3s9v1a0e5g6h7i8j9k0l1",
-            "ipAddress": "192.0.2.10",
-            "city": "Seattle",
-            "country": "United States",
-            "deviceName": "Chrome 126, Windows 10",
-            "riskDecision": "NoRisk",
-            "riskLevel": "Low",
-            "challenges": ["Password:Success"],
-            "compromisedCredentialDetected": "false",
-        },
-    })
-    .to_string()
-}
-
-/// A gzip CloudWatch Logs envelope of `events` records, base64.
-fn envelope(record: usize, events: usize) -> String {
-    let log_events: Vec<Value> = (0..events)
-        .map(|n| json!({"id": format!("r{record}-e{n}"), "timestamp": 1_732_400_000_000_i64, "message": cognito(record, n)}))
-        .collect();
-    let env = json!({
-        "messageType": "DATA_MESSAGE",
-        "owner": "123456789012",
-        "logGroup": "/aws/cognito/userpool/us-east-1_Ab12Cd34E",
-        "logStream": "activity",
-        "subscriptionFilters": ["to-kinesis"],
-        "logEvents": log_events,
-    });
-    base64_encode(&gzip(&serde_json::to_vec(&env).unwrap()))
 }
 
 /// A Firehose event read from a Kinesis data stream: ten envelopes of 30
@@ -116,67 +68,8 @@ fn big_event(source: &str) -> (Vec<u8>, Vec<String>) {
     (serde_json::to_vec(&event).unwrap(), datas)
 }
 
-fn event_ids(envelope_json: &Value) -> Vec<String> {
-    envelope_json["logEvents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn unzip_json(gz: &[u8]) -> Vec<Value> {
-    let text = gunzip_capped(gz, 64 << 20).unwrap();
-    serde_json::Deserializer::from_slice(&text)
-        .into_iter::<Value>()
-        .map(Result::unwrap)
-        .collect()
-}
-
-fn counts(ids: impl IntoIterator<Item = String>) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for id in ids {
-        *m.entry(id).or_default() += 1;
-    }
-    m
-}
-
 fn answer(reply: Reply) -> Value {
-    match reply {
-        Reply::Response(body) => {
-            assert!(
-                body.len() <= BUDGET,
-                "response {} > budget {BUDGET}",
-                body.len()
-            );
-            serde_json::from_slice(&body).unwrap()
-        }
-        Reply::Error(body) => panic!("error reply: {}", String::from_utf8_lossy(&body)),
-    }
-}
-
-fn results(resp: &Value) -> Vec<(String, String)> {
-    resp["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["recordId"].as_str().unwrap().to_string(),
-                r["result"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn input_ids(event: &[u8]) -> Vec<String> {
-    let v: Value = serde_json::from_slice(event).unwrap();
-    v["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["recordId"].as_str().unwrap().to_string())
-        .collect()
+    overflow::answer(reply, BUDGET)
 }
 
 const SETUP: &str = "

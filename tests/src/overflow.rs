@@ -124,3 +124,25 @@ pub fn input_ids(event: &[u8]) -> Vec<String> {
         .map(|r| r["recordId"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// Checks the answer to `big_event`: every recordId once and in order, each
+/// record `Ok` or `Dropped` (re-ingested), the batch overflowed, and the
+/// envelope too large alone (record 10) was split and re-ingested. Returns
+/// the positions of the `Ok` and of the `Dropped` records.
+pub fn overflowed_and_reingested(event: &[u8], resp: &Value) -> (Vec<usize>, Vec<usize>) {
+    let got = results(resp);
+    assert_eq!(
+        got.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        input_ids(event),
+        "every recordId once, in order"
+    );
+    let dropped: Vec<usize> = (0..got.len()).filter(|&i| got[i].1 == "Dropped").collect();
+    let ok: Vec<usize> = (0..got.len()).filter(|&i| got[i].1 == "Ok").collect();
+    assert_eq!(ok.len() + dropped.len(), got.len(), "{got:?}");
+    assert!(dropped.len() >= 2, "the batch overflowed: {got:?}");
+    assert!(
+        dropped.contains(&10),
+        "the envelope too large alone was split and re-ingested"
+    );
+    (ok, dropped)
+}

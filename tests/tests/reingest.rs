@@ -18,7 +18,10 @@ use std::time::Duration;
 
 use cognito_activity::decode::base64_decode;
 use cognito_activity::split::MARKER_FIELD;
-use e2e::overflow::{self, counts, envelope, event_ids, input_ids, record_id, results, unzip_json};
+use e2e::overflow::{
+    self, counts, envelope, event_ids, input_ids, overflowed_and_reingested, record_id, results,
+    unzip_json,
+};
 use e2e::{Bootstrap, Moto, Reply, RuntimeApi, Throttler};
 use serde_json::{json, Value};
 
@@ -83,20 +86,7 @@ fn overflow_records_are_reingested_whole_and_only_then_dropped() {
     // 1. Re-ingestion into the stream.
     let (event, datas) = big_event(STREAM);
     let resp = answer(api.invoke(&event, Duration::from_secs(30)));
-    let got = results(&resp);
-    assert_eq!(
-        got.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
-        input_ids(&event),
-        "every recordId once, in order"
-    );
-    let dropped: Vec<usize> = (0..got.len()).filter(|&i| got[i].1 == "Dropped").collect();
-    let ok: Vec<usize> = (0..got.len()).filter(|&i| got[i].1 == "Ok").collect();
-    assert_eq!(ok.len() + dropped.len(), got.len(), "{got:?}");
-    assert!(dropped.len() >= 2, "the batch overflowed: {got:?}");
-    assert!(
-        dropped.contains(&10),
-        "the envelope too large alone was split and re-ingested"
-    );
+    let (ok, dropped) = overflowed_and_reingested(&event, &resp);
 
     let objects: Vec<String> = serde_json::from_str(&moto.boto3(DUMP, &args)).unwrap();
     let pieces: Vec<Value> = objects

@@ -19,7 +19,7 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{JsonFault, RecordError};
+use crate::error::RecordError;
 
 /// A JSON value borrowing its strings from the input where it can.
 #[derive(Debug, Clone, PartialEq)]
@@ -331,19 +331,20 @@ pub fn classify(obj: &Object<'_>) -> Result<LogKind, &'static str> {
 /// original byte in the error prefix.
 pub fn parse_documents(text: &str) -> Result<Vec<Object<'_>>, RecordError> {
     let mut out = Vec::new();
-    let stream = serde_json::Deserializer::from_str(text).into_iter::<Field<'_>>();
-    for (index, doc) in stream.enumerate() {
-        match doc {
-            Ok(Field::Obj(o)) => out.push(o),
-            Ok(_) => {
-                return Err(RecordError::NotCognito {
-                    index,
-                    why: "not a JSON object",
-                })
+    crate::parse::for_each_value(
+        text,
+        |index, doc| match doc {
+            Field::Obj(o) => {
+                out.push(o);
+                Ok(())
             }
-            Err(e) => return Err(RecordError::Json(JsonFault::from_serde(&e))),
-        }
-    }
+            _ => Err(RecordError::NotCognito {
+                index,
+                why: "not a JSON object",
+            }),
+        },
+        RecordError::Json,
+    )?;
     if out.is_empty() {
         return Err(RecordError::Empty);
     }

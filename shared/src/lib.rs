@@ -17,6 +17,7 @@ pub mod geo;
 pub mod metrics;
 pub mod normalize;
 pub mod output;
+pub mod parse;
 pub mod privacy;
 pub mod split;
 pub mod time;

@@ -1,0 +1,864 @@
+//! A JSON parser that builds the [`Field`] tree directly.
+//!
+//! Parsing each record's JSON was the largest single cost per event
+//! (docs/performance.md): serde_json's `deserialize_any` goes through the
+//! visitor machinery for every value and grows every object's `Vec` from
+//! eight entries. This parser reads RFC 8259 JSON
+//! (<https://www.rfc-editor.org/rfc/rfc8259>) straight into `Field`s:
+//! strings borrow from the input unless they hold escapes, plain string runs
+//! are skipped eight bytes at a time (and with `memchr` past the first 64
+//! bytes), objects start with room for eight members, and
+//! positive integers are read without a detour.
+//!
+//! It accepts exactly what serde_json accepts, and builds exactly the tree
+//! serde_json builds through `Field`'s `Deserialize` (a property test and the
+//! fuzz corpus hold the two equal): the same grammar, the same nesting limit
+//! (127 levels; the 128th is an error, as serde_json's default recursion
+//! limit), paired UTF-16 surrogates only, control characters rejected inside
+//! strings, and numbers other than plain positive integers handed to
+//! serde_json itself, so floats round the same way. Errors carry a kind and a
+//! line and column, never input bytes.
+
+use std::borrow::Cow;
+
+use crate::cognito::{Field, Object};
+use crate::error::JsonFault;
+
+/// serde_json's default recursion limit: a value nested this deep is an error.
+const DEPTH_LIMIT: usize = 128;
+
+/// What went wrong, and the byte offset where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fault {
+    pub kind: &'static str,
+    pub offset: usize,
+}
+
+/// The parse stopped; the reason is in [`Parser::failure`]. Zero-sized, so a
+/// `Result<Field, Stop>` has `Field`'s own layout: a fault carried in the
+/// `Result` made every returned value be reshuffled in memory, which cost
+/// more than the parsing.
+#[derive(Debug)]
+pub(crate) struct Stop;
+
+const SYNTAX: &str = "syntax error";
+const EOF: &str = "unexpected end of input";
+const DEEP: &str = "nested too deeply";
+
+impl Fault {
+    /// The fault as line and column (1-based; the column counts bytes), as
+    /// serde_json reports them.
+    pub fn locate(self, text: &str) -> JsonFault {
+        let before = text.as_bytes().get(..self.offset).unwrap_or(text.as_bytes());
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let column = match before.iter().rposition(|&b| b == b'\n') {
+            Some(nl) => before.len() - nl - 1,
+            None => before.len(),
+        };
+        JsonFault {
+            kind: self.kind,
+            line,
+            column,
+        }
+    }
+}
+
+/// A cursor over one text holding one or more JSON values.
+pub(crate) struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    depth: usize,
+    /// Why the parse stopped, once it has.
+    pub failure: Fault,
+}
+
+impl<'a> Parser<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            depth: 0,
+            failure: Fault {
+                kind: SYNTAX,
+                offset: 0,
+            },
+        }
+    }
+
+    #[cold]
+    fn fault(&mut self, kind: &'static str) -> Stop {
+        self.failure = Fault {
+            kind,
+            offset: self.pos,
+        };
+        Stop
+    }
+
+    /// A fault at the cursor: end of input if there is no more, else syntax.
+    #[cold]
+    fn unexpected(&mut self) -> Stop {
+        if self.pos >= self.bytes.len() {
+            self.fault(EOF)
+        } else {
+            self.fault(SYNTAX)
+        }
+    }
+
+    /// Skips JSON whitespace and returns the next byte, if any.
+    pub fn peek(&mut self) -> Option<u8> {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            match b {
+                b' ' | b'\n' | b'\r' | b'\t' => self.pos += 1,
+                _ => return Some(b),
+            }
+        }
+        None
+    }
+
+    /// Consumes `byte` after optional whitespace, or fails.
+    fn expect(&mut self, byte: u8) -> Result<(), Stop> {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.unexpected())
+        }
+    }
+
+    /// Parses one value.
+    pub fn value(&mut self) -> Result<Field<'a>, Stop> {
+        match self.peek() {
+            Some(b'"') => {
+                self.pos += 1;
+                self.string().map(Field::Str)
+            }
+            Some(b'{') => self.object().map(Field::Obj),
+            Some(b'[') => self.array(),
+            Some(b't') => self.literal(b"true", Field::Bool(true)),
+            Some(b'f') => self.literal(b"false", Field::Bool(false)),
+            Some(b'n') => self.literal(b"null", Field::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// Whether the value just parsed may be followed by the byte at the
+    /// cursor in a stream of values: serde_json wants a delimiter after a
+    /// number or literal (`1x` is an error, `{}{}` is two objects).
+    pub fn at_end_of_value(&self) -> bool {
+        matches!(
+            self.bytes.get(self.pos),
+            None | Some(
+                b' ' | b'\n' | b'\t' | b'\r' | b'"' | b'[' | b']' | b'{' | b'}' | b',' | b':'
+            )
+        )
+    }
+
+    fn literal(&mut self, word: &[u8], value: Field<'a>) -> Result<Field<'a>, Stop> {
+        for &w in word {
+            match self.bytes.get(self.pos) {
+                Some(&b) if b == w => self.pos += 1,
+                Some(_) => return Err(self.fault(SYNTAX)),
+                None => return Err(self.fault(EOF)),
+            }
+        }
+        Ok(value)
+    }
+
+    fn enter(&mut self) -> Result<(), Stop> {
+        self.depth += 1;
+        if self.depth >= DEPTH_LIMIT {
+            return Err(self.fault(DEEP));
+        }
+        Ok(())
+    }
+
+    /// Parses an object; the cursor is on its `{`.
+    pub fn object(&mut self) -> Result<Object<'a>, Stop> {
+        self.enter()?;
+        self.pos += 1;
+        let mut members = Vec::with_capacity(8);
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.expect(b'"')?;
+                let key = self.string()?;
+                self.expect(b':')?;
+                let value = self.value()?;
+                members.push((key, value));
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected()),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(Object(members))
+    }
+
+    /// Walks an object's members, the cursor on its `{`: `member` is called
+    /// with each key, the cursor on the value, and must consume the value.
+    pub fn members(
+        &mut self,
+        mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
+        self.enter()?;
+        self.pos += 1;
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.expect(b'"')?;
+                let key = self.string()?;
+                self.expect(b':')?;
+                member(self, key)?;
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected()),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// Walks an array's elements, the cursor on its `[`: `element` is called
+    /// with the cursor on each element, and must consume it.
+    pub fn elements(
+        &mut self,
+        mut element: impl FnMut(&mut Self) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
+        self.enter()?;
+        self.pos += 1;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                element(self)?;
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected()),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// Reads past one value without building it. Like serde_json's
+    /// `IgnoredAny`, it keeps its own stack instead of recursing, so it has
+    /// no nesting limit: a deeply nested field nobody reads is skipped, not
+    /// an error.
+    pub fn skip(&mut self) -> Result<(), Stop> {
+        // The closing bracket each open container is waiting for.
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            match self.peek() {
+                Some(b'{') => {
+                    self.pos += 1;
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                    } else {
+                        open.push(b'}');
+                        self.key()?;
+                        continue;
+                    }
+                }
+                Some(b'[') => {
+                    self.pos += 1;
+                    if self.peek() == Some(b']') {
+                        self.pos += 1;
+                    } else {
+                        open.push(b']');
+                        continue;
+                    }
+                }
+                Some(b'"') => {
+                    self.pos += 1;
+                    self.skip_string()?;
+                }
+                // Numbers by their grammar only: an ignored `1e400` is fine.
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number_token()?;
+                }
+                _ => {
+                    self.value()?;
+                }
+            }
+            // A value is complete: close what it completes.
+            loop {
+                let Some(&close) = open.last() else {
+                    return Ok(());
+                };
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if close == b'}' {
+                            self.key()?;
+                        }
+                        break;
+                    }
+                    Some(b) if b == close => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    _ => return Err(self.unexpected()),
+                }
+            }
+        }
+    }
+
+    /// Reads past a string's contents and closing quote without keeping
+    /// them. As serde_json's `IgnoredAny`, escapes are checked for form only
+    /// (`\ud800` alone passes: nobody will read it).
+    fn skip_string(&mut self) -> Result<(), Stop> {
+        loop {
+            self.pos = plain_run(self.bytes, self.pos);
+            match self.bytes.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    match self.bytes.get(self.pos) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.pos += 1
+                        }
+                        Some(b'u') => {
+                            self.pos += 1;
+                            self.hex4()?;
+                        }
+                        Some(_) => return Err(self.fault(SYNTAX)),
+                        None => return Err(self.fault(EOF)),
+                    }
+                }
+                Some(_) => return Err(self.fault(SYNTAX)),
+                None => return Err(self.fault(EOF)),
+            }
+        }
+    }
+
+    /// A member's key and its colon.
+    fn key(&mut self) -> Result<(), Stop> {
+        self.expect(b'"')?;
+        self.string()?;
+        self.expect(b':')
+    }
+
+    /// A string value as a string, any other value consumed as `None`.
+    pub fn lenient_str(&mut self) -> Result<Option<Cow<'a, str>>, Stop> {
+        if self.peek() == Some(b'"') {
+            self.pos += 1;
+            return self.string().map(Some);
+        }
+        // As serde_json's `deserialize_any`: a scalar is read in full (an
+        // out-of-range number is an error), a container's insides skipped.
+        match self.peek() {
+            Some(b'{' | b'[') => self.skip().map(|()| None),
+            _ => self.value().map(|_| None),
+        }
+    }
+
+    /// Fails unless only whitespace is left.
+    pub fn end(&mut self) -> Result<(), Stop> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.fault(SYNTAX)),
+        }
+    }
+
+    /// Parses an array; the cursor is on its `[`.
+    fn array(&mut self) -> Result<Field<'a>, Stop> {
+        self.enter()?;
+        self.pos += 1;
+        let mut elements = Vec::new();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                let value = self.value()?;
+                elements.push(value);
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected()),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(Field::Arr(elements))
+    }
+
+    /// Parses a string's contents and its closing quote; the cursor is just
+    /// past the opening quote.
+    #[inline]
+    pub fn string(&mut self) -> Result<Cow<'a, str>, Stop> {
+        let start = self.pos;
+        let stop = plain_run(self.bytes, start);
+        self.pos = stop;
+        match self.bytes.get(stop) {
+            Some(b'"') => {
+                self.pos += 1;
+                // Both ends are ASCII, so this is a whole-character slice.
+                self.text
+                    .get(start..stop)
+                    .map(Cow::Borrowed)
+                    .ok_or(Stop)
+            }
+            Some(b'\\') => self.escaped_string(start),
+            Some(_) => Err(self.fault(SYNTAX)),
+            None => Err(self.fault(EOF)),
+        }
+    }
+
+    /// The slow path of [`Parser::string`]: the string holds escapes.
+    #[cold]
+    fn escaped_string(&mut self, start: usize) -> Result<Cow<'a, str>, Stop> {
+        let mut out = String::with_capacity(self.pos - start + 16);
+        out.push_str(self.text.get(start..self.pos).unwrap_or_default());
+        loop {
+            match self.bytes.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(Cow::Owned(out));
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                }
+                Some(_) => return Err(self.fault(SYNTAX)),
+                None => return Err(self.fault(EOF)),
+            }
+            let run = self.pos;
+            self.pos = plain_run(self.bytes, run);
+            out.push_str(self.text.get(run..self.pos).unwrap_or_default());
+        }
+    }
+
+    /// One escape, the cursor just past its backslash.
+    fn escape(&mut self, out: &mut String) -> Result<(), Stop> {
+        let Some(&c) = self.bytes.get(self.pos) else {
+            return Err(self.fault(EOF));
+        };
+        self.pos += 1;
+        out.push(match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => return self.unicode_escape(out),
+            _ => return Err(self.fault(SYNTAX)),
+        });
+        Ok(())
+    }
+
+    /// `\uXXXX`, with a UTF-16 surrogate pair when it takes two; the cursor
+    /// is just past the `u`. Lone surrogates are errors, as in serde_json.
+    fn unicode_escape(&mut self, out: &mut String) -> Result<(), Stop> {
+        let first = self.hex4()?;
+        let code = match first {
+            0xDC00..=0xDFFF => return Err(self.fault(SYNTAX)),
+            0xD800..=0xDBFF => {
+                for want in [b'\\', b'u'] {
+                    match self.bytes.get(self.pos) {
+                        Some(&b) if b == want => self.pos += 1,
+                        Some(_) => {
+                            self.pos += 1;
+                            return Err(self.fault(SYNTAX));
+                        }
+                        None => return Err(self.fault(EOF)),
+                    }
+                }
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(self.fault(SYNTAX));
+                }
+                0x1_0000 + ((u32::from(first) - 0xD800) << 10) + (u32::from(second) - 0xDC00)
+            }
+            n => u32::from(n),
+        };
+        match char::from_u32(code) {
+            Some(ch) => {
+                out.push(ch);
+                Ok(())
+            }
+            None => Err(self.fault(SYNTAX)),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u16, Stop> {
+        let mut n = 0u16;
+        for _ in 0..4 {
+            let Some(&b) = self.bytes.get(self.pos) else {
+                return Err(self.fault(EOF));
+            };
+            self.pos += 1;
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => return Err(self.fault(SYNTAX)),
+            };
+            n = (n << 4) | u16::from(digit);
+        }
+        Ok(n)
+    }
+
+    /// A number. Plain positive integers (what Cognito writes) are read here;
+    /// every other form goes to serde_json, so the grammar, the range checks
+    /// and float rounding are serde_json's own.
+    fn number(&mut self) -> Result<Field<'a>, Stop> {
+        let start = self.pos;
+        let plain = self.number_token()?;
+        let token = self.text.get(start..self.pos).unwrap_or_default();
+        if plain && token.len() <= 19 {
+            let n = token
+                .bytes()
+                .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+            return Ok(Field::Num(n.into()));
+        }
+        // Valid by the grammar; serde_json computes the value, and refuses
+        // what is out of range (`1e400`).
+        match serde_json::from_str::<serde_json::Number>(token) {
+            Ok(n) => Ok(Field::Num(n)),
+            Err(_) => Err(self.fault(SYNTAX)),
+        }
+    }
+
+    /// Reads past a number by RFC 8259's grammar (`-? int frac? exp?`), and
+    /// says whether it is a plain non-negative integer.
+    fn number_token(&mut self) -> Result<bool, Stop> {
+        let negative = self.bytes.get(self.pos) == Some(&b'-');
+        if negative {
+            self.pos += 1;
+        }
+        match self.bytes.get(self.pos) {
+            Some(b'0') => {
+                self.pos += 1;
+                if matches!(self.bytes.get(self.pos), Some(b'0'..=b'9')) {
+                    return Err(self.fault(SYNTAX));
+                }
+            }
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.unexpected()),
+        }
+        let int_end = self.pos;
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            self.required_digits()?;
+        }
+        if matches!(self.bytes.get(self.pos), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.bytes.get(self.pos), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            self.required_digits()?;
+        }
+        Ok(!negative && int_end == self.pos)
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.bytes.get(self.pos), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> Result<(), Stop> {
+        if !matches!(self.bytes.get(self.pos), Some(b'0'..=b'9')) {
+            return Err(self.unexpected());
+        }
+        self.digits();
+        Ok(())
+    }
+}
+
+/// The index of the first byte at or after `i` that ends a plain run of
+/// string contents: a quote, a backslash or a control character (or the end).
+#[inline]
+fn plain_run(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let start = i;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let found = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        let found = found & HIGH;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+        if i - start >= 64 {
+            return long_run(bytes, i);
+        }
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// [`plain_run`] for long strings (base64 in a Firehose event, long
+/// messages): `memchr` finds the next quote or backslash with SIMD, then the
+/// run before it is checked for control characters 32 bytes at a time.
+fn long_run(bytes: &[u8], i: usize) -> usize {
+    let rest = bytes.get(i..).unwrap_or_default();
+    let stop = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+    let run = rest.get(..stop).unwrap_or_default();
+    let mut chunks = run.chunks_exact(32);
+    let mut offset = 0;
+    for chunk in chunks.by_ref() {
+        if chunk.iter().fold(false, |any, &b| any | (b < 0x20)) {
+            break;
+        }
+        offset += 32;
+    }
+    match run
+        .get(offset..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&b| b < 0x20)
+    {
+        Some(p) => i + offset + p,
+        None => i + stop,
+    }
+}
+
+/// Parses every value in `text` (a single document, newline-delimited or
+/// concatenated documents), calling `each` with each value and its index,
+/// as serde_json's `StreamDeserializer` reads them. Stops at the first fault
+/// or the first `Err` from `each`.
+pub(crate) fn for_each_value<'a, E>(
+    text: &'a str,
+    mut each: impl FnMut(usize, Field<'a>) -> Result<(), E>,
+    fault: impl Fn(JsonFault) -> E,
+) -> Result<(), E> {
+    let mut p = Parser::new(text);
+    let mut index = 0;
+    while p.peek().is_some() {
+        let Ok(value) = p.value() else {
+            return Err(fault(p.failure.locate(text)));
+        };
+        let scalar = !matches!(value, Field::Obj(_) | Field::Arr(_) | Field::Str(_));
+        if scalar && !p.at_end_of_value() {
+            p.fault(SYNTAX);
+            return Err(fault(p.failure.locate(text)));
+        }
+        each(index, value)?;
+        index += 1;
+    }
+    Ok(())
+}
+
+/// Parses exactly one value filling `text` (whitespace around it allowed).
+pub fn parse_value(text: &str) -> Result<Field<'_>, JsonFault> {
+    let mut p = Parser::new(text);
+    let Ok(value) = p.value() else {
+        return Err(p.failure.locate(text));
+    };
+    if p.peek().is_some() {
+        p.fault(SYNTAX);
+        return Err(p.failure.locate(text));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The reference: serde_json through `Field`'s `Deserialize`.
+    fn serde_stream(text: &str) -> Result<Vec<Field<'_>>, ()> {
+        serde_json::Deserializer::from_str(text)
+            .into_iter::<Field<'_>>()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| ())
+    }
+
+    fn ours_stream(text: &str) -> Result<Vec<Field<'_>>, ()> {
+        let mut out = Vec::new();
+        for_each_value(
+            text,
+            |_, v| {
+                out.push(v);
+                Ok(())
+            },
+            |_| (),
+        )?;
+        Ok(out)
+    }
+
+    fn skips_as_serde_ignores(text: &str) -> bool {
+        let mut p = Parser::new(text);
+        let ours = p.skip().and_then(|()| p.end()).is_ok();
+        ours == serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+    }
+
+    fn same_as_serde(text: &str) {
+        assert!(skips_as_serde_ignores(text), "skip {text:?}");
+        assert_eq!(ours_stream(text), serde_stream(text), "{text:?}");
+        let theirs: Result<Field<'_>, _> = serde_json::from_str(text);
+        assert_eq!(parse_value(text).ok(), theirs.ok(), "{text:?}");
+    }
+
+    #[test]
+    fn builds_the_same_tree_as_serde_json_for_a_cognito_record() {
+        let text = r#"{"eventTimestamp":"1700000000000","eventSource":"USER_AUTH_EVENTS","logLevel":"INFO","message":{"eventId":"e","eventType":"SignIn","challenges":[{"challengeName":"Password","challengeResponse":"Success"}],"n":12,"f":-1.5e3,"b":true,"z":null,"u":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \b\f\n\r\t"},"logSourceId":{"userPoolId":"us-east-1_x"}}"#;
+        same_as_serde(text);
+        let Ok(Field::Obj(o)) = parse_value(text) else {
+            panic!("not an object")
+        };
+        assert_eq!(
+            o.obj("message").and_then(|m| m.get("u")),
+            Some(&Field::Str(Cow::Owned(
+                "café 😀 \"q\" \\ / \u{8}\u{c}\n\r\t".to_owned()
+            )))
+        );
+    }
+
+    #[test]
+    fn accepts_and_rejects_what_serde_json_does_at_the_edges() {
+        for text in [
+            "", " ", "{}", "[]", "{}{}", "{} {}", "1", "1 2", "12", "1x", "-", "-0", "-0.0",
+            "01", "0", "1.", "1.5", ".5", "1e5", "1E+5", "1e-5", "1e", "1e400", "-1e400",
+            "18446744073709551615", "18446744073709551616", "-9223372036854775808",
+            "-9223372036854775809", "99999999999999999999", "0.1", "123456789012345678",
+            "1234567890123456789", "12345678901234567890", "+1", "--1", "1-2", "1.5.5",
+            "true", "tru", "truex", "true{}", "null", "nul", "false", "\"a\"", "\"a", "\"\\",
+            "\"\\u12\"", "\"\\u12g4\"", "\"\\x\"", "\"\\ud800\"", "\"\\ud800\\u0041\"",
+            "\"\\udc00\"", "\"\\ud800\\udc00\"", "\"\\ud800\\n\"", "\"\\ud800x\"",
+            "\"\u{1}\"", "\"a\tb\"", "\"\u{7f}\"", "[1,]", "[,1]", "[1 2]", "{\"a\"}",
+            "{\"a\":}", "{\"a\":1,}", "{,}", "{\"a\" : 1 , \"b\" : [ ] }", "{1:2}", "[",
+            "{", "{\"a\":1", "\u{feff}{}", "{}x", "{}]", "[]1", "1[]", "1\"a\"", "null1",
+            "{\"k\":\"x\",\"k\":\"y\"}", "\r\n\t{}\r\n",
+        ] {
+            same_as_serde(text);
+        }
+    }
+
+    #[test]
+    fn nesting_stops_where_serde_json_stops() {
+        for depth in [126, 127, 128, 129, 100_000] {
+            for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+                let text = format!("{}1{}", open.repeat(depth), close.repeat(depth));
+                assert_eq!(
+                    ours_stream(&text).is_ok(),
+                    serde_stream(&text).is_ok(),
+                    "{depth} {open}"
+                );
+                assert!(skips_as_serde_ignores(&text), "skip {depth} {open}");
+            }
+        }
+        let deep = "[".repeat(100_000);
+        assert_eq!(parse_value(&deep).map_err(|f| f.kind), Err(DEEP));
+    }
+
+    #[test]
+    fn a_fault_names_its_line_and_column() {
+        let fault = parse_value("{\n  \"a\": tru }").unwrap_err();
+        assert_eq!((fault.kind, fault.line), (SYNTAX, 2));
+        assert_eq!(parse_value("{\"a\":").unwrap_err().kind, EOF);
+    }
+
+    #[test]
+    fn long_strings_stop_at_quotes_backslashes_and_control_characters() {
+        for len in [0usize, 7, 8, 63, 64, 65, 95, 96, 200, 1000] {
+            for stop in ["\"", "\\n\"", "\u{1}\""] {
+                let text = format!("\"{}{stop}", "a".repeat(len));
+                same_as_serde(&text);
+                let text = format!("\"{}é{}{stop}", "b".repeat(len), "c".repeat(len / 2));
+                same_as_serde(&text);
+            }
+        }
+    }
+
+    /// JSON-ish text: real JSON, mutated by a byte here and there.
+    fn jsonish() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|n| serde_json::json!(n)),
+            any::<u64>().prop_map(|n| serde_json::json!(n)),
+            any::<f64>().prop_map(|f| serde_json::json!(f)),
+            ".*".prop_map(serde_json::Value::String),
+        ];
+        let value = leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+                prop::collection::vec(("[a-z\\\\\"]{0,4}", inner), 0..6)
+                    .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+            ]
+        });
+        (
+            prop::collection::vec(value, 1..4),
+            prop::collection::vec((any::<prop::sample::Index>(), any::<char>()), 0..3),
+            any::<bool>(),
+        )
+            .prop_map(|(values, edits, pretty)| {
+                let mut text = String::new();
+                for v in values {
+                    let doc = if pretty {
+                        serde_json::to_string_pretty(&v)
+                    } else {
+                        serde_json::to_string(&v)
+                    };
+                    text.push_str(&doc.unwrap_or_default());
+                    text.push('\n');
+                }
+                let mut chars: Vec<char> = text.chars().collect();
+                for (at, c) in edits {
+                    let i = at.index(chars.len());
+                    chars[i] = c;
+                }
+                chars.into_iter().collect()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_jsonish_text_parses_as_serde_json_parses_it(text in jsonish()) {
+            prop_assert!(skips_as_serde_ignores(&text));
+            prop_assert_eq!(ours_stream(&text), serde_stream(&text));
+        }
+
+        #[test]
+        fn any_text_at_all_parses_as_serde_json_parses_it(text in "[\\[\\]{}\":,0-9a-z\\\\ .eE+-]{0,40}") {
+            prop_assert!(skips_as_serde_ignores(&text));
+            prop_assert_eq!(ours_stream(&text), serde_stream(&text));
+        }
+    }
+}

@@ -22,8 +22,8 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::cognito::{BorrowedKey, Field};
-use crate::parse::{Parser, Stop};
 use crate::error::{EventError, JsonFault};
+use crate::parse::{Parser, Stop};
 
 /// The invocation event.
 #[derive(Debug, Clone, Default, PartialEq)]

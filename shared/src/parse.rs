@@ -49,7 +49,10 @@ impl Fault {
     /// The fault as line and column (1-based; the column counts bytes), as
     /// serde_json reports them.
     pub fn locate(self, text: &str) -> JsonFault {
-        let before = text.as_bytes().get(..self.offset).unwrap_or(text.as_bytes());
+        let before = text
+            .as_bytes()
+            .get(..self.offset)
+            .unwrap_or(text.as_bytes());
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
         let column = match before.iter().rposition(|&b| b == b'\n') {
             Some(nl) => before.len() - nl - 1,
@@ -419,10 +422,7 @@ impl<'a> Parser<'a> {
             Some(b'"') => {
                 self.pos += 1;
                 // Both ends are ASCII, so this is a whole-character slice.
-                self.text
-                    .get(start..stop)
-                    .map(Cow::Borrowed)
-                    .ok_or(Stop)
+                self.text.get(start..stop).map(Cow::Borrowed).ok_or(Stop)
             }
             Some(b'\\') => self.escaped_string(start),
             Some(_) => Err(self.fault(SYNTAX)),
@@ -751,18 +751,86 @@ mod tests {
     #[test]
     fn accepts_and_rejects_what_serde_json_does_at_the_edges() {
         for text in [
-            "", " ", "{}", "[]", "{}{}", "{} {}", "1", "1 2", "12", "1x", "-", "-0", "-0.0",
-            "01", "0", "1.", "1.5", ".5", "1e5", "1E+5", "1e-5", "1e", "1e400", "-1e400",
-            "18446744073709551615", "18446744073709551616", "-9223372036854775808",
-            "-9223372036854775809", "99999999999999999999", "0.1", "123456789012345678",
-            "1234567890123456789", "12345678901234567890", "+1", "--1", "1-2", "1.5.5",
-            "true", "tru", "truex", "true{}", "null", "nul", "false", "\"a\"", "\"a", "\"\\",
-            "\"\\u12\"", "\"\\u12g4\"", "\"\\x\"", "\"\\ud800\"", "\"\\ud800\\u0041\"",
-            "\"\\udc00\"", "\"\\ud800\\udc00\"", "\"\\ud800\\n\"", "\"\\ud800x\"",
-            "\"\u{1}\"", "\"a\tb\"", "\"\u{7f}\"", "[1,]", "[,1]", "[1 2]", "{\"a\"}",
-            "{\"a\":}", "{\"a\":1,}", "{,}", "{\"a\" : 1 , \"b\" : [ ] }", "{1:2}", "[",
-            "{", "{\"a\":1", "\u{feff}{}", "{}x", "{}]", "[]1", "1[]", "1\"a\"", "null1",
-            "{\"k\":\"x\",\"k\":\"y\"}", "\r\n\t{}\r\n",
+            "",
+            " ",
+            "{}",
+            "[]",
+            "{}{}",
+            "{} {}",
+            "1",
+            "1 2",
+            "12",
+            "1x",
+            "-",
+            "-0",
+            "-0.0",
+            "01",
+            "0",
+            "1.",
+            "1.5",
+            ".5",
+            "1e5",
+            "1E+5",
+            "1e-5",
+            "1e",
+            "1e400",
+            "-1e400",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999",
+            "0.1",
+            "123456789012345678",
+            "1234567890123456789",
+            "12345678901234567890",
+            "+1",
+            "--1",
+            "1-2",
+            "1.5.5",
+            "true",
+            "tru",
+            "truex",
+            "true{}",
+            "null",
+            "nul",
+            "false",
+            "\"a\"",
+            "\"a",
+            "\"\\",
+            "\"\\u12\"",
+            "\"\\u12g4\"",
+            "\"\\x\"",
+            "\"\\ud800\"",
+            "\"\\ud800\\u0041\"",
+            "\"\\udc00\"",
+            "\"\\ud800\\udc00\"",
+            "\"\\ud800\\n\"",
+            "\"\\ud800x\"",
+            "\"\u{1}\"",
+            "\"a\tb\"",
+            "\"\u{7f}\"",
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{,}",
+            "{\"a\" : 1 , \"b\" : [ ] }",
+            "{1:2}",
+            "[",
+            "{",
+            "{\"a\":1",
+            "\u{feff}{}",
+            "{}x",
+            "{}]",
+            "[]1",
+            "1[]",
+            "1\"a\"",
+            "null1",
+            "{\"k\":\"x\",\"k\":\"y\"}",
+            "\r\n\t{}\r\n",
         ] {
             same_as_serde(text);
         }

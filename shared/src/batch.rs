@@ -15,8 +15,6 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
 use crate::cognito::{parse_documents, Object};
 use crate::config::Config;
 use crate::decode::{base64_encode, decode_record, utf8};
@@ -210,34 +208,23 @@ impl Processed {
 
 /// The CloudWatch Logs subscription envelope.
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html>
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, PartialEq)]
 pub struct Envelope<'a> {
-    #[serde(borrow, default)]
     pub message_type: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub owner: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub log_group: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub log_stream: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub subscription_filters: Option<Vec<Cow<'a, str>>>,
-    #[serde(borrow, default)]
     pub log_events: Vec<LogEvent<'a>>,
-    /// `split::MARKER_FIELD`, on envelopes this function re-ingested. Any
-    /// JSON value is accepted; only `true` counts.
-    #[serde(borrow, default, rename = "cognitoActivityReingested")]
-    pub reingested: Option<&'a serde_json::value::RawValue>,
+    /// `split::MARKER_FIELD` is `true`: an envelope this function
+    /// re-ingested. Any JSON value is accepted there; only `true` counts.
+    pub reingested: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq)]
 pub struct LogEvent<'a> {
-    #[serde(borrow, default)]
     pub id: Option<Cow<'a, str>>,
-    #[serde(default)]
     pub timestamp: Option<i64>,
-    #[serde(borrow)]
     pub message: Cow<'a, str>,
 }
 
@@ -249,20 +236,220 @@ pub fn parse_envelope(text: &str, was_gzip: bool) -> Result<Option<Envelope<'_>>
     if !was_gzip && !text.contains("\"messageType\"") {
         return Ok(None);
     }
-    match serde_json::from_str::<Envelope<'_>>(text) {
+    match envelope::parse(text) {
         Ok(env) if env.message_type.is_some() => Ok(Some(env)),
         Ok(_) => Ok(None),
-        Err(e)
+        Err(kind)
             if was_gzip && text.trim_start().starts_with('{') && text.contains("\"logEvents\"") =>
         {
             Err(RecordError::Envelope {
-                why: match e.classify() {
-                    serde_json::error::Category::Data => "unexpected field types",
-                    _ => "not valid JSON",
+                why: match kind {
+                    envelope::Failure::Shape => "unexpected field types",
+                    envelope::Failure::Json => "not valid JSON",
                 },
             })
         }
         Err(_) => Ok(None),
+    }
+}
+
+/// The envelope read with our parser ([`crate::parse`]), with the field
+/// types serde's derive would demand: strings or null for the names, an
+/// array of strings or null for `subscriptionFilters`, an array of log
+/// events each with a string `message`, an integer or null `timestamp` and
+/// a string or null `id`; a field named twice is a shape error. Messages
+/// are most of an envelope's bytes, and this reads them in one pass.
+mod envelope {
+    use std::borrow::Cow;
+
+    use super::{Envelope, LogEvent};
+    use crate::cognito::Field;
+    use crate::parse::{Parser, Stop};
+
+    /// Why the text is not an envelope.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Failure {
+        /// Valid JSON of the wrong shape (serde's data errors).
+        Shape,
+        /// Not JSON (syntax or end of input).
+        Json,
+    }
+
+    pub fn parse(text: &str) -> Result<Envelope<'_>, Failure> {
+        let mut p = Parser::new(text);
+        let mut shape = false;
+        let mut env = Envelope::default();
+        let walked = walk(&mut p, &mut shape, &mut env).and_then(|()| p.end());
+        match walked {
+            Ok(()) => Ok(env),
+            Err(Stop) if shape => Err(Failure::Shape),
+            Err(Stop) => Err(Failure::Json),
+        }
+    }
+
+    /// Marks the value at the cursor as the wrong type. As serde_json, a
+    /// scalar is read first, so broken JSON stays a JSON error.
+    fn wrong(p: &mut Parser<'_>, shape: &mut bool) -> Stop {
+        if matches!(p.peek(), Some(b'{' | b'[')) || p.value().is_ok() {
+            *shape = true;
+        }
+        Stop
+    }
+
+    /// A string or null, as `Option<Cow<str>>`.
+    fn opt_str<'a>(p: &mut Parser<'a>, shape: &mut bool) -> Result<Option<Cow<'a, str>>, Stop> {
+        match p.peek() {
+            Some(b'"') => p.lenient_str(),
+            Some(b'n') => p.value().map(|_| None),
+            _ => Err(wrong(p, shape)),
+        }
+    }
+
+    /// Each field at most once, as serde's derive demands (judged before
+    /// the colon, as it does), then the colon.
+    fn once(p: &mut Parser<'_>, seen: &mut u8, bit: u8, shape: &mut bool) -> Result<(), Stop> {
+        if *seen & bit != 0 {
+            *shape = true;
+            return Err(Stop);
+        }
+        *seen |= bit;
+        p.colon()
+    }
+
+    fn walk<'a>(p: &mut Parser<'a>, shape: &mut bool, env: &mut Envelope<'a>) -> Result<(), Stop> {
+        if p.peek() != Some(b'{') {
+            return Err(wrong(p, shape));
+        }
+        let mut seen = 0u8;
+        p.members_keyed(|p, key| {
+            match key.as_ref() {
+                "messageType" => {
+                    once(p, &mut seen, 1, shape)?;
+                    env.message_type = opt_str(p, shape)?;
+                }
+                "owner" => {
+                    once(p, &mut seen, 2, shape)?;
+                    env.owner = opt_str(p, shape)?;
+                }
+                "logGroup" => {
+                    once(p, &mut seen, 4, shape)?;
+                    env.log_group = opt_str(p, shape)?;
+                }
+                "logStream" => {
+                    once(p, &mut seen, 8, shape)?;
+                    env.log_stream = opt_str(p, shape)?;
+                }
+                "subscriptionFilters" => {
+                    once(p, &mut seen, 16, shape)?;
+                    env.subscription_filters = match p.peek() {
+                        Some(b'n') => p.value().map(|_| None)?,
+                        Some(b'[') => {
+                            let mut names = Vec::new();
+                            p.elements(|p| {
+                                if p.peek() != Some(b'"') {
+                                    return Err(wrong(p, shape));
+                                }
+                                names.extend(p.lenient_str()?);
+                                Ok(())
+                            })?;
+                            Some(names)
+                        }
+                        _ => return Err(wrong(p, shape)),
+                    };
+                }
+                "logEvents" => {
+                    once(p, &mut seen, 32, shape)?;
+                    if p.peek() != Some(b'[') {
+                        return Err(wrong(p, shape));
+                    }
+                    p.elements(|p| {
+                        let event = log_event(p, shape)?;
+                        env.log_events.push(event);
+                        Ok(())
+                    })?;
+                }
+                "cognitoActivityReingested" => {
+                    once(p, &mut seen, 64, shape)?;
+                    // Any value, read as serde_json's `RawValue` reads it
+                    // (skipped, not built); only the literal `true` counts.
+                    env.reingested = match p.peek() {
+                        Some(b't') => p.value()? == Field::Bool(true),
+                        _ => p.skip().map(|()| false)?,
+                    };
+                }
+                _ => {
+                    p.colon()?;
+                    p.skip()?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn log_event<'a>(p: &mut Parser<'a>, shape: &mut bool) -> Result<LogEvent<'a>, Stop> {
+        match p.peek() {
+            Some(b'{') => {}
+            // serde's derive would read a struct from a positional array
+            // (`[id, timestamp, message]`); CloudWatch Logs never writes
+            // one, and we take it as the wrong shape, once it is known to
+            // be JSON.
+            Some(b'[') => {
+                p.skip()?;
+                *shape = true;
+                return Err(Stop);
+            }
+            _ => return Err(wrong(p, shape)),
+        }
+        let (mut id, mut timestamp, mut message) = (None, None, None);
+        let mut seen = 0u8;
+        p.members_keyed(|p, key| {
+            match key.as_ref() {
+                "id" => {
+                    once(p, &mut seen, 1, shape)?;
+                    id = opt_str(p, shape)?;
+                }
+                "timestamp" => {
+                    once(p, &mut seen, 2, shape)?;
+                    timestamp = match p.peek() {
+                        Some(b'n') => p.value().map(|_| None)?,
+                        Some(b'-' | b'0'..=b'9') => match p.value()? {
+                            Field::Num(n) => match n.as_i64() {
+                                Some(t) => Some(t),
+                                None => {
+                                    *shape = true;
+                                    return Err(Stop);
+                                }
+                            },
+                            _ => return Err(Stop),
+                        },
+                        _ => return Err(wrong(p, shape)),
+                    };
+                }
+                "message" => {
+                    once(p, &mut seen, 4, shape)?;
+                    if p.peek() != Some(b'"') {
+                        return Err(wrong(p, shape));
+                    }
+                    message = p.lenient_str()?;
+                }
+                _ => {
+                    p.colon()?;
+                    p.skip()?;
+                }
+            }
+            Ok(())
+        })?;
+        match message {
+            Some(message) => Ok(LogEvent {
+                id,
+                timestamp,
+                message,
+            }),
+            None => {
+                *shape = true;
+                Err(Stop)
+            }
+        }
     }
 }
 
@@ -375,7 +562,7 @@ fn transform(
             }
             let mut outcome = sink.finish();
             if let RecordOutcome::Ok { reingested, .. } = &mut outcome {
-                *reingested = env.reingested.is_some_and(|v| v.get() == "true");
+                *reingested = env.reingested;
             }
             outcome
         }
@@ -1313,6 +1500,177 @@ mod budget_equivalence_tests {
                     &format!("case {case}"),
                 );
             }
+        }
+    }
+}
+
+/// The envelope parser against serde's derive of the same shape, which was
+/// the parser before (and is the definition of the shape it accepts).
+#[cfg(test)]
+mod envelope_equivalence_tests {
+    use std::borrow::Cow;
+
+    use proptest::prelude::*;
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SerdeEnvelope<'a> {
+        #[serde(borrow, default)]
+        message_type: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        owner: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        log_group: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        log_stream: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        subscription_filters: Option<Vec<Cow<'a, str>>>,
+        #[serde(borrow, default)]
+        log_events: Vec<SerdeLogEvent<'a>>,
+        #[serde(borrow, default, rename = "cognitoActivityReingested")]
+        reingested: Option<&'a serde_json::value::RawValue>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct SerdeLogEvent<'a> {
+        #[serde(borrow, default)]
+        id: Option<Cow<'a, str>>,
+        #[serde(default)]
+        timestamp: Option<i64>,
+        #[serde(borrow)]
+        message: Cow<'a, str>,
+    }
+
+    /// `parse_envelope` as it was, on serde's derive.
+    fn reference(text: &str, was_gzip: bool) -> Result<Option<Envelope<'_>>, RecordError> {
+        if !was_gzip && !text.contains("\"messageType\"") {
+            return Ok(None);
+        }
+        match serde_json::from_str::<SerdeEnvelope<'_>>(text) {
+            Ok(env) if env.message_type.is_some() => Ok(Some(Envelope {
+                message_type: env.message_type,
+                owner: env.owner,
+                log_group: env.log_group,
+                log_stream: env.log_stream,
+                subscription_filters: env.subscription_filters,
+                log_events: env
+                    .log_events
+                    .into_iter()
+                    .map(|e| LogEvent {
+                        id: e.id,
+                        timestamp: e.timestamp,
+                        message: e.message,
+                    })
+                    .collect(),
+                reingested: env.reingested.is_some_and(|v| v.get() == "true"),
+            })),
+            Ok(_) => Ok(None),
+            Err(e)
+                if was_gzip
+                    && text.trim_start().starts_with('{')
+                    && text.contains("\"logEvents\"") =>
+            {
+                Err(RecordError::Envelope {
+                    why: match e.classify() {
+                        serde_json::error::Category::Data => "unexpected field types",
+                        _ => "not valid JSON",
+                    },
+                })
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just("{}".to_owned()),
+            Just("[]".to_owned()),
+            Just("[\"f\",\"g\"]".to_owned()),
+            Just("[1]".to_owned()),
+            Just("1e400".to_owned()),
+            Just("1.5".to_owned()),
+            Just("18446744073709551615".to_owned()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("\"DATA_MESSAGE\"".to_owned()),
+            Just("\"CONTROL_MESSAGE\"".to_owned()),
+            Just("\"{\\\"a\\\":1}\"".to_owned()),
+            "[ -~]{0,8}".prop_map(|s| serde_json::json!(s).to_string()),
+        ]
+    }
+
+    fn envelope_like() -> impl Strategy<Value = String> {
+        let event_key = prop_oneof![Just("id"), Just("timestamp"), Just("message"), Just("x")];
+        let event = prop::collection::vec((event_key, value()), 0..4).prop_map(|m| {
+            let inner: Vec<String> = m.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            format!("{{{}}}", inner.join(","))
+        });
+        let events = prop_oneof![
+            4 => prop::collection::vec(prop_oneof![9 => event, 1 => value()], 0..3)
+                .prop_map(|e| format!("[{}]", e.join(","))),
+            1 => value(),
+        ];
+        let key = prop_oneof![
+            Just("messageType"),
+            Just("owner"),
+            Just("logGroup"),
+            Just("logStream"),
+            Just("subscriptionFilters"),
+            Just("cognitoActivityReingested"),
+            Just("logEvents"),
+            Just("other"),
+        ];
+        (
+            prop::collection::vec((key, value()), 0..5),
+            prop::option::weighted(0.8, events),
+            prop::collection::vec((any::<prop::sample::Index>(), any::<char>()), 0..2),
+        )
+            .prop_map(|(fields, events, edits)| {
+                let mut members: Vec<String> =
+                    fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                members.insert(0, "\"messageType\":\"DATA_MESSAGE\"".to_owned());
+                if let Some(e) = events {
+                    members.push(format!("\"logEvents\":{e}"));
+                }
+                let text = format!("{{{}}}", members.join(","));
+                let mut chars: Vec<char> = text.chars().collect();
+                for (at, c) in edits {
+                    let i = at.index(chars.len());
+                    chars[i] = c;
+                }
+                chars.into_iter().collect()
+            })
+    }
+
+    #[test]
+    fn a_real_envelope_reads_the_same_both_ways() {
+        let text = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":1700000000000,"message":"{\"eventSource\":\"USER_AUTH_EVENTS\",\"message\":{\"city\":\"S\u00e3o Paulo\"}}"}],"cognitoActivityReingested":true}"#;
+        let ours = parse_envelope(text, true).unwrap().unwrap();
+        assert_eq!(
+            Ok(Some(&ours)),
+            reference(text, true).as_ref().map(Option::as_ref)
+        );
+        assert!(ours.reingested);
+        assert_eq!(
+            ours.log_events[0].message,
+            r#"{"eventSource":"USER_AUTH_EVENTS","message":{"city":"São Paulo"}}"#
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_envelope_like_text_reads_as_serde_derive_read_it(
+            text in envelope_like(),
+            was_gzip in any::<bool>(),
+        ) {
+            prop_assert_eq!(parse_envelope(&text, was_gzip), reference(&text, was_gzip));
         }
     }
 }

@@ -212,6 +212,19 @@ impl<'a> Parser<'a> {
         &mut self,
         mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
+        self.members_keyed(|p, key| {
+            p.expect(b':')?;
+            member(p, key)
+        })
+    }
+
+    /// [`Parser::members`] with the cursor before each key's colon: `member`
+    /// calls [`Parser::colon`] itself, so it can judge a key before its
+    /// value is read, as serde's derive does with a duplicate field.
+    pub fn members_keyed(
+        &mut self,
+        mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
         self.enter()?;
         self.pos += 1;
         if self.peek() == Some(b'}') {
@@ -220,7 +233,6 @@ impl<'a> Parser<'a> {
             loop {
                 self.expect(b'"')?;
                 let key = self.string()?;
-                self.expect(b':')?;
                 member(self, key)?;
                 match self.peek() {
                     Some(b',') => self.pos += 1,
@@ -234,6 +246,11 @@ impl<'a> Parser<'a> {
         }
         self.depth -= 1;
         Ok(())
+    }
+
+    /// Consumes the colon between a key and its value.
+    pub fn colon(&mut self) -> Result<(), Stop> {
+        self.expect(b':')
     }
 
     /// Walks an array's elements, the cursor on its `[`: `element` is called

@@ -480,7 +480,34 @@ struct Index {
     names: HashMap<String, usize>,
     /// The table's names, aliases and codes exactly as written, to what the
     /// normalising lookup resolves them.
-    exact: HashMap<&'static str, usize>,
+    exact: HashMap<&'static str, usize, Fnv>,
+}
+
+/// FNV-1a (<http://www.isthe.com/chongo/tech/comp/fnv/>) for the exact
+/// table: its keys are our own constants, so there is nothing to gain from
+/// SipHash's resistance to chosen keys, and it costs several times as much
+/// on a short name.
+#[derive(Clone, Copy, Default)]
+struct Fnv;
+
+struct FnvHasher(u64);
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Built on first use.
@@ -501,9 +528,9 @@ fn index() -> &'static Index {
         let mut index = Index {
             codes,
             names,
-            exact: HashMap::new(),
+            exact: HashMap::default(),
         };
-        let mut exact = HashMap::with_capacity(COUNTRIES.len() * 4);
+        let mut exact = HashMap::with_capacity_and_hasher(COUNTRIES.len() * 4, Fnv);
         for &(alpha2, alpha3, name, aliases) in COUNTRIES {
             for spelling in [alpha2, alpha3, name].iter().chain(aliases) {
                 if let Some(found) = lookup_slow(&index, spelling) {

@@ -60,6 +60,16 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn from_response(response: Option<&str>) -> Outcome {
+        match response {
+            Some("Pass") => return Outcome::Success,
+            Some("Fail") => return Outcome::Failure,
+            Some("InProgress") => return Outcome::InProgress,
+            _ => {}
+        }
+        Self::from_response_slow(response)
+    }
+
+    fn from_response_slow(response: Option<&str>) -> Outcome {
         let mut buf = [0u8; 24];
         match response.map(|r| squash_into(r, &mut buf)) {
             Some("pass" | "success" | "succeeded") => Outcome::Success,
@@ -120,14 +130,30 @@ pub struct Challenge<'a> {
 impl Challenge<'_> {
     /// Whether this is a second factor (SMS, email, TOTP, passkey...).
     pub fn is_mfa(&self) -> bool {
-        let n = squash(&self.name);
-        n.contains("mfa")
-            || n.contains("totp")
-            || n.contains("softwaretoken")
-            || n.contains("otp")
-            || n.contains("webauthn")
-            || n.contains("passkey")
+        // Squashed into a stack buffer; a name too long for it (none that
+        // Cognito writes) is squashed into a `String`.
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        for b in self.name.bytes().filter(u8::is_ascii_alphanumeric) {
+            match buf.get_mut(n) {
+                Some(slot) => *slot = b.to_ascii_lowercase(),
+                None => return is_mfa_name(squash(&self.name).as_bytes()),
+            }
+            n += 1;
+        }
+        is_mfa_name(buf.get(..n).unwrap_or_default())
     }
+}
+
+/// Whether a squashed challenge name names a second factor.
+fn is_mfa_name(squashed: &[u8]) -> bool {
+    let has = |needle: &[u8]| squashed.windows(needle.len()).any(|w| w == needle);
+    has(b"mfa")
+        || has(b"totp")
+        || has(b"softwaretoken")
+        || has(b"otp")
+        || has(b"webauthn")
+        || has(b"passkey")
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -287,6 +313,18 @@ fn squash(s: &str) -> String {
 
 /// Canonical risk decision, or the raw value.
 pub fn canonical_decision(raw: Cow<'_, str>) -> Cow<'_, str> {
+    // Cognito's own spellings, without squashing (a test holds these to
+    // the general match below).
+    match raw.as_ref() {
+        "NoRisk" => return Cow::Borrowed("no_risk"),
+        "AccountTakeover" => return Cow::Borrowed("account_takeover"),
+        "Block" => return Cow::Borrowed("block"),
+        _ => {}
+    }
+    canonical_decision_slow(raw)
+}
+
+fn canonical_decision_slow(raw: Cow<'_, str>) -> Cow<'_, str> {
     let mut buf = [0u8; 24];
     match squash_into(&raw, &mut buf) {
         "pass" | "norisk" | "allow" | "allowed" => Cow::Borrowed("no_risk"),
@@ -298,6 +336,16 @@ pub fn canonical_decision(raw: Cow<'_, str>) -> Cow<'_, str> {
 
 /// Canonical risk level, or the raw value.
 pub fn canonical_level(raw: Cow<'_, str>) -> Cow<'_, str> {
+    match raw.as_ref() {
+        "Low" => return Cow::Borrowed("low"),
+        "Medium" => return Cow::Borrowed("medium"),
+        "High" => return Cow::Borrowed("high"),
+        _ => {}
+    }
+    canonical_level_slow(raw)
+}
+
+fn canonical_level_slow(raw: Cow<'_, str>) -> Cow<'_, str> {
     let mut buf = [0u8; 24];
     match squash_into(&raw, &mut buf) {
         "norisk" | "none" => Cow::Borrowed("none"),
@@ -309,6 +357,15 @@ pub fn canonical_level(raw: Cow<'_, str>) -> Cow<'_, str> {
 }
 
 fn canonical_result(raw: Cow<'_, str>) -> Cow<'_, str> {
+    match raw.as_ref() {
+        "Success" => return Cow::Borrowed("success"),
+        "Failure" => return Cow::Borrowed("failure"),
+        _ => {}
+    }
+    canonical_result_slow(raw)
+}
+
+fn canonical_result_slow(raw: Cow<'_, str>) -> Cow<'_, str> {
     let mut buf = [0u8; 24];
     match squash_into(&raw, &mut buf) {
         "success" | "succeeded" | "pass" => Cow::Borrowed("success"),
@@ -344,8 +401,11 @@ fn parse_challenge<'a>(f: &Field<'a>) -> Option<Challenge<'a>> {
         _ => {
             let text = f.text()?;
             let (name, result) = match text {
-                Cow::Borrowed(s) => match s.split_once(':') {
-                    Some((n, r)) => (Cow::Borrowed(n.trim()), Some(Cow::Borrowed(r.trim()))),
+                Cow::Borrowed(s) => match s.bytes().position(|b| b == b':') {
+                    Some(i) => (
+                        Cow::Borrowed(trim(&s[..i])),
+                        Some(Cow::Borrowed(trim(&s[i + 1..]))),
+                    ),
                     None => (Cow::Borrowed(s), None),
                 },
                 Cow::Owned(s) => match s.split_once(':') {
@@ -384,17 +444,27 @@ fn parse_challenges<'a>(f: &Field<'a>) -> Option<Vec<Challenge<'a>>> {
     }
 }
 
+/// `s.trim()`, skipping the search when both ends are visible ASCII (which
+/// is never whitespace), as nearly every value is.
+#[inline]
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 fn not_other(s: &str) -> bool {
-    let t = s.trim();
+    let t = trim(s);
     !t.is_empty() && !t.eq_ignore_ascii_case("other") && !t.eq_ignore_ascii_case("unknown")
 }
 
 /// `"Chrome 126, Windows 10"` -> browser `Chrome 126`, OS `Windows 10`;
 /// `"Other"` means absent.
 pub fn split_device(name: &str) -> (Option<&str>, Option<&str>) {
-    let (browser, os) = match name.split_once(',') {
-        Some((b, o)) => (b.trim(), Some(o.trim())),
-        None => (name.trim(), None),
+    let (browser, os) = match name.bytes().position(|b| b == b',') {
+        Some(i) => (trim(&name[..i]), Some(trim(&name[i + 1..]))),
+        None => (trim(name), None),
     };
     (
         Some(browser).filter(|b| not_other(b)),
@@ -404,19 +474,209 @@ pub fn split_device(name: &str) -> (Option<&str>, Option<&str>) {
 
 /// The region of a user pool id: `ap-northeast-1_EcsdFoftu` -> `ap-northeast-1`.
 pub fn pool_region(pool_id: &str) -> Option<&str> {
-    let (region, rest) = pool_id.split_once('_')?;
-    let mut parts = 0;
-    let mut last = "";
-    let mut well_formed = true;
-    for p in region.split('-') {
-        parts += 1;
-        last = p;
-        well_formed &= !p.is_empty()
-            && p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    // One pass over the bytes: at least three dash-separated parts of
+    // lowercase letters and digits, the last all digits, before the first
+    // underscore, and something after it.
+    let underscore = pool_id.bytes().position(|b| b == b'_')?;
+    let (region, rest) = (pool_id.get(..underscore)?, pool_id.get(underscore + 1..)?);
+    let mut parts = 1;
+    let mut part_len = 0;
+    let mut part_digits = true;
+    for b in region.bytes() {
+        if b == b'-' {
+            if part_len == 0 {
+                return None;
+            }
+            parts += 1;
+            part_len = 0;
+            part_digits = true;
+        } else if b.is_ascii_digit() {
+            part_len += 1;
+        } else if b.is_ascii_lowercase() {
+            part_len += 1;
+            part_digits = false;
+        } else {
+            return None;
+        }
     }
-    let shaped = parts >= 3 && well_formed && last.bytes().all(|b| b.is_ascii_digit());
-    (shaped && !rest.is_empty()).then_some(region)
+    (parts >= 3 && part_len > 0 && part_digits && !rest.is_empty()).then_some(region)
+}
+
+/// The keys of the top-level object that normalize reads, one bit each.
+mod top {
+    pub const EVENT_TIMESTAMP: u32 = 0;
+    pub const EVENT_SOURCE: u32 = 1;
+    pub const LOG_LEVEL: u32 = 2;
+    pub const MESSAGE: u32 = 3;
+    pub const LOG_SOURCE_ID: u32 = 4;
+}
+
+fn top_key(k: &str) -> Option<u32> {
+    Some(match k {
+        "eventTimestamp" => top::EVENT_TIMESTAMP,
+        "eventSource" => top::EVENT_SOURCE,
+        "logLevel" => top::LOG_LEVEL,
+        "message" => top::MESSAGE,
+        "logSourceId" => top::LOG_SOURCE_ID,
+        _ => return None,
+    })
+}
+
+/// The keys of `message` that normalize reads, one bit each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Msg {
+    City,
+    EventId,
+    Version,
+    UserSub,
+    IdpName,
+    Country,
+    Details,
+    UserName,
+    Username,
+    ClientId,
+    EventType,
+    RequestId,
+    RiskLevel,
+    IpAddress,
+    Challenges,
+    UserPoolId,
+    DeviceName,
+    CreationDate,
+    RiskDecision,
+    EventResponse,
+    FeedbackDate,
+    FeedbackValue,
+    FeedbackProvider,
+    CompromisedCredential,
+    CompromisedCredentials,
+}
+
+/// Which known `message` key `k` is: dispatched on the length first, so
+/// each key is compared with at most six others of its length.
+fn msg_key(k: &str) -> Option<Msg> {
+    Some(match k.len() {
+        4 if k == "city" => Msg::City,
+        7 => match k {
+            "eventId" => Msg::EventId,
+            "version" => Msg::Version,
+            "userSub" => Msg::UserSub,
+            "idpName" => Msg::IdpName,
+            "country" => Msg::Country,
+            "details" => Msg::Details,
+            _ => return None,
+        },
+        8 => match k {
+            "userName" => Msg::UserName,
+            "username" => Msg::Username,
+            "clientId" => Msg::ClientId,
+            _ => return None,
+        },
+        9 => match k {
+            "eventType" => Msg::EventType,
+            "requestId" => Msg::RequestId,
+            "riskLevel" => Msg::RiskLevel,
+            "ipAddress" => Msg::IpAddress,
+            _ => return None,
+        },
+        10 => match k {
+            "challenges" => Msg::Challenges,
+            "userPoolId" => Msg::UserPoolId,
+            "deviceName" => Msg::DeviceName,
+            _ => return None,
+        },
+        12 => match k {
+            "creationDate" => Msg::CreationDate,
+            "riskDecision" => Msg::RiskDecision,
+            _ => return None,
+        },
+        13 if k == "eventResponse" => Msg::EventResponse,
+        17 if k == "eventFeedbackDate" => Msg::FeedbackDate,
+        18 if k == "eventFeedbackValue" => Msg::FeedbackValue,
+        21 if k == "eventFeedbackProvider" => Msg::FeedbackProvider,
+        29 if k == "compromisedCredentialDetected" => Msg::CompromisedCredential,
+        30 if k == "compromisedCredentialsDetected" => Msg::CompromisedCredentials,
+        _ => return None,
+    })
+}
+
+/// Calls `f` on the entries of `obj` from last to first, each key once: its
+/// last value, as [`Object::get`] and [`Object::entries`] resolve
+/// duplicates. `key` names the keys the caller knows by a bit number (below
+/// 64), so duplicates among them cost one bit test; other keys, rare, are
+/// compared with the entries after them. A large object goes through
+/// [`Object::entries`], the general code.
+fn for_each_last_first<'o, 'a, K: Copy + Into<u32>>(
+    obj: &'o Object<'a>,
+    key: fn(&str) -> Option<K>,
+    mut f: impl FnMut(&'o Cow<'a, str>, &'o Field<'a>, Option<K>),
+) {
+    if obj.0.len() > 64 {
+        let unique: Vec<_> = obj.entries().collect();
+        for (k, v) in unique.into_iter().rev() {
+            f(k, v, key(k));
+        }
+        return;
+    }
+    let mut seen = 0u64;
+    for (i, (k, v)) in obj.0.iter().enumerate().rev() {
+        let id = key(k);
+        match id {
+            Some(id) => {
+                let bit = 1u64 << (id.into() & 63);
+                if seen & bit != 0 {
+                    continue;
+                }
+                seen |= bit;
+            }
+            None => {
+                if obj
+                    .0
+                    .get(i + 1..)
+                    .is_some_and(|later| later.iter().any(|(o, _)| o == k))
+                {
+                    continue;
+                }
+            }
+        }
+        f(k, v, id);
+    }
+}
+
+impl From<Msg> for u32 {
+    fn from(m: Msg) -> u32 {
+        m as u32
+    }
+}
+
+/// [`Field::text`], with its commonest case inlined here: a borrowed string
+/// with visible ASCII at both ends, and not four bytes long (so not
+/// `"null"`), is its own text. Everything else asks `Field::text`.
+#[inline]
+fn text_of<'a>(v: &Field<'a>) -> Option<Cow<'a, str>> {
+    if let Field::Str(Cow::Borrowed(s)) = v {
+        let b = s.as_bytes();
+        if let (Some(f), Some(l)) = (b.first(), b.last()) {
+            if f.is_ascii_graphic() && l.is_ascii_graphic() && b.len() != 4 {
+                return Some(Cow::Borrowed(s));
+            }
+        }
+    }
+    v.text()
+}
+
+/// `slot` takes `value` unless a later duplicate spelling already filled it
+/// (entries are visited last to first). Whether there was a value.
+fn fill<'a>(slot: &mut Option<Cow<'a, str>>, value: Option<Cow<'a, str>>) -> bool {
+    match value {
+        Some(v) => {
+            if slot.is_none() {
+                *slot = Some(v);
+            }
+            true
+        }
+        None => false,
+    }
 }
 
 /// Normalizes one Cognito log record.
@@ -430,6 +690,8 @@ pub fn normalize<'a>(
     let msg = obj.obj("message").unwrap_or(&empty);
     let log_source = obj.obj("logSourceId");
 
+    // Entries are visited last to first; the unmapped lists are put back in
+    // input order at the end.
     let mut unmapped: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
     let mut unmapped_msg: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
     let mut unmapped_src: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
@@ -438,28 +700,39 @@ pub fn normalize<'a>(
     let mut time_ms = None;
     let mut event_source = None;
     let mut log_level = None;
-    for (k, v) in obj.entries() {
-        match k.as_ref() {
-            "eventTimestamp" => match v.text().and_then(|t| time::parse_epoch_ms(&t)) {
-                Some(ms) => time_ms = Some(ms),
-                None if v.is_absent() => {}
-                None => unmapped.push((k.clone(), v.clone())),
+    for_each_last_first(obj, top_key, |k, v, id| {
+        let text = text_of(v);
+        let absent = text.is_none() && matches!(v, Field::Null | Field::Str(_));
+        let handled = match id {
+            Some(top::EVENT_TIMESTAMP) => match text.and_then(|t| time::parse_epoch_ms(&t)) {
+                Some(ms) => {
+                    time_ms = Some(ms);
+                    true
+                }
+                None => absent,
             },
-            "eventSource" => match v.text() {
-                Some(t) => event_source = Some(t),
-                None if v.is_absent() => {}
-                None => unmapped.push((k.clone(), v.clone())),
+            Some(top::EVENT_SOURCE) => match text {
+                Some(t) => {
+                    event_source = Some(t);
+                    true
+                }
+                None => absent,
             },
-            "logLevel" => match v.text() {
-                Some(t) => log_level = Some(t),
-                None if v.is_absent() => {}
-                None => unmapped.push((k.clone(), v.clone())),
+            Some(top::LOG_LEVEL) => match text {
+                Some(t) => {
+                    log_level = Some(t);
+                    true
+                }
+                None => absent,
             },
-            "message" | "logSourceId" if matches!(v, Field::Obj(_)) => {}
-            _ if v.is_absent() => {}
-            _ => unmapped.push((k.clone(), v.clone())),
+            Some(top::MESSAGE | top::LOG_SOURCE_ID) if matches!(v, Field::Obj(_)) => true,
+            _ => absent,
+        };
+        if !handled {
+            unmapped.push((k.clone(), v.clone()));
         }
-    }
+    });
+    unmapped.reverse();
     let time_ms = time_ms.or(ctx.log_event_time_ms).or(ctx.arrival_time_ms);
 
     let mut event = Event {
@@ -479,23 +752,27 @@ pub fn normalize<'a>(
     let mut feedback = Feedback::default();
     let mut notification = Notification::default();
 
-    for (k, v) in msg.entries() {
-        if v.is_absent() {
-            continue;
+    for_each_last_first(msg, msg_key, |k, v, id| {
+        let text = text_of(v);
+        if text.is_none() && matches!(v, Field::Null | Field::Str(_)) {
+            return; // absent
         }
-        let text = v.text();
         // `handled` is false when the value did not normalize: it is then
         // kept under unmapped.message.
-        let handled = match k.as_ref() {
-            "eventId" => set(&mut event.id, text),
-            "eventType" => set(&mut event.type_, text),
-            "eventResponse" => {
+        let Some(id) = id else {
+            unmapped_msg.push((k.clone(), v.clone()));
+            return;
+        };
+        let handled = match id {
+            Msg::EventId => fill(&mut event.id, text),
+            Msg::EventType => fill(&mut event.type_, text),
+            Msg::EventResponse => {
                 event.outcome = Outcome::from_response(text.as_deref());
-                set(&mut event.response, text)
+                fill(&mut event.response, text)
             }
-            "requestId" => set(&mut event.request_id, text),
-            "version" => set(&mut event.version, text),
-            "creationDate" => match text.as_deref().and_then(time::parse_java_date) {
+            Msg::RequestId => fill(&mut event.request_id, text),
+            Msg::Version => fill(&mut event.version, text),
+            Msg::CreationDate => match text.as_deref().and_then(time::parse_java_date) {
                 Some(ms) => {
                     let mut s = String::with_capacity(20);
                     if let Some(c) = time::Civil::from_epoch_ms(ms) {
@@ -506,42 +783,43 @@ pub fn normalize<'a>(
                 }
                 None => false,
             },
-            "riskDecision" => set(&mut risk.decision, text.map(canonical_decision)),
-            "riskLevel" => set(&mut risk.level, text.map(canonical_level)),
-            "compromisedCredentialDetected" | "compromisedCredentialsDetected" => {
-                match parse_bool(v) {
-                    Some(b) => {
-                        risk.compromised_credentials = Some(b);
-                        true
-                    }
-                    None => false,
+            Msg::RiskDecision => fill(&mut risk.decision, text.map(canonical_decision)),
+            Msg::RiskLevel => fill(&mut risk.level, text.map(canonical_level)),
+            Msg::CompromisedCredential | Msg::CompromisedCredentials => match parse_bool(v) {
+                Some(b) => {
+                    risk.compromised_credentials.get_or_insert(b);
+                    true
                 }
-            }
-            "challenges" => match parse_challenges(v) {
+                None => false,
+            },
+            Msg::Challenges => match parse_challenges(v) {
                 Some(c) => {
                     challenges = c;
                     true
                 }
                 None => false,
             },
-            "userSub" => set(&mut user.sub, text),
-            "userName" | "username" => match text {
+            Msg::UserSub => fill(&mut user.sub, text),
+            Msg::UserName | Msg::Username => match text {
                 Some(name) if cfg.user_name_mode == UserNameMode::Hash => {
-                    user.name = Some(Cow::Owned(hmac_hex(&cfg.hash_key, Domain::UserName, &name)));
-                    user.name_hashed = true;
+                    if user.name.is_none() {
+                        user.name =
+                            Some(Cow::Owned(hmac_hex(&cfg.hash_key, Domain::UserName, &name)));
+                        user.name_hashed = true;
+                    }
                     true
                 }
-                other => set(&mut user.name, other),
+                other => fill(&mut user.name, other),
             },
-            "userPoolId" => set(&mut user.pool_id, text),
-            "clientId" => set(&mut user.client_id, text),
-            "idpName" => set(&mut user.identity_provider, text),
-            "ipAddress" => match text {
+            Msg::UserPoolId => fill(&mut user.pool_id, text),
+            Msg::ClientId => fill(&mut user.client_id, text),
+            Msg::IdpName => fill(&mut user.identity_provider, text),
+            Msg::IpAddress => match text {
                 Some(raw) => apply_ip(&mut source, raw, cfg),
                 None => false,
             },
-            "city" => set(&mut source.city, text),
-            "country" => match text {
+            Msg::City => fill(&mut source.city, text),
+            Msg::Country => match text {
                 Some(c) => {
                     if let Some(country) = geo::lookup(&c) {
                         source.country_code = Some(country.alpha2);
@@ -552,7 +830,7 @@ pub fn normalize<'a>(
                 }
                 None => false,
             },
-            "deviceName" => match text {
+            Msg::DeviceName => match text {
                 Some(name) => {
                     let (browser, os) = match &name {
                         Cow::Borrowed(s) => {
@@ -572,23 +850,24 @@ pub fn normalize<'a>(
                 }
                 None => false,
             },
-            "eventFeedbackValue" => set(&mut feedback.value, text),
-            "eventFeedbackDate" => set(&mut feedback.date, text),
-            "eventFeedbackProvider" => set(&mut feedback.provider, text),
-            "details" if kind == LogKind::Notification => set(&mut notification.details, text),
-            _ => false,
+            Msg::FeedbackValue => fill(&mut feedback.value, text),
+            Msg::FeedbackDate => fill(&mut feedback.date, text),
+            Msg::FeedbackProvider => fill(&mut feedback.provider, text),
+            Msg::Details if kind == LogKind::Notification => fill(&mut notification.details, text),
+            Msg::Details => false,
         };
         if !handled {
             // Under a privacy mode an unusable IP or user name must not leak
             // through unmapped: it is dropped (and was counted as unusable).
-            let private = (k == "ipAddress" && cfg.ip_mode != IpMode::Keep)
-                || (matches!(k.as_ref(), "userName" | "username")
+            let private = (id == Msg::IpAddress && cfg.ip_mode != IpMode::Keep)
+                || (matches!(id, Msg::UserName | Msg::Username)
                     && cfg.user_name_mode == UserNameMode::Hash);
             if !private {
                 unmapped_msg.push((k.clone(), v.clone()));
             }
         }
-    }
+    });
+    unmapped_msg.reverse();
     if let Some(ls) = log_source {
         for (k, v) in ls.entries() {
             match k.as_ref() {
@@ -692,7 +971,7 @@ fn canonical_ip<'a>(ip: IpAddr, raw: Cow<'a, str>) -> Cow<'a, str> {
         // Rust's IPv4 parser takes only the canonical dotted quad (no
         // leading zeros), so a parsed IPv4 text is canonical once trimmed;
         // `Field::text` has trimmed it.
-        IpAddr::V4(_) => raw.len() == raw.trim().len(),
+        IpAddr::V4(_) => raw.len() == trim(&raw).len(),
         IpAddr::V6(v6) => {
             write!(text, "{v6}").is_ok() && text.buf.get(..text.len) == Some(raw.as_bytes())
         }
@@ -702,6 +981,52 @@ fn canonical_ip<'a>(ip: IpAddr, raw: Cow<'a, str>) -> Cow<'a, str> {
     } else {
         Cow::Owned(ip.to_string())
     }
+}
+
+/// `s.parse::<IpAddr>()`, with the usual dotted quad read directly.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    match parse_ipv4_strict(s) {
+        Some(v4) => Some(IpAddr::V4(v4)),
+        None => s.parse().ok(),
+    }
+}
+
+/// A dotted quad of decimal octets without leading zeros, the only form
+/// the standard parser accepts for IPv4 (a property test holds the two
+/// equal); `None` sends anything else to the standard parser.
+fn parse_ipv4_strict(s: &str) -> Option<std::net::Ipv4Addr> {
+    let b = s.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut octets = [0u8; 4];
+    let mut part = 0;
+    let mut value: u32 = 0;
+    let mut digits = 0;
+    for &c in b {
+        if c.is_ascii_digit() {
+            if digits > 0 && value == 0 {
+                return None; // leading zero
+            }
+            value = value * 10 + u32::from(c - b'0');
+            digits += 1;
+            if value > 255 {
+                return None;
+            }
+        } else if c == b'.' && digits > 0 && part < 3 {
+            octets[part] = value as u8;
+            part += 1;
+            value = 0;
+            digits = 0;
+        } else {
+            return None;
+        }
+    }
+    if part != 3 || digits == 0 {
+        return None;
+    }
+    octets[3] = value as u8;
+    Some(std::net::Ipv4Addr::from(octets))
 }
 
 fn set<'a>(slot: &mut Option<Cow<'a, str>>, value: Option<Cow<'a, str>>) -> bool {
@@ -717,7 +1042,7 @@ fn set<'a>(slot: &mut Option<Cow<'a, str>>, value: Option<Cow<'a, str>>) -> bool
 /// Applies `IP_MODE` to a raw address. Returns false when the value is not
 /// an IP address.
 fn apply_ip<'a>(source: &mut Source<'a>, raw: Cow<'a, str>, cfg: &Config) -> bool {
-    let parsed: Option<IpAddr> = raw.trim().parse().ok();
+    let parsed = parse_ip(trim(&raw));
     match cfg.ip_mode {
         IpMode::Keep => match parsed {
             Some(ip) => {
@@ -863,6 +1188,136 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn cognito_spellings_canonicalize_as_the_general_match_does() {
+        for raw in ["NoRisk", "AccountTakeover", "Block", "block", "PASS", "x"] {
+            assert_eq!(
+                canonical_decision(raw.into()),
+                canonical_decision_slow(raw.into()),
+                "{raw}"
+            );
+        }
+        for raw in ["Low", "Medium", "High", "LOW", "none", "x"] {
+            assert_eq!(
+                canonical_level(raw.into()),
+                canonical_level_slow(raw.into()),
+                "{raw}"
+            );
+        }
+        for raw in ["Success", "Failure", "success", "FAIL", "x"] {
+            assert_eq!(
+                canonical_result(raw.into()),
+                canonical_result_slow(raw.into()),
+                "{raw}"
+            );
+        }
+        for raw in ["Pass", "Fail", "InProgress", "in_progress", "x"] {
+            assert_eq!(
+                Outcome::from_response(Some(raw)),
+                Outcome::from_response_slow(Some(raw)),
+                "{raw}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_dotted_quad_parser_agrees_with_the_standard_one(
+            s in "[0-9]{0,4}(\\.[0-9]{0,4}){0,4}[.a-f: ]?",
+        ) {
+            if let Some(ip) = parse_ipv4_strict(&s) {
+                proptest::prop_assert_eq!(Ok(ip), s.parse::<std::net::Ipv4Addr>(), "{:?}", s);
+            }
+            proptest::prop_assert_eq!(parse_ip(&s), s.parse().ok(), "{:?}", s);
+        }
+
+        #[test]
+        fn the_quick_trim_trims_as_str_trim_does(s in "\\PC{0,6}|[ \\t\\u{a0}\\u{3000}a,]{0,6}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+
+        #[test]
+        fn duplicate_keys_resolve_to_the_last_in_every_field(
+            picks in proptest::collection::vec((0..8usize, 0..5usize), 1..12),
+        ) {
+            // Each message member is drawn from a few keys (two spellings of
+            // the same field among them) and a few values, usable or not;
+            // the result must equal normalizing the object with the
+            // duplicates removed (the last of each key kept).
+            const KEYS: [&str; 8] = ["userName", "username", "riskLevel", "newKey",
+                "compromisedCredentialDetected", "compromisedCredentialsDetected",
+                "ipAddress", "eventType"];
+            const VALUES: [&str; 5] = ["\"Low\"", "\"\"", "[1]", "\"true\"", "\"192.0.2.1\""];
+            let members: Vec<String> = picks
+                .iter()
+                .map(|&(k, v)| format!("\"{}\":{}", KEYS[k], VALUES[v]))
+                .collect();
+            let mut unique: Vec<String> = Vec::new();
+            for (i, &(k, _)) in picks.iter().enumerate() {
+                if !picks[i + 1..].iter().any(|&(o, _)| o == k) {
+                    unique.push(members[i].clone());
+                }
+            }
+            let wrap = |m: &[String]| format!(
+                r#"{{"eventSource":"USER_AUTH_EVENTS","eventTimestamp":"1","eventTimestamp":"2","message":{{{}}}}}"#,
+                m.join(",")
+            );
+            for cfg in [Config::default(), Config { user_name_mode: UserNameMode::Hash, ip_mode: IpMode::Hash, ..Config::default() }] {
+                proptest::prop_assert_eq!(norm_with(&wrap(&members), &cfg), norm_with(&wrap(&unique), &cfg));
+            }
+        }
+    }
+
+    #[test]
+    fn of_two_spellings_of_one_field_the_later_one_wins() {
+        let v = norm(
+            r#"{"eventSource":"USER_AUTH_EVENTS","message":{"userName":"a","username":"b","compromisedCredentialDetected":"true","compromisedCredentialsDetected":"false"}}"#,
+        );
+        assert_eq!(v["user"]["name"], "b");
+        assert_eq!(v["risk"]["compromised_credentials"], false);
+        let v = norm(
+            r#"{"eventSource":"USER_AUTH_EVENTS","message":{"username":"b","userName":"a","compromisedCredentialsDetected":"false","compromisedCredentialDetected":"true"}}"#,
+        );
+        assert_eq!(v["user"]["name"], "a");
+        assert_eq!(v["risk"]["compromised_credentials"], true);
+    }
+
+    #[test]
+    fn second_factors_are_recognized_in_any_spelling_and_length() {
+        let is_mfa = |name: &str| {
+            Challenge {
+                name: name.into(),
+                result: None,
+            }
+            .is_mfa()
+        };
+        for name in [
+            "SMS_MFA",
+            "SmsMfa",
+            "SOFTWARE_TOKEN_MFA",
+            "Totp",
+            "EMAIL_OTP",
+            "WebAuthn",
+            "PASSKEY",
+        ] {
+            assert!(is_mfa(name), "{name}");
+        }
+        for name in ["Password", "PASSWORD_SRP", "CUSTOM_CHALLENGE", ""] {
+            assert!(!is_mfa(name), "{name}");
+        }
+        let long = format!("{}sms-mfa", "x".repeat(100));
+        assert!(is_mfa(&long));
+        assert!(!is_mfa(&"x".repeat(100)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_inlined_text_agrees_with_field_text(s in "\\PC{0,6}|[ a\\t]{0,5}|(?i)null") {
+            let f = Field::Str(Cow::Borrowed(s.as_str()));
+            proptest::prop_assert_eq!(text_of(&f), f.text());
+        }
+    }
+
+    #[test]
     fn splits_device_names() {
         assert_eq!(
             split_device("Chrome 126, Windows 10"),
@@ -874,6 +1329,28 @@ pub(crate) mod tests {
             split_device("Other, Mac OS X 10.15"),
             (None, Some("Mac OS X 10.15"))
         );
+    }
+
+    /// The first definition of [`pool_region`], by splitting.
+    fn pool_region_by_splitting(pool_id: &str) -> Option<&str> {
+        let (region, rest) = pool_id.split_once('_')?;
+        let parts: Vec<&str> = region.split('-').collect();
+        let well_formed = parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+        let last_digits = parts
+            .last()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
+        (parts.len() >= 3 && well_formed && last_digits && !rest.is_empty()).then_some(region)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_pass_pool_region_agrees_with_splitting(s in "[a-z0-9A-Z_-]{0,16}|[a-z]{2}-[a-z]{0,9}-[0-9a]{0,2}_[a-zA-Z0-9_]{0,4}") {
+            proptest::prop_assert_eq!(pool_region(&s), pool_region_by_splitting(&s));
+        }
     }
 
     #[test]

@@ -132,6 +132,19 @@ pub fn rfc3339_millis(ms: i64) -> Option<String> {
 /// (a string or a JSON number), tolerating surrounding whitespace and a
 /// fractional part (`"1723070073369.0"`), within years 1..=9999.
 pub fn parse_epoch_ms(s: &str) -> Option<i64> {
+    // Fast path: plain digits, as Cognito writes it (the general code below
+    // reads them the same way; a property test holds the two equal).
+    let b = s.as_bytes();
+    if (1..=16).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        let ms = b
+            .iter()
+            .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+        return (MIN_EPOCH_MS..=MAX_EPOCH_MS).contains(&ms).then_some(ms);
+    }
+    parse_epoch_ms_general(s)
+}
+
+fn parse_epoch_ms_general(s: &str) -> Option<i64> {
     let s = s.trim();
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i, Some(f)),
@@ -154,6 +167,32 @@ const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// `"jan"` as `0x6a616e`: a name of three lowercase letters as one integer.
+const fn key3(s: &str) -> u32 {
+    let b = s.as_bytes();
+    (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32
+}
+
+const MONTH_KEYS: [u32; 12] = {
+    let mut keys = [0; 12];
+    let mut i = 0;
+    while i < 12 {
+        keys[i] = key3(MONTHS[i]);
+        i += 1;
+    }
+    keys
+};
+
+const WEEKDAY_KEYS: [u32; 7] = {
+    let mut keys = [0; 7];
+    let mut i = 0;
+    while i < 7 {
+        keys[i] = key3(WEEKDAYS[i]);
+        i += 1;
+    }
+    keys
+};
 
 fn days_in_month(year: i64, month: u32) -> u32 {
     match month {
@@ -230,15 +269,18 @@ fn parse_java_date_exact(s: &str) -> Option<i64> {
         (h.is_ascii_digit() && l.is_ascii_digit())
             .then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
     };
-    let weekday = s.get(0..3)?;
-    if !WEEKDAYS.iter().any(|w| w.eq_ignore_ascii_case(weekday)) {
+    // The three letters of each name, lowercased into one integer.
+    let key = |i: usize| {
+        u32::from(b[i].to_ascii_lowercase()) << 16
+            | u32::from(b[i + 1].to_ascii_lowercase()) << 8
+            | u32::from(b[i + 2].to_ascii_lowercase())
+    };
+    let weekday = key(0);
+    if !WEEKDAY_KEYS.contains(&weekday) {
         return None;
     }
-    let month_name = s.get(4..7)?;
-    let month = MONTHS
-        .iter()
-        .position(|m| m.eq_ignore_ascii_case(month_name))? as u32
-        + 1;
+    let month_name = key(4);
+    let month = MONTH_KEYS.iter().position(|&m| m == month_name)? as u32 + 1;
     let year = i64::from(two(24)? * 100 + two(26)?);
     let (day, hour, minute, second) = (two(8)?, two(11)?, two(14)?, two(17)?);
     checked_epoch_ms(year, month, day, hour, minute, second)
@@ -331,6 +373,15 @@ mod tests {
                 prop_assert_eq!(fast, parse_java_date(&format!(" {s}")));
             }
             prop_assert_eq!(parse_java_date(&s), parse_java_date(&format!(" {s}")));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_digits_fast_path_agrees_with_the_general_epoch_parser(
+            s in "[0-9]{0,20}|-?[0-9]{1,17}(\\.[0-9]{0,3})?| ?[0-9 ]{0,18}",
+        ) {
+            prop_assert_eq!(parse_epoch_ms(&s), parse_epoch_ms_general(&s), "{:?}", s);
         }
     }
 

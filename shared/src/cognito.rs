@@ -312,6 +312,12 @@ pub fn classify(obj: &Object<'_>) -> Result<LogKind, &'static str> {
     if source.is_none() && obj.obj("logSourceId").is_none() {
         return Err("neither eventSource nor logSourceId");
     }
+    // Cognito's own spellings first; the squashed comparison catches the rest.
+    match source.as_deref() {
+        Some("USER_AUTH_EVENTS") => return Ok(LogKind::UserActivity),
+        Some("USER_NOTIFICATION") => return Ok(LogKind::Notification),
+        _ => {}
+    }
     let mut buf = [0u8; 24];
     let normalized = source.as_deref().map(|s| squash_into(s, &mut buf));
     Ok(match normalized {

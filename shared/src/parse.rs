@@ -381,6 +381,33 @@ impl<'a> Parser<'a> {
         self.expect(b':')
     }
 
+    /// A string's text as it stands in the input, escapes and all, the
+    /// cursor on its opening quote (after whitespace); the string is
+    /// validated as [`Parser::string`] validates it (including paired
+    /// surrogates), but nothing is copied. [`unescape`] gives its value.
+    pub fn raw_string(&mut self) -> Result<&'a str, Stop> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let mut scratch = String::new();
+        loop {
+            self.pos = plain_run(self.bytes, self.pos);
+            match self.bytes.get(self.pos) {
+                Some(b'"') => {
+                    let raw = self.text.get(start..self.pos).ok_or(Stop)?;
+                    self.pos += 1;
+                    return Ok(raw);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    scratch.clear();
+                    self.escape(&mut scratch)?;
+                }
+                Some(_) => return Err(self.fault(SYNTAX)),
+                None => return Err(self.fault(EOF)),
+            }
+        }
+    }
+
     /// A string value as a string, any other value consumed as `None`.
     pub fn lenient_str(&mut self) -> Result<Option<Cow<'a, str>>, Stop> {
         if self.peek() == Some(b'"') {
@@ -711,6 +738,155 @@ pub fn parse_value(text: &str) -> Result<Field<'_>, JsonFault> {
     Ok(value)
 }
 
+/// The value of a string from its raw text (as [`Parser::raw_string`] gives
+/// it): borrowed when it holds no escape.
+pub fn unescape(raw: &str) -> Result<Cow<'_, str>, JsonFault> {
+    if !raw.contains('\\') {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let quoted = format!("{raw}\"");
+    let mut p = Parser::new(&quoted);
+    match p.string() {
+        Ok(s) => Ok(Cow::Owned(s.into_owned())),
+        Err(Stop) => Err(p.failure.locate(&quoted)),
+    }
+}
+
+/// Parses a JSON object written inside a JSON string, from the string's raw
+/// text, without unescaping it first: a CloudWatch Logs event's `message`
+/// is a whole Cognito record with every quote escaped, and unescaping each
+/// one into a new string was a quarter of an envelope's cost.
+///
+/// Only the common form is read here: quotes escaped as `\"`, whitespace
+/// between tokens as itself or `\n` `\r` `\t`, and no other escape at all
+/// (so every string inside borrows from the input). Anything else (an
+/// escape inside an inner string, several documents, broken JSON) gives
+/// `None`, and the caller unescapes and parses the ordinary way, which
+/// gives the exact answer or error. So when this returns `Some`, it is the
+/// object the ordinary way would build (a property test holds them equal).
+pub fn escaped_document(raw: &str) -> Option<Object<'_>> {
+    let mut e = Escaped(Parser::new(raw));
+    if e.peek()? != b'{' {
+        return None;
+    }
+    let object = e.object()?;
+    match e.peek() {
+        None => Some(object),
+        Some(_) => None,
+    }
+}
+
+/// The reader behind [`escaped_document`].
+struct Escaped<'a>(Parser<'a>);
+
+impl<'a> Escaped<'a> {
+    /// Skips whitespace (plain, or escaped as `\n` `\r` `\t`) and gives the
+    /// next byte, with an escaped quote `\"` given as `"` (not consumed);
+    /// any other escape is given as `\`, which starts nothing.
+    fn peek(&mut self) -> Option<u8> {
+        let p = &mut self.0;
+        loop {
+            match *p.bytes.get(p.pos)? {
+                b' ' => p.pos += 1,
+                b'\\' => match p.bytes.get(p.pos + 1) {
+                    Some(b'n' | b'r' | b't') => p.pos += 2,
+                    Some(b'"') => return Some(b'"'),
+                    _ => return Some(b'\\'),
+                },
+                b => return Some(b),
+            }
+        }
+    }
+
+    fn value(&mut self) -> Option<Field<'a>> {
+        match self.peek()? {
+            b'"' => {
+                self.0.pos += 2;
+                self.string().map(Field::Str)
+            }
+            b'{' => self.object().map(Field::Obj),
+            b'[' => self.array(),
+            b't' => self.0.literal(b"true", Field::Bool(true)).ok(),
+            b'f' => self.0.literal(b"false", Field::Bool(false)).ok(),
+            b'n' => self.0.literal(b"null", Field::Null).ok(),
+            b'-' | b'0'..=b'9' => self.0.number().ok(),
+            _ => None,
+        }
+    }
+
+    /// An inner string, the cursor past its opening `\"`: plain bytes up to
+    /// the closing `\"`, borrowed.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let p = &mut self.0;
+        let start = p.pos;
+        let stop = plain_run(p.bytes, start);
+        if p.bytes.get(stop) != Some(&b'\\') || p.bytes.get(stop + 1) != Some(&b'"') {
+            return None;
+        }
+        p.pos = stop + 2;
+        p.text.get(start..stop).map(Cow::Borrowed)
+    }
+
+    /// Consumes `byte` (an escaped quote for `"`) after whitespace.
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        if self.peek()? != byte {
+            return None;
+        }
+        self.0.pos += if byte == b'"' { 2 } else { 1 };
+        Some(())
+    }
+
+    fn object(&mut self) -> Option<Object<'a>> {
+        self.0.enter().ok()?;
+        self.0.pos += 1;
+        let mut members = Vec::with_capacity(8);
+        if self.peek()? == b'}' {
+            self.0.pos += 1;
+        } else {
+            loop {
+                self.expect(b'"')?;
+                let key = self.string()?;
+                self.expect(b':')?;
+                let value = self.value()?;
+                members.push((key, value));
+                match self.peek()? {
+                    b',' => self.0.pos += 1,
+                    b'}' => {
+                        self.0.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.0.depth -= 1;
+        Some(Object(members))
+    }
+
+    fn array(&mut self) -> Option<Field<'a>> {
+        self.0.enter().ok()?;
+        self.0.pos += 1;
+        let mut elements = Vec::new();
+        if self.peek()? == b']' {
+            self.0.pos += 1;
+        } else {
+            loop {
+                elements.push(self.value()?);
+                match self.peek()? {
+                    b',' => self.0.pos += 1,
+                    b']' => {
+                        self.0.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.0.depth -= 1;
+        Some(Field::Arr(elements))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -931,6 +1107,89 @@ mod tests {
             })
     }
 
+    /// The raw text of `text` written as a JSON string (without its quotes).
+    fn as_string_body(text: &str) -> String {
+        let quoted = serde_json::to_string(text).unwrap();
+        quoted[1..quoted.len() - 1].to_owned()
+    }
+
+    #[test]
+    fn a_cognito_record_inside_a_string_is_read_without_unescaping() {
+        let record = r#"{"eventSource":"USER_AUTH_EVENTS","eventTimestamp":"1","message":{"challenges":[{"challengeName":"Password","challengeResponse":"Success"}],"city":"São Paulo","n":-1.5e3,"b":true,"z":null}}"#;
+        let raw = as_string_body(record);
+        let doc = escaped_document(&raw).expect("the common form is read directly");
+        let Ok(Field::Obj(reference)) = parse_value(record) else {
+            panic!("not an object")
+        };
+        assert_eq!(doc, reference);
+        // Pretty-printed (escaped newlines between tokens) reads too.
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(record).unwrap(),
+        )
+        .unwrap();
+        assert!(escaped_document(&as_string_body(&pretty)).is_some());
+        // An escape inside an inner string is left to the ordinary way.
+        assert_eq!(escaped_document(&as_string_body(r#"{"a":"x\"y"}"#)), None);
+        assert_eq!(escaped_document(&as_string_body(r#"{"a":1}{"a":2}"#)), None);
+        assert_eq!(unescape(&raw).unwrap(), record);
+        assert_eq!(unescape("plain").unwrap(), Cow::Borrowed("plain"));
+    }
+
+    #[test]
+    fn raw_strings_are_validated_as_strings_are() {
+        for body in [
+            "a",
+            "a\\\"b",
+            "\\ud83d\\ude00",
+            "\\ud800",
+            "\\x",
+            "a\u{1}b",
+            "\\u00e3",
+        ] {
+            let text = format!("\"{body}\"");
+            let mut p = Parser::new(&text);
+            let raw = p.raw_string();
+            let mut q = Parser::new(&text);
+            q.pos = 1;
+            let value = q.string();
+            assert_eq!(raw.is_ok(), value.is_ok(), "{body:?}");
+            if let (Ok(raw), Ok(value)) = (raw, value) {
+                assert_eq!(unescape(raw).unwrap(), value, "{body:?}");
+            }
+        }
+    }
+
+    /// Objects whose strings hold no quote, backslash or control character:
+    /// the form `escaped_document` reads itself, compact or pretty.
+    fn plain_objects() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|n| serde_json::json!(n)),
+            any::<f64>().prop_map(|f| serde_json::json!(f)),
+            "[ -!#-\\[\\]-~é😀]{0,8}".prop_map(serde_json::Value::String),
+        ];
+        let value = leaf.prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                prop::collection::vec(("[a-zA-Z]{0,6}", inner), 0..5)
+                    .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+            ]
+        });
+        (
+            prop::collection::vec(("[a-z]{1,6}", value), 0..6),
+            any::<bool>(),
+        )
+            .prop_map(|(kv, pretty)| {
+                let v = serde_json::Value::Object(kv.into_iter().collect());
+                if pretty {
+                    serde_json::to_string_pretty(&v).unwrap_or_default()
+                } else {
+                    v.to_string()
+                }
+            })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -938,6 +1197,29 @@ mod tests {
         fn any_jsonish_text_parses_as_serde_json_parses_it(text in jsonish()) {
             prop_assert!(skips_as_serde_ignores(&text));
             prop_assert_eq!(ours_stream(&text), serde_stream(&text));
+        }
+
+        #[test]
+        fn a_document_read_inside_its_string_is_the_document_read_plainly(text in jsonish()) {
+            let raw = as_string_body(&text);
+            if let Some(doc) = escaped_document(&raw) {
+                let plain = ours_stream(&text);
+                let single = match plain.as_deref() {
+                    Ok([Field::Obj(o)]) => Some(o),
+                    _ => None,
+                };
+                prop_assert_eq!(Some(&doc), single);
+
+            }
+        }
+
+        #[test]
+        fn an_object_with_plain_strings_is_read_inside_its_string(text in plain_objects()) {
+            let raw = as_string_body(&text);
+            let Ok(Field::Obj(plain)) = parse_value(&text) else {
+                return Err(TestCaseError::fail("not an object"));
+            };
+            prop_assert_eq!(escaped_document(&raw), Some(plain));
         }
 
         #[test]

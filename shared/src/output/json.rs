@@ -7,9 +7,7 @@
 //! (RFC 8259 section 7: `"`, `\`, and control characters, with the short
 //! forms `\b \f \n \r \t`), so the output is byte for byte the same.
 
-use std::borrow::Cow;
-
-use crate::normalize::{Normalized, Transport};
+use crate::normalize::{Challenge, Feedback, Normalized, Risk, Transport};
 
 /// Appends `n` as compact JSON, exactly as serde_json would.
 pub fn write_normalized(n: &Normalized<'_>, out: &mut Vec<u8>) {
@@ -25,110 +23,81 @@ pub fn write_normalized(n: &Normalized<'_>, out: &mut Vec<u8>) {
         out.extend_from_slice(b",\"time_ms\":");
         out.extend_from_slice(itoa::Buffer::new().format(ms).as_bytes());
     }
-    opt(out, ",\"event_source\":", n.event_source.as_ref());
-    opt(out, ",\"log_level\":", n.log_level.as_ref());
+    opt(out, ",\"event_source\":", n.event_source.as_deref());
+    opt(out, ",\"log_level\":", n.log_level.as_deref());
 
     let e = &n.event;
     out.extend_from_slice(b",\"event\":{");
     let mut f = Fields::new(out);
-    f.cow("id", e.id.as_ref());
-    f.cow("type", e.type_.as_ref());
-    f.str("outcome", e.outcome.as_str());
-    f.cow("response", e.response.as_ref());
-    f.cow("request_id", e.request_id.as_ref());
-    f.cow("version", e.version.as_ref());
-    if let Some(c) = &e.created_at {
-        f.str("created_at", c);
-    }
+    f.opt(",\"id\":", e.id.as_deref());
+    f.opt(",\"type\":", e.type_.as_deref());
+    f.str(",\"outcome\":", e.outcome.as_str());
+    f.opt(",\"response\":", e.response.as_deref());
+    f.opt(",\"request_id\":", e.request_id.as_deref());
+    f.opt(",\"version\":", e.version.as_deref());
+    f.opt(",\"created_at\":", e.created_at.as_deref());
     out.push(b'}');
 
     if let Some(r) = &n.risk {
-        out.extend_from_slice(b",\"risk\":{");
-        let mut f = Fields::new(out);
-        f.cow("decision", r.decision.as_ref());
-        f.cow("level", r.level.as_ref());
-        if let Some(b) = r.compromised_credentials {
-            f.raw("compromised_credentials", if b { "true" } else { "false" });
-        }
-        out.push(b'}');
+        out.extend_from_slice(b",\"risk\":");
+        write_risk(out, r);
     }
     if !n.challenges.is_empty() {
-        out.extend_from_slice(b",\"challenges\":[");
-        for (i, c) in n.challenges.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"name\":");
-            write_str(out, &c.name);
-            opt(out, ",\"result\":", c.result.as_ref());
-            out.push(b'}');
-        }
-        out.push(b']');
+        out.extend_from_slice(b",\"challenges\":");
+        write_challenges(out, &n.challenges);
     }
     if let Some(u) = &n.user {
         out.extend_from_slice(b",\"user\":{");
         let mut f = Fields::new(out);
-        f.cow("sub", u.sub.as_ref());
-        f.cow("name", u.name.as_ref());
+        f.opt(",\"sub\":", u.sub.as_deref());
+        f.opt(",\"name\":", u.name.as_deref());
         if u.name_hashed {
-            f.raw("name_hashed", "true");
+            f.raw(",\"name_hashed\":", "true");
         }
-        f.cow("pool_id", u.pool_id.as_ref());
-        f.cow("client_id", u.client_id.as_ref());
-        f.cow("identity_provider", u.identity_provider.as_ref());
-        f.cow("region", u.region.as_ref());
+        f.opt(",\"pool_id\":", u.pool_id.as_deref());
+        f.opt(",\"client_id\":", u.client_id.as_deref());
+        f.opt(",\"identity_provider\":", u.identity_provider.as_deref());
+        f.opt(",\"region\":", u.region.as_deref());
         out.push(b'}');
     }
     if let Some(s) = &n.source {
         out.extend_from_slice(b",\"source\":{");
         let mut f = Fields::new(out);
-        f.cow("ip", s.ip.as_ref());
+        f.opt(",\"ip\":", s.ip.as_deref());
         if let Some(v) = s.ip_version {
-            f.raw("ip_version", itoa::Buffer::new().format(v));
+            f.raw(",\"ip_version\":", itoa::Buffer::new().format(v));
         }
-        if let Some(h) = &s.ip_hash {
-            f.str("ip_hash", h);
-        }
-        f.cow("city", s.city.as_ref());
-        f.cow("country", s.country.as_ref());
-        if let Some(c) = s.country_code {
-            f.str("country_code", c);
-        }
-        if let Some(c) = s.country_code3 {
-            f.str("country_code3", c);
-        }
+        f.opt(",\"ip_hash\":", s.ip_hash.as_deref());
+        f.opt(",\"city\":", s.city.as_deref());
+        f.opt(",\"country\":", s.country.as_deref());
+        f.opt(",\"country_code\":", s.country_code);
+        f.opt(",\"country_code3\":", s.country_code3);
         out.push(b'}');
     }
     if let Some(d) = &n.device {
         out.extend_from_slice(b",\"device\":{\"name\":");
         write_str(out, &d.name);
-        opt(out, ",\"browser\":", d.browser.as_ref());
-        opt(out, ",\"os\":", d.os.as_ref());
+        opt(out, ",\"browser\":", d.browser.as_deref());
+        opt(out, ",\"os\":", d.os.as_deref());
         out.push(b'}');
     }
     if let Some(fb) = &n.feedback {
-        out.extend_from_slice(b",\"feedback\":{");
-        let mut f = Fields::new(out);
-        f.cow("value", fb.value.as_ref());
-        f.cow("date", fb.date.as_ref());
-        f.cow("provider", fb.provider.as_ref());
-        out.push(b'}');
+        out.extend_from_slice(b",\"feedback\":");
+        write_feedback(out, fb);
     }
     if let Some(nt) = &n.notification {
         out.extend_from_slice(b",\"notification\":{");
         let mut f = Fields::new(out);
-        f.cow("details", nt.details.as_ref());
+        f.opt(",\"details\":", nt.details.as_deref());
         out.push(b'}');
     }
     let o = &n.origin;
-    out.extend_from_slice(match o.transport {
-        Transport::Direct => b",\"origin\":{\"transport\":\"direct\"".as_slice(),
-        Transport::CloudwatchLogs => b",\"origin\":{\"transport\":\"cloudwatch_logs\"".as_slice(),
-    });
-    opt(out, ",\"account_id\":", o.account_id.as_ref());
-    opt(out, ",\"log_group\":", o.log_group.as_ref());
-    opt(out, ",\"log_stream\":", o.log_stream.as_ref());
-    opt(out, ",\"log_event_id\":", o.log_event_id.as_ref());
+    out.extend_from_slice(b",\"origin\":{\"transport\":");
+    out.extend_from_slice(transport(o.transport));
+    opt(out, ",\"account_id\":", o.account_id.as_deref());
+    opt(out, ",\"log_group\":", o.log_group.as_deref());
+    opt(out, ",\"log_stream\":", o.log_stream.as_deref());
+    opt(out, ",\"log_event_id\":", o.log_event_id.as_deref());
     out.push(b'}');
     if !n.unmapped.0.is_empty() {
         // Rare, and of any shape: serde's own serializer.
@@ -138,44 +107,103 @@ pub fn write_normalized(n: &Normalized<'_>, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-fn opt(out: &mut Vec<u8>, key: &str, v: Option<&Cow<'_, str>>) {
+/// A [`Transport`] as its JSON string.
+pub(crate) fn transport(t: Transport) -> &'static [u8] {
+    match t {
+        Transport::Direct => b"\"direct\"",
+        Transport::CloudwatchLogs => b"\"cloudwatch_logs\"",
+    }
+}
+
+/// A [`Risk`] object, as its derive writes it.
+pub(crate) fn write_risk(out: &mut Vec<u8>, r: &Risk<'_>) {
+    out.push(b'{');
+    let mut f = Fields::new(out);
+    f.opt(",\"decision\":", r.decision.as_deref());
+    f.opt(",\"level\":", r.level.as_deref());
+    if let Some(b) = r.compromised_credentials {
+        f.raw(
+            ",\"compromised_credentials\":",
+            if b { "true" } else { "false" },
+        );
+    }
+    out.push(b'}');
+}
+
+/// A list of [`Challenge`]s, as their derive writes them.
+pub(crate) fn write_challenges(out: &mut Vec<u8>, challenges: &[Challenge<'_>]) {
+    out.push(b'[');
+    for (i, c) in challenges.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"name\":");
+        write_str(out, &c.name);
+        opt(out, ",\"result\":", c.result.as_deref());
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
+/// A [`Feedback`] object, as its derive writes it.
+pub(crate) fn write_feedback(out: &mut Vec<u8>, fb: &Feedback<'_>) {
+    out.push(b'{');
+    let mut f = Fields::new(out);
+    f.opt(",\"value\":", fb.value.as_deref());
+    f.opt(",\"date\":", fb.date.as_deref());
+    f.opt(",\"provider\":", fb.provider.as_deref());
+    out.push(b'}');
+}
+
+/// `key` (written with its leading comma) and the string `v`, if present.
+pub(crate) fn opt(out: &mut Vec<u8>, key: &str, v: Option<&str>) {
     if let Some(v) = v {
         out.extend_from_slice(key.as_bytes());
         write_str(out, v);
     }
 }
 
-/// The members of one object, with commas between them.
-struct Fields<'o> {
+/// The members of one object, with commas between them. Keys are given as
+/// `",\"name\":"`, their leading comma dropped for the first member, so
+/// each key is one copy.
+pub(crate) struct Fields<'o> {
     out: &'o mut Vec<u8>,
     first: bool,
 }
 
 impl<'o> Fields<'o> {
-    fn new(out: &'o mut Vec<u8>) -> Self {
+    pub(crate) fn new(out: &'o mut Vec<u8>) -> Self {
         Fields { out, first: true }
     }
+    #[inline]
     fn key(&mut self, key: &str) {
-        if !self.first {
-            self.out.push(b',');
-        }
+        let k = key.as_bytes();
+        let k = if self.first {
+            k.get(1..).unwrap_or(k)
+        } else {
+            k
+        };
         self.first = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        self.out.extend_from_slice(k);
     }
-    fn str(&mut self, key: &str, v: &str) {
+    pub(crate) fn str(&mut self, key: &str, v: &str) {
         self.key(key);
         write_str(self.out, v);
     }
-    fn cow(&mut self, key: &str, v: Option<&Cow<'_, str>>) {
+    pub(crate) fn opt(&mut self, key: &str, v: Option<&str>) {
         if let Some(v) = v {
             self.str(key, v);
         }
     }
-    fn raw(&mut self, key: &str, v: &str) {
+    /// A value written as it is (a number, a boolean, a nested object).
+    pub(crate) fn raw(&mut self, key: &str, v: &str) {
         self.key(key);
         self.out.extend_from_slice(v.as_bytes());
+    }
+    /// The key alone, for a value the caller writes next.
+    pub(crate) fn open(&mut self, key: &str) -> &mut Vec<u8> {
+        self.key(key);
+        self.out
     }
 }
 
@@ -185,17 +213,55 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
+/// Whether no byte of `bytes` needs an escape: eight bytes at a time with
+/// the exact bit tricks of
+/// <https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord>,
+/// the tail as one more (overlapping) word, short strings byte by byte.
+#[inline]
+fn is_clean(bytes: &[u8]) -> bool {
+    #[inline]
+    fn word_is_clean(chunk: &[u8]) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let quote = has_zero(x ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(x ^ (ONES * u64::from(b'\\')));
+        below_space | quote | backslash == 0
+    }
+    let n = bytes.len();
+    if n < 8 {
+        return !bytes.iter().any(|&b| needs_escape(b));
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    if !chunks.all(word_is_clean) {
+        return false;
+    }
+    n % 8 == 0 || bytes.get(n - 8..).is_some_and(word_is_clean)
+}
+
 /// Appends `s` as a JSON string literal, escaped as serde_json escapes.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
-    out.push(b'"');
     // Fast path: most values need no escape at all.
-    if !crate::firehose::needs_escaping(bytes) {
+    if is_clean(bytes) {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
         out.extend_from_slice(bytes);
         out.push(b'"');
-        return;
+    } else {
+        write_escaped(out, bytes);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if !needs_escape(b) {
@@ -224,7 +290,7 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cognito::parse_documents;
     use crate::config::{Config, IpMode, UserNameMode};
@@ -240,10 +306,11 @@ mod tests {
         (String::from_utf8(ours).unwrap(), theirs)
     }
 
-    #[test]
-    fn writes_the_same_bytes_as_serde_for_every_sample_record() {
+    /// The text of every Cognito record in the sample events (each log
+    /// event of a CloudWatch Logs envelope on its own).
+    pub(crate) fn sample_texts() -> Vec<String> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
-        let mut seen = 0;
+        let mut out = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {
             let event = std::fs::read(entry.unwrap().path()).unwrap();
             let event = crate::firehose::FirehoseEvent::parse(&event).unwrap();
@@ -257,47 +324,87 @@ mod tests {
                 let Ok(text) = String::from_utf8(d.bytes) else {
                     continue;
                 };
-                // CloudWatch Logs envelopes: each message is a record.
-                let texts: Vec<String> = match crate::batch::parse_envelope(&text, d.was_gzip) {
-                    Ok(Some(env)) => env
-                        .log_events
-                        .iter()
-                        .map(|e| e.message.to_string())
-                        .collect(),
-                    _ => vec![text.clone()],
+                match crate::batch::parse_envelope(&text, d.was_gzip) {
+                    Ok(Some(env)) => out.extend(
+                        env.log_events
+                            .iter()
+                            .map(|e| e.message().unwrap().to_string()),
+                    ),
+                    _ => out.push(text.clone()),
+                }
+            }
+        }
+        out
+    }
+
+    /// Every normalized record of the sample events, under each of
+    /// [`configs`], in both transports, handed to `f`.
+    pub(crate) fn for_each_sample(mut f: impl FnMut(&Normalized<'_>, &Config)) -> usize {
+        let mut seen = 0;
+        for t in sample_texts() {
+            let Ok(docs) = parse_documents(&t) else {
+                continue;
+            };
+            for doc in docs {
+                let cwl = Context {
+                    transport: Some(Transport::CloudwatchLogs),
+                    account_id: Some("123456789012".into()),
+                    log_group: Some("g\"roup".into()),
+                    log_stream: Some("stream".into()),
+                    log_event_id: Some("1".into()),
+                    ..Context::default()
                 };
-                for t in texts {
-                    let Ok(docs) = parse_documents(&t) else {
-                        continue;
-                    };
-                    for doc in docs {
-                        let ctx = Context {
-                            transport: Some(Transport::CloudwatchLogs),
-                            account_id: Some("123456789012".into()),
-                            log_group: Some("g\"roup".into()),
-                            log_event_id: Some("1".into()),
-                            ..Context::default()
+                let direct = Context {
+                    transport: Some(Transport::Direct),
+                    account_id: Some("123456789012".into()),
+                    arrival_time_ms: Some(1_700_000_000_000),
+                    ..Context::default()
+                };
+                for ctx in [&cwl, &direct, &Context::default()] {
+                    for cfg in configs() {
+                        let Ok(n) = normalize(&doc, ctx, &cfg) else {
+                            continue;
                         };
-                        for cfg in configs() {
-                            let Ok(n) = normalize(&doc, &ctx, &cfg) else {
-                                continue;
-                            };
-                            let mut ours = Vec::new();
-                            write_normalized(&n, &mut ours);
-                            assert_eq!(
-                                String::from_utf8(ours).unwrap(),
-                                serde_json::to_string(&n).unwrap()
-                            );
-                            seen += 1;
-                        }
+                        f(&n, &cfg);
+                        seen += 1;
                     }
                 }
             }
         }
+        seen
+    }
+
+    #[test]
+    fn writes_the_same_bytes_as_serde_for_every_sample_record() {
+        let seen = for_each_sample(|n, _| {
+            let mut ours = Vec::new();
+            write_normalized(n, &mut ours);
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(n).unwrap()
+            );
+        });
         assert!(seen > 20, "only {seen} records compared");
     }
 
-    fn configs() -> Vec<Config> {
+    #[test]
+    fn the_clean_string_check_agrees_with_a_byte_by_byte_one() {
+        for len in 0..40 {
+            for pos in 0..len {
+                for bad in [0u8, 0x1f, b'"', b'\\'] {
+                    let mut v = vec![b'a'; len];
+                    v[pos] = bad;
+                    assert!(!is_clean(&v), "{len} {pos} {bad}");
+                }
+                let mut v = vec![b'a'; len];
+                v[pos] = 0x7f;
+                assert!(is_clean(&v));
+            }
+            assert!(is_clean(&vec![0xffu8; len]));
+        }
+    }
+
+    pub(crate) fn configs() -> Vec<Config> {
         let hashed = Config {
             ip_mode: IpMode::Hash,
             user_name_mode: UserNameMode::Hash,

@@ -182,7 +182,9 @@ impl<'a> Parser<'a> {
     pub fn object(&mut self) -> Result<Object<'a>, Stop> {
         self.enter()?;
         self.pos += 1;
-        let mut members = Vec::with_capacity(8);
+        // A Cognito record's `message` (the one object one level down) has
+        // about 25 members: room for them at once instead of growing from 8.
+        let mut members = Vec::with_capacity(if self.depth == 2 { 32 } else { 8 });
         if self.peek() == Some(b'}') {
             self.pos += 1;
         } else {
@@ -839,7 +841,7 @@ impl<'a> Escaped<'a> {
     fn object(&mut self) -> Option<Object<'a>> {
         self.0.enter().ok()?;
         self.0.pos += 1;
-        let mut members = Vec::with_capacity(8);
+        let mut members = Vec::with_capacity(if self.0.depth == 2 { 32 } else { 8 });
         if self.peek()? == b'}' {
             self.0.pos += 1;
         } else {

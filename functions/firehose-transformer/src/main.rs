@@ -7,7 +7,7 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     firehose_transformer::init_logging();
     let config = firehose_transformer::load_config()?;
-    let reingester = firehose_transformer::reingester(&config).await;
+    let reingester = firehose_transformer::reingester(&config);
     run(service_fn(|event: LambdaEvent<_>| {
         firehose_transformer::handler::handle(event, &config, &reingester)
     }))

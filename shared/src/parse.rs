@@ -401,8 +401,18 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'\\') => {
                     self.pos += 1;
-                    scratch.clear();
-                    self.escape(&mut scratch)?;
+                    match self.bytes.get(self.pos) {
+                        // The one-letter escapes need no checking beyond
+                        // their letter (a message is full of `\"`).
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.pos += 1
+                        }
+                        // `\u` is checked in full: surrogates must pair.
+                        _ => {
+                            scratch.clear();
+                            self.escape(&mut scratch)?;
+                        }
+                    }
                 }
                 Some(_) => return Err(self.fault(SYNTAX)),
                 None => return Err(self.fault(EOF)),

@@ -223,9 +223,16 @@ fn lenient_millis(value: &Field<'_>) -> Option<i64> {
 }
 
 // Our own messages for the data errors we raise; serde_json's other data
-// errors may quote values, so they are summarised.
+// errors may quote values, so they are summarised. Ours come back either as
+// the whole message (`de::Error::custom`) or after the last ", expected " of
+// an invalid-type message (the visitors' `expecting`); a string value quoted
+// earlier in the message cannot stand in for either (a fuzz finding: it
+// could, when the reasons were searched anywhere in the message).
 fn data_error_reason(e: &serde_json::Error) -> String {
     let msg = e.to_string();
+    let expected = msg
+        .rfind(", expected ")
+        .map(|at| &msg[at + ", expected ".len()..]);
     for ours in [
         "top level is not an object",
         "no records array",
@@ -233,7 +240,11 @@ fn data_error_reason(e: &serde_json::Error) -> String {
         "a record is not an object",
         "a record has no string recordId",
     ] {
-        if msg.contains(ours) {
+        let at_line = |s: &str| {
+            s.strip_prefix(ours)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(" at line "))
+        };
+        if at_line(&msg) || expected.is_some_and(at_line) {
             return ours.to_string();
         }
     }

@@ -78,3 +78,52 @@ for ts in [b"1507217624302", b"1.507217624302e12", b"1507217624302.0", b"-0", b"
 hostile_events.append(b'{"records":[{"recordId":"r","data":"' + good.encode() + b'","x":' + b"[" * 200 + b"]" * 200 + b"}]}")
 for data in hostile_events:
     put("process_event", data)
+
+# parse_differential: JSON texts for the parser against serde_json: whole
+# events, each record's decoded data (gunzipped: Cognito records and
+# CloudWatch Logs envelopes), each envelope message both as its text and as
+# its raw escaped string body, and the edges of the JSON grammar.
+texts = [FIELD_RECORD]
+for path in sorted(glob.glob(os.path.join(EVENTS, "*.json"))):
+    raw = open(path, "rb").read()
+    texts.append(raw)
+    for r in json.loads(raw)["records"]:
+        try:
+            data = base64.b64decode(r["data"])
+        except Exception:
+            continue
+        if data[:2] == b"\x1f\x8b":
+            try:
+                data = gzip.decompress(data)
+            except Exception:
+                continue
+        texts.append(data)
+        try:
+            env = json.loads(data)
+        except Exception:
+            continue
+        if isinstance(env, dict):
+            for ev in env.get("logEvents") or []:
+                msg = ev.get("message")
+                if isinstance(msg, str):
+                    texts.append(msg.encode())
+                    texts.append(json.dumps(msg, ensure_ascii=False)[1:-1].encode())
+texts += hostile_records + hostile_events
+texts.append(json.dumps(rec, indent=2).encode())
+texts.append(json.dumps(json.dumps(rec))[1:-1].encode())
+for edge in [
+    "", " ", "{}", "[]", "{}{}", "{} {}", "1 2", "1x", "-0", "-0.0", "01", "1.", ".5",
+    "1e5", "1E+5", "1e-5", "1e", "1e400", "-1e400", "18446744073709551615",
+    "18446744073709551616", "-9223372036854775808", "-9223372036854775809",
+    "1234567890123456789", "12345678901234567890", "0.1", "tru", "truex", "true{}",
+    '"\\u12"', '"\\ud800"', '"\\ud800\\u0041"', '"\\udc00"', '"\\ud800\\udc00"',
+    '"\\ud83d\\ude00 \\"q\\" \\\\ \\/ \\b\\f\\n\\r\\t"', '"a\tb"', "[1,]", '{"a":1,}',
+    '{"a" : 1 , "b" : [ ] }', "\ufeff{}", '{"k":"x","k":"y"}', "\r\n\t{}\r\n",
+    '{\\"a\\":\\"x\\"}', '{\\"a\\":\\n1,\\t\\"b\\":[true,null,-1.5e3]}', '\\u007b}',
+    '{"messageType":"DATA_MESSAGE","logEvents":[{"message":"{\\"a\\":1}","timestamp":1.5}]}',
+    '{"messageType":"DATA_MESSAGE","logEvents":[{"message":"x","message":"y"}]}',
+    '{"messageType":null,"logEvents":[],"cognitoActivityReingested":true}',
+]:
+    texts.append(edge.encode())
+for data in texts:
+    put("parse_differential", data)

@@ -274,3 +274,374 @@ fn fuzz_configs() -> &'static [cognito_activity::Config; 4] {
         })
     })
 }
+
+/// Arbitrary bytes through our JSON parser (`shared/src/parse.rs`) and
+/// through serde_json, which it replaced and must agree with: the same
+/// documents or the same kind of failure, never a panic.
+pub fn check_parse_differential(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        check_value_against_serde(text);
+        check_documents_against_serde(text);
+        check_escaped_document(text);
+        check_raw_message(text);
+        check_envelope_against_serde(text);
+    }
+    check_firehose_event_against_serde(data);
+}
+
+/// Trees equal, numbers written alike too (`Number`'s `==` holds `-0.0`
+/// and `0.0` equal).
+fn same_tree<T: PartialEq + std::fmt::Debug>(ours: &T, theirs: &T) -> bool {
+    ours == theirs && format!("{ours:?}") == format!("{theirs:?}")
+}
+
+/// `parse::parse_value` against `serde_json::from_str::<Field>`.
+fn check_value_against_serde(text: &str) {
+    use cognito_activity::cognito::Field;
+    let ours = cognito_activity::parse::parse_value(text);
+    let theirs = serde_json::from_str::<Field<'_>>(text);
+    match (&ours, &theirs) {
+        (Ok(a), Ok(b)) => assert!(
+            same_tree(a, b),
+            "parse_value builds another tree than serde_json: {a:?} vs {b:?}"
+        ),
+        (Err(_), Err(_)) => {}
+        _ => panic!(
+            "parse_value and serde_json disagree: ours {:?}, serde_json {:?}",
+            ours.map(|_| "Ok"),
+            theirs.map(|_| "Ok").map_err(|e| e.to_string())
+        ),
+    }
+}
+
+/// What `parse_documents` should say, read by serde_json's stream.
+#[derive(Debug)]
+enum Documents<'a> {
+    Objects(Vec<cognito_activity::cognito::Object<'a>>),
+    Json,
+    NotObject(usize),
+    Empty,
+}
+
+fn reference_documents(text: &str) -> Documents<'_> {
+    use cognito_activity::cognito::Field;
+    let mut out = Vec::new();
+    let stream = serde_json::Deserializer::from_str(text).into_iter::<Field<'_>>();
+    for (index, item) in stream.enumerate() {
+        match item {
+            Ok(Field::Obj(o)) => out.push(o),
+            Ok(_) => return Documents::NotObject(index),
+            Err(_) => return Documents::Json,
+        }
+    }
+    if out.is_empty() {
+        Documents::Empty
+    } else {
+        Documents::Objects(out)
+    }
+}
+
+/// `cognito::parse_documents` against serde_json's `StreamDeserializer`.
+fn check_documents_against_serde(text: &str) {
+    use cognito_activity::RecordError;
+    let ours = cognito_activity::cognito::parse_documents(text);
+    let theirs = reference_documents(text);
+    match (&ours, &theirs) {
+        (Ok(a), Documents::Objects(b)) => assert!(
+            same_tree(a, b),
+            "parse_documents builds other objects than serde_json: {a:?} vs {b:?}"
+        ),
+        (Err(RecordError::Json(_)), Documents::Json)
+        | (Err(RecordError::Empty), Documents::Empty) => {}
+        (Err(RecordError::NotCognito { index, .. }), Documents::NotObject(i)) if index == i => {}
+        _ => panic!("parse_documents says {ours:?}, serde_json's stream says {theirs:?}"),
+    }
+}
+
+/// The single object `parse_documents` reads from `text`, if that is all
+/// it holds.
+fn single_object(text: &str) -> Option<cognito_activity::cognito::Object<'_>> {
+    match cognito_activity::cognito::parse_documents(text) {
+        Ok(mut docs) if docs.len() == 1 => docs.pop(),
+        _ => None,
+    }
+}
+
+/// `text` written as a JSON string body (serde_json's escaping, no quotes),
+/// as a CloudWatch Logs envelope holds a message: `escaped_document` on it
+/// is the object `text` holds, when it answers; `unescape` gives `text`.
+fn check_escaped_document(text: &str) {
+    let quoted = match serde_json::to_string(text) {
+        Ok(q) => q,
+        Err(e) => panic!("a str always serializes: {e}"),
+    };
+    let raw = &quoted[1..quoted.len() - 1];
+    match cognito_activity::parse::unescape(raw) {
+        Ok(back) => assert_eq!(back, text, "unescape gives back the text"),
+        Err(e) => panic!("unescape fails on serde_json's own escaping: {e:?}"),
+    }
+    if let Some(doc) = cognito_activity::parse::escaped_document(raw) {
+        let plain = single_object(text);
+        assert!(
+            plain.as_ref().is_some_and(|p| same_tree(&doc, p)),
+            "escaped_document reads {doc:?} where parse_documents reads {plain:?}"
+        );
+    }
+}
+
+/// `text` itself as a message's raw string body, any escapes at all (as a
+/// hostile envelope could hold): when it is a valid JSON string body,
+/// `unescape` gives serde_json's value, and `escaped_document`, when it
+/// answers, the object that value holds; when it is not, `unescape` fails
+/// and `escaped_document` gives nothing.
+fn check_raw_message(text: &str) {
+    use cognito_activity::cognito::Field;
+    let quoted = format!("\"{text}\"");
+    let value = match serde_json::from_str::<Field<'_>>(&quoted) {
+        Ok(Field::Str(s)) => Some(s),
+        Ok(other) => panic!("a quoted body read as a non-string: {other:?}"),
+        Err(_) => None,
+    };
+    let unescaped = cognito_activity::parse::unescape(text);
+    let doc = cognito_activity::parse::escaped_document(text);
+    // `unescape` trusts `raw_string` to have checked the body, so only a
+    // valid body is held to the reference.
+    let Some(value) = value else {
+        return;
+    };
+    match &unescaped {
+        Ok(u) => assert_eq!(u, &value, "unescape gives the string's value"),
+        Err(e) => panic!("unescape fails on a valid string body: {e:?}"),
+    }
+    if let Some(doc) = doc {
+        let plain = single_object(&value);
+        assert!(
+            plain.as_ref().is_some_and(|p| same_tree(&doc, p)),
+            "escaped_document reads {doc:?} from a raw body whose value holds {plain:?}"
+        );
+    }
+}
+
+/// `FirehoseEvent::parse` against `FirehoseEvent::parse_serde`.
+fn check_firehose_event_against_serde(data: &[u8]) {
+    use cognito_activity::firehose::FirehoseEvent;
+    use cognito_activity::EventError;
+    let ours = FirehoseEvent::parse(data);
+    let theirs = FirehoseEvent::parse_serde(data);
+    match (&ours, &theirs) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "the same event both ways"),
+        (Err(EventError::NotFirehose { why: a }), Err(EventError::NotFirehose { why: b })) => {
+            assert_eq!(a, b, "the same reason both ways")
+        }
+        // serde_json names the same fault differently on its read and skip
+        // paths (end of input or syntax): both JSON errors is agreement.
+        (Err(EventError::Json(_)), Err(EventError::Json(_))) => {}
+        _ => panic!("FirehoseEvent::parse says {ours:?}, parse_serde says {theirs:?}"),
+    }
+}
+
+/// The CloudWatch Logs envelope as serde's derive read it before
+/// `batch::parse_envelope` had its own reader (the reference in
+/// `shared/src/batch.rs`'s equivalence tests).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SerdeEnvelope<'a> {
+    #[serde(borrow, default)]
+    message_type: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    owner: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    log_group: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    log_stream: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    subscription_filters: Option<Vec<std::borrow::Cow<'a, str>>>,
+    #[serde(borrow, default)]
+    log_events: Vec<SerdeLogEvent<'a>>,
+    #[serde(borrow, default, rename = "cognitoActivityReingested")]
+    reingested: Option<&'a serde_json::value::RawValue>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SerdeLogEvent<'a> {
+    #[serde(borrow, default)]
+    id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    timestamp: Option<i64>,
+    #[serde(borrow)]
+    message: std::borrow::Cow<'a, str>,
+}
+
+/// An envelope's contents, comparable across both readers.
+#[derive(Debug, PartialEq)]
+struct EnvelopeView<'a> {
+    names: [Option<std::borrow::Cow<'a, str>>; 4],
+    filters: Option<Vec<std::borrow::Cow<'a, str>>>,
+    events: Vec<LogEventView<'a>>,
+    reingested: bool,
+}
+
+/// A log event's id, timestamp and message.
+type LogEventView<'a> = (
+    Option<std::borrow::Cow<'a, str>>,
+    Option<i64>,
+    std::borrow::Cow<'a, str>,
+);
+
+type EnvelopeReading<'a> = Result<Option<EnvelopeView<'a>>, cognito_activity::RecordError>;
+
+fn reference_envelope(text: &str, was_gzip: bool) -> EnvelopeReading<'_> {
+    use cognito_activity::RecordError;
+    if !was_gzip && !text.contains("\"messageType\"") {
+        return Ok(None);
+    }
+    match serde_json::from_str::<SerdeEnvelope<'_>>(text) {
+        Ok(env) if env.message_type.is_some() => Ok(Some(EnvelopeView {
+            names: [env.message_type, env.owner, env.log_group, env.log_stream],
+            filters: env.subscription_filters,
+            events: env
+                .log_events
+                .into_iter()
+                .map(|e| (e.id, e.timestamp, e.message))
+                .collect(),
+            reingested: env.reingested.is_some_and(|v| v.get() == "true"),
+        })),
+        Ok(_) => Ok(None),
+        Err(e)
+            if was_gzip && text.trim_start().starts_with('{') && text.contains("\"logEvents\"") =>
+        {
+            Err(RecordError::Envelope {
+                why: match e.classify() {
+                    serde_json::error::Category::Data => "unexpected field types",
+                    _ => "not valid JSON",
+                },
+            })
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// `batch::parse_envelope` against serde's derive, gzip or not; and each
+/// message read straight from its escaped text (`escaped_document`) is the
+/// object its unescaped text holds.
+fn check_envelope_against_serde(text: &str) {
+    use cognito_activity::RecordError;
+    for was_gzip in [false, true] {
+        let parsed = cognito_activity::batch::parse_envelope(text, was_gzip);
+        if let Ok(Some(env)) = &parsed {
+            for ev in &env.log_events {
+                let message = match ev.message() {
+                    Ok(m) => m,
+                    Err(e) => panic!("a validated message does not unescape: {e:?}"),
+                };
+                if let Some(doc) = cognito_activity::parse::escaped_document(ev.raw_message) {
+                    let plain = single_object(&message);
+                    assert!(
+                        plain.as_ref().is_some_and(|p| same_tree(&doc, p)),
+                        "an envelope message reads {doc:?} escaped, {plain:?} unescaped"
+                    );
+                }
+            }
+        }
+        let ours: EnvelopeReading<'_> = parsed.map(|env| {
+            env.map(|env| EnvelopeView {
+                names: [env.message_type, env.owner, env.log_group, env.log_stream],
+                filters: env.subscription_filters,
+                events: env
+                    .log_events
+                    .iter()
+                    .map(|e| (e.id.clone(), e.timestamp, e.message().unwrap_or_default()))
+                    .collect(),
+                reingested: env.reingested,
+            })
+        });
+        let theirs = reference_envelope(text, was_gzip);
+        if ours != theirs
+            && text
+                .trim_start_matches([' ', '\n', '\r', '\t'])
+                .starts_with('[')
+        {
+            // A whole envelope written as an array, which serde's derive
+            // reads positionally (`[""]` is an envelope of messageType ""):
+            // `parse_envelope` takes only an object as an envelope.
+            assert!(
+                matches!(ours, Ok(None)),
+                "parse_envelope (gzip: {was_gzip}) on a top-level array: {ours:?}"
+            );
+            continue;
+        }
+        if ours != theirs && has_positional_log_event(text) {
+            // A log event written as an array, which serde's derive reads
+            // positionally and `parse_envelope` deliberately refuses (see
+            // `log_event` in shared/src/batch.rs): any refusal will do.
+            assert!(
+                !matches!(ours, Ok(Some(_))),
+                "parse_envelope (gzip: {was_gzip}) read an envelope with a positional log event"
+            );
+            continue;
+        }
+        assert_eq!(
+            ours, theirs,
+            "parse_envelope (gzip: {was_gzip}) as serde's derive"
+        );
+    }
+}
+
+/// Whether serde_json, reading `logEvents` and nothing else, meets a log
+/// event written as an array before anything else stops it.
+fn has_positional_log_event(text: &str) -> bool {
+    struct Probe;
+    impl<'de> serde::Deserialize<'de> for Probe {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Probe;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("any value")
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Probe, A::Error> {
+                    Err(serde::de::Error::custom("positional log event"))
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut m: A,
+                ) -> Result<Probe, A::Error> {
+                    while m
+                        .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                        .is_some()
+                    {}
+                    Ok(Probe)
+                }
+                fn visit_str<E>(self, _: &str) -> Result<Probe, E> {
+                    Ok(Probe)
+                }
+                fn visit_bool<E>(self, _: bool) -> Result<Probe, E> {
+                    Ok(Probe)
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<Probe, E> {
+                    Ok(Probe)
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<Probe, E> {
+                    Ok(Probe)
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<Probe, E> {
+                    Ok(Probe)
+                }
+                fn visit_unit<E>(self) -> Result<Probe, E> {
+                    Ok(Probe)
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    #[derive(serde::Deserialize)]
+    struct Events {
+        #[serde(default, rename = "logEvents")]
+        _log_events: Option<Vec<Probe>>,
+    }
+    match serde_json::from_str::<Events>(text) {
+        Ok(_) => false,
+        Err(e) => e.to_string().starts_with("positional log event"),
+    }
+}
+

@@ -64,3 +64,8 @@ fn the_decode_record_corpus_passes_the_fuzz_checks() {
 fn the_process_event_corpus_passes_the_fuzz_checks() {
     replay("process_event", checks::check_process_event);
 }
+
+#[test]
+fn the_parse_differential_corpus_passes_the_fuzz_checks() {
+    replay("parse_differential", checks::check_parse_differential);
+}

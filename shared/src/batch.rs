@@ -327,6 +327,9 @@ mod envelope {
     }
 
     fn walk<'a>(p: &mut Parser<'a>, shape: &mut bool, env: &mut Envelope<'a>) -> Result<(), Stop> {
+        // Only an object is an envelope. serde's derive also read one from
+        // a positional array (`["DATA_MESSAGE", ...]`); CloudWatch Logs
+        // never writes one, and such text is read as Cognito records.
         if p.peek() != Some(b'{') {
             return Err(wrong(p, shape));
         }

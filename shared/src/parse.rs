@@ -180,31 +180,14 @@ impl<'a> Parser<'a> {
 
     /// Parses an object; the cursor is on its `{`.
     pub fn object(&mut self) -> Result<Object<'a>, Stop> {
-        self.enter()?;
-        self.pos += 1;
         // A Cognito record's `message` (the one object one level down) has
         // about 25 members: room for them at once instead of growing from 8.
-        let mut members = Vec::with_capacity(if self.depth == 2 { 32 } else { 8 });
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.expect(b'"')?;
-                let key = self.string()?;
-                self.expect(b':')?;
-                let value = self.value()?;
-                members.push((key, value));
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.unexpected()),
-                }
-            }
-        }
-        self.depth -= 1;
+        let mut members = Vec::with_capacity(if self.depth == 1 { 32 } else { 8 });
+        self.members(|p, key| {
+            let value = p.value()?;
+            members.push((key, value));
+            Ok(())
+        })?;
         Ok(Object(members))
     }
 
@@ -447,26 +430,11 @@ impl<'a> Parser<'a> {
 
     /// Parses an array; the cursor is on its `[`.
     fn array(&mut self) -> Result<Field<'a>, Stop> {
-        self.enter()?;
-        self.pos += 1;
         let mut elements = Vec::new();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-        } else {
-            loop {
-                let value = self.value()?;
-                elements.push(value);
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b']') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.unexpected()),
-                }
-            }
-        }
-        self.depth -= 1;
+        self.elements(|p| {
+            elements.push(p.value()?);
+            Ok(())
+        })?;
         Ok(Field::Arr(elements))
     }
 

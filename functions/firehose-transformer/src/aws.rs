@@ -713,39 +713,28 @@ mod tests {
         assert_eq!(fips.use_dual_stack(), Some(false));
     }
 
-    /// A self-signed ECDSA P-256 certificate for `localhost` (CA:FALSE,
-    /// valid until 2126) and its key, made for these tests only.
-    const TEST_CERT: &str = "-----BEGIN CERTIFICATE-----
-MIIBkzCCATigAwIBAgIUHMXfpWWlA82sLmLfuk9fkc2jgfAwCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyNDAyMzYwOVoYDzIxMjYxMDMx
-MDIzNjA5WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAAQ55wLI0GD4+HN2jvtV+J52kIl0RK1XuJJBXhVbA4ro4UlRuSorg/1D
-RNycxNYpXBh9ggg53rJCW5mGqGcIj2Zko2YwZDAdBgNVHQ4EFgQUjtlOYabJEKIK
-fDUvEa6wFvf1qEMwHwYDVR0jBBgwFoAUjtlOYabJEKIKfDUvEa6wFvf1qEMwFAYD
-VR0RBA0wC4IJbG9jYWxob3N0MAwGA1UdEwEB/wQCMAAwCgYIKoZIzj0EAwIDSQAw
-RgIhAKyniBhok8X/6sW4lWZqwq+ojrsqUrp7g8+cI9icduFjAiEApQDvz5cA7UQn
-HPKmTbGgdentDDxqCg30pT/BROH3WoE=
------END CERTIFICATE-----
-";
-    const TEST_KEY: &str = "-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQglMUbZ4D4JxN8WxFa
-2WMj8IVfhOo96OgKsPnGSFmve2+hRANCAAQ55wLI0GD4+HN2jvtV+J52kIl0RK1X
-uJJBXhVbA4ro4UlRuSorg/1DRNycxNYpXBh9ggg53rJCW5mGqGcIj2Zk
------END PRIVATE KEY-----
-";
+    /// A self-signed certificate for `localhost` and its key, made fresh
+    /// for each test run (no key material lives in the repository).
+    fn test_identity() -> &'static (Vec<u8>, Vec<u8>) {
+        static IDENTITY: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+        IDENTITY.get_or_init(|| {
+            let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+            (made.cert.der().to_vec(), made.key_pair.serialize_der())
+        })
+    }
 
     /// Runs a TLS handshake in memory between a client with `roots` and a
-    /// server for `localhost` with [`TEST_CERT`] speaking `versions`.
+    /// server for `localhost` with [`test_identity`] speaking `versions`.
     fn handshake(
         roots: rustls::RootCertStore,
         versions: &[&'static rustls::SupportedProtocolVersion],
     ) -> Result<(rustls::ProtocolVersion, rustls::CipherSuite), rustls::Error> {
-        use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
         use std::sync::Arc;
 
-        let cert = CertificateDer::from_pem_slice(TEST_CERT.as_bytes()).unwrap();
-        let key = PrivateKeyDer::from_pem_slice(TEST_KEY.as_bytes()).unwrap();
+        let (cert, key) = test_identity();
+        let cert = CertificateDer::from(cert.clone());
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.clone()));
         let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
@@ -788,10 +777,11 @@ uJJBXhVbA4ro4UlRuSorg/1DRNycxNYpXBh9ggg53rJCW5mGqGcIj2Zk
     }
 
     fn trusting_the_test_cert() -> rustls::RootCertStore {
-        use rustls::pki_types::pem::PemObject;
         let mut roots = rustls::RootCertStore::empty();
         roots
-            .add(rustls::pki_types::CertificateDer::from_pem_slice(TEST_CERT.as_bytes()).unwrap())
+            .add(rustls::pki_types::CertificateDer::from(
+                test_identity().0.clone(),
+            ))
             .unwrap();
         roots
     }

@@ -525,7 +525,6 @@ fn reference_envelope(text: &str, was_gzip: bool) -> EnvelopeReading<'_> {
 /// message read straight from its escaped text (`escaped_document`) is the
 /// object its unescaped text holds.
 fn check_envelope_against_serde(text: &str) {
-    use cognito_activity::RecordError;
     for was_gzip in [false, true] {
         let parsed = cognito_activity::batch::parse_envelope(text, was_gzip);
         if let Ok(Some(env)) = &parsed {

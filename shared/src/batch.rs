@@ -297,12 +297,9 @@ mod envelope {
         }
     }
 
-    /// Marks the value at the cursor as the wrong type. As serde_json, a
-    /// scalar is read first, so broken JSON stays a JSON error.
+    /// Marks the value at the cursor as the wrong type (when it is JSON).
     fn wrong(p: &mut Parser<'_>, shape: &mut bool) -> Stop {
-        if matches!(p.peek(), Some(b'{' | b'[')) || p.value().is_ok() {
-            *shape = true;
-        }
+        *shape |= p.is_wrong_shape();
         Stop
     }
 
@@ -1689,12 +1686,7 @@ mod envelope_equivalence_tests {
                     members.push(format!("\"logEvents\":{e}"));
                 }
                 let text = format!("{{{}}}", members.join(","));
-                let mut chars: Vec<char> = text.chars().collect();
-                for (at, c) in edits {
-                    let i = at.index(chars.len());
-                    chars[i] = c;
-                }
-                chars.into_iter().collect()
+                crate::parse::damage(&text, edits)
             })
     }
 

@@ -173,12 +173,7 @@ fn walk_record<'a>(
         match key.as_ref() {
             "recordId" => record_id = p.lenient_str()?,
             "data" => data = p.lenient_str()?,
-            "approximateArrivalTimestamp" => {
-                ts = match p.peek() {
-                    Some(b'{' | b'[') => p.skip().map(|()| None)?,
-                    _ => lenient_millis(&p.value()?),
-                }
-            }
+            "approximateArrivalTimestamp" => ts = p.scalar()?.as_ref().and_then(lenient_millis),
             _ => p.skip()?,
         }
         Ok(())
@@ -194,11 +189,9 @@ fn walk_record<'a>(
     })
 }
 
-/// A value of the wrong type where `reason` names the right one. As in
-/// serde_json, an object or array is judged by its first byte; a scalar is
-/// read first, so broken JSON stays a JSON error.
+/// A value of the wrong type where `reason` names the right one.
 fn wrong_type(p: &mut Parser<'_>, why: &mut Option<&'static str>, reason: &'static str) -> Stop {
-    if matches!(p.peek(), Some(b'{' | b'[')) || p.value().is_ok() {
+    if p.is_wrong_shape() {
         *why = Some(reason);
     }
     Stop
@@ -693,12 +686,7 @@ mod tests {
                     members.push(format!("\"records\":{r}"));
                 }
                 let text = format!("{{{}}}", members.join(","));
-                let mut chars: Vec<char> = text.chars().collect();
-                for (at, c) in edits {
-                    let i = at.index(chars.len());
-                    chars[i] = c;
-                }
-                chars.into_iter().collect()
+                crate::parse::damage(&text, edits)
             })
     }
 

@@ -210,27 +210,11 @@ impl<'a> Parser<'a> {
         &mut self,
         mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
-        self.enter()?;
-        self.pos += 1;
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.expect(b'"')?;
-                let key = self.string()?;
-                member(self, key)?;
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.unexpected()),
-                }
-            }
-        }
-        self.depth -= 1;
-        Ok(())
+        self.container(b'}', |p| {
+            p.expect(b'"')?;
+            let key = p.string()?;
+            member(p, key)
+        })
     }
 
     /// Consumes the colon between a key and its value.
@@ -242,18 +226,29 @@ impl<'a> Parser<'a> {
     /// with the cursor on each element, and must consume it.
     pub fn elements(
         &mut self,
-        mut element: impl FnMut(&mut Self) -> Result<(), Stop>,
+        element: impl FnMut(&mut Self) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
+        self.container(b']', element)
+    }
+
+    /// The walk shared by objects and arrays, the cursor on the opening
+    /// bracket: `item` reads each member or element, separated by commas,
+    /// up to `close`.
+    fn container(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
         self.enter()?;
         self.pos += 1;
-        if self.peek() == Some(b']') {
+        if self.peek() == Some(close) {
             self.pos += 1;
         } else {
             loop {
-                element(self)?;
+                item(self)?;
                 match self.peek() {
                     Some(b',') => self.pos += 1,
-                    Some(b']') => {
+                    Some(b) if b == close => {
                         self.pos += 1;
                         break;
                     }
@@ -412,12 +407,26 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             return self.string().map(Some);
         }
-        // As serde_json's `deserialize_any`: a scalar is read in full (an
-        // out-of-range number is an error), a container's insides skipped.
+        self.scalar().map(|_| None)
+    }
+
+    /// A scalar value as read in full (an out-of-range number is an error),
+    /// or `None` for an object or array, whose insides are skipped: what a
+    /// serde_json `deserialize_any` visitor that ignores containers sees.
+    pub fn scalar(&mut self) -> Result<Option<Field<'a>>, Stop> {
         match self.peek() {
             Some(b'{' | b'[') => self.skip().map(|()| None),
-            _ => self.value().map(|_| None),
+            _ => self.value().map(Some),
         }
+    }
+
+    /// Judges the value at the cursor, which is of the wrong type for
+    /// where it stands, as serde_json does: an object or array by its first
+    /// byte, a scalar after reading it, so broken JSON stays a JSON error.
+    /// `true`: it is JSON of the wrong shape; `false`: it is not JSON (the
+    /// fault is recorded).
+    pub fn is_wrong_shape(&mut self) -> bool {
+        matches!(self.peek(), Some(b'{' | b'[')) || self.value().is_ok()
     }
 
     /// Fails unless only whitespace is left.
@@ -870,6 +879,18 @@ impl<'a> Escaped<'a> {
     }
 }
 
+/// Test support for the parsers' property tests: `text` with the character
+/// at each of `edits` replaced, to turn JSON into near-JSON.
+#[cfg(test)]
+pub(crate) fn damage(text: &str, edits: Vec<(proptest::sample::Index, char)>) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for (at, c) in edits {
+        let i = at.index(chars.len());
+        chars[i] = c;
+    }
+    chars.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1083,12 +1104,7 @@ mod tests {
                     text.push_str(&doc.unwrap_or_default());
                     text.push('\n');
                 }
-                let mut chars: Vec<char> = text.chars().collect();
-                for (at, c) in edits {
-                    let i = at.index(chars.len());
-                    chars[i] = c;
-                }
-                chars.into_iter().collect()
+                crate::parse::damage(&text, edits)
             })
     }
 

@@ -23,7 +23,7 @@ use crate::filter;
 use crate::firehose::{
     FirehoseEvent, FirehoseRecord, FirehoseResponse, RecordResult, ResponseRecord,
 };
-use crate::normalize::{normalize, Context, Normalized, Transport};
+use crate::normalize::{normalize, normalize_text, Context, Normalized, Transport};
 use crate::output;
 
 /// Per-invocation counts. Never holds payload data.
@@ -479,13 +479,17 @@ pub fn transform_record(
         cfg,
         account_id: None,
     };
-    transform(record, &ctx, stats)
+    transform(record, &ctx, stats, Vec::new())
 }
 
+/// Transforms one record, writing its output into `spare` (emptied first):
+/// a buffer an earlier record's output left behind, so that its allocation
+/// serves the whole batch.
 fn transform(
     record: &FirehoseRecord<'_>,
     ectx: &EventContext<'_>,
     stats: &mut Stats,
+    spare: Vec<u8>,
 ) -> RecordOutcome {
     let cfg = ectx.cfg;
     let Some(data) = record.data.as_deref() else {
@@ -502,19 +506,38 @@ fn transform(
     if text.trim().is_empty() {
         return RecordOutcome::Failed(RecordError::Empty);
     }
+    let mut output = spare;
+    output.clear();
+    // Output is about 1.4 times the input in the normalized format and 1.65
+    // in OCSF and ECS: room for it from the start.
+    output.reserve(match cfg.output_format {
+        crate::config::OutputFormat::Normalized | crate::config::OutputFormat::Splunk => {
+            text.len() + text.len() / 2
+        }
+        _ => text.len() * 2,
+    });
     let mut sink = Sink {
         cfg,
-        // Output is about 1.4 times the input in the normalized format and
-        // 1.65 in OCSF and ECS: room for it from the start.
-        output: Vec::with_capacity(match cfg.output_format {
-            crate::config::OutputFormat::Normalized | crate::config::OutputFormat::Splunk => {
-                text.len() + text.len() / 2
-            }
-            _ => text.len() * 2,
-        }),
+        output,
         keys: None,
         events: 0,
     };
+
+    let direct = || Context {
+        transport: Some(Transport::Direct),
+        account_id: ectx.account_id.map(Cow::Borrowed),
+        arrival_time_ms: record.approximate_arrival_timestamp,
+        ..Context::default()
+    };
+    // The usual record, one Cognito object as Cognito writes it, is
+    // normalized as it is parsed; anything else (an envelope among them)
+    // takes the general way below.
+    if !decoded.was_gzip {
+        if let Some(n) = normalize_text(text, &direct(), cfg) {
+            sink.push_normalized(n, stats);
+            return sink.finish();
+        }
+    }
 
     // Plain text is parsed as Cognito records first: only one object with a
     // top-level `messageType` can be an envelope, and asking that of the
@@ -601,12 +624,7 @@ fn transform(
                 Ok(d) => d,
                 Err(e) => return RecordOutcome::Failed(e),
             };
-            let ctx = Context {
-                transport: Some(Transport::Direct),
-                account_id: ectx.account_id.map(Cow::Borrowed),
-                arrival_time_ms: record.approximate_arrival_timestamp,
-                ..Context::default()
-            };
+            let ctx = direct();
             for (index, doc) in docs.iter().enumerate() {
                 if let Err(e) = sink.push(doc, &ctx, stats) {
                     return RecordOutcome::Failed(match e {
@@ -638,10 +656,16 @@ impl Sink<'_> {
         stats: &mut Stats,
     ) -> Result<(), RecordError> {
         let n = normalize(doc, ctx, self.cfg)?;
+        self.push_normalized(n, stats);
+        Ok(())
+    }
+
+    /// Counts, filters and writes one normalized event.
+    fn push_normalized(&mut self, n: Normalized<'_>, stats: &mut Stats) {
         stats.count_event(&n);
         if filter::check(&n, self.cfg).is_err() {
             stats.events_filtered += 1;
-            return Ok(());
+            return;
         }
         if self.events == 0 {
             // An envelope with many events takes the keys of its first kept
@@ -650,7 +674,6 @@ impl Sink<'_> {
         }
         output::write_line(&n, self.cfg, &mut self.output);
         self.events += 1;
-        Ok(())
     }
 
     fn finish(self) -> RecordOutcome {
@@ -728,10 +751,11 @@ pub fn process_parsed(event: &FirehoseEvent<'_>, cfg: &Config) -> Processed {
     let budget = cfg.response_budget_bytes;
     let mut room = Room::new(event, budget);
     let mut kept: Vec<Kept> = Vec::with_capacity(event.records.len());
+    let mut spare = Vec::new();
     for record in &event.records {
         stats.bytes_in += record.data.as_ref().map_or(0, |d| d.len() as u64);
-        let outcome = transform(record, &ectx, &mut stats);
-        let entry = room.admit(record, outcome, &mut kept);
+        let outcome = transform(record, &ectx, &mut stats, std::mem::take(&mut spare));
+        let entry = room.admit(record, outcome, &mut kept, &mut spare);
         kept.push(entry);
     }
     room.fill_in(event, &ectx, &mut kept);
@@ -800,13 +824,14 @@ impl Room {
     }
 
     /// Decides whether `outcome` fits, encoding its output into its answer
-    /// if so and dropping the output otherwise. `kept` holds the earlier
-    /// records, whose unmarked answers may have to make way.
+    /// if so. `kept` holds the earlier records, whose unmarked answers may
+    /// have to make way. The output's buffer is handed back in `spare`.
     fn admit(
         &mut self,
         record: &FirehoseRecord<'_>,
         outcome: RecordOutcome,
         kept: &mut [Kept],
+        spare: &mut Vec<u8>,
     ) -> Kept {
         let (output, partition_keys, events, marked) = match outcome {
             RecordOutcome::Ok {
@@ -845,7 +870,7 @@ impl Room {
         if fits {
             answer.data = base64_encode(&output);
         }
-        drop(output);
+        *spare = output;
         Kept::Ok(OkAnswer {
             answer,
             data_len,
@@ -892,7 +917,7 @@ impl Room {
             }
             // Counted once already, on the first pass.
             let mut scratch = Stats::default();
-            match transform(record, ectx, &mut scratch) {
+            match transform(record, ectx, &mut scratch, Vec::new()) {
                 RecordOutcome::Ok { output, .. } if output.len().div_ceil(3) * 4 == ok.data_len => {
                     ok.answer.data = base64_encode(&output);
                     ok.held = true;
@@ -1185,7 +1210,7 @@ mod budget_equivalence_tests {
             .iter()
             .map(|r| {
                 stats.bytes_in += r.data.as_ref().map_or(0, |d| d.len() as u64);
-                transform(r, &ectx, &mut stats)
+                transform(r, &ectx, &mut stats, Vec::new())
             })
             .collect();
 

@@ -312,22 +312,31 @@ pub fn classify(obj: &Object<'_>) -> Result<LogKind, &'static str> {
     if source.is_none() && obj.obj("logSourceId").is_none() {
         return Err("neither eventSource nor logSourceId");
     }
+    Ok(classify_source(source.as_deref(), || {
+        message.get("details").is_some() && message.get("eventType").is_none()
+    }))
+}
+
+/// The kind a record's `eventSource` names; when it names none,
+/// `notification_shaped` (a `message` with `details` and no `eventType`)
+/// decides.
+pub(crate) fn classify_source(
+    source: Option<&str>,
+    notification_shaped: impl FnOnce() -> bool,
+) -> LogKind {
     // Cognito's own spellings first; the squashed comparison catches the rest.
-    match source.as_deref() {
-        Some("USER_AUTH_EVENTS") => return Ok(LogKind::UserActivity),
-        Some("USER_NOTIFICATION") => return Ok(LogKind::Notification),
+    match source {
+        Some("USER_AUTH_EVENTS") => return LogKind::UserActivity,
+        Some("USER_NOTIFICATION") => return LogKind::Notification,
         _ => {}
     }
     let mut buf = [0u8; 24];
-    let normalized = source.as_deref().map(|s| squash_into(s, &mut buf));
-    Ok(match normalized {
+    match source.map(|s| squash_into(s, &mut buf)) {
         Some("userauthevents" | "useractivity" | "userauthevent") => LogKind::UserActivity,
         Some("usernotification" | "usernotifications") => LogKind::Notification,
-        _ if message.get("details").is_some() && message.get("eventType").is_none() => {
-            LogKind::Notification
-        }
+        _ if notification_shaped() => LogKind::Notification,
         _ => LogKind::UserActivity,
-    })
+    }
 }
 
 /// Parses one or more JSON objects from `text`: a single record,

@@ -679,80 +679,101 @@ fn fill<'a>(slot: &mut Option<Cow<'a, str>>, value: Option<Cow<'a, str>>) -> boo
     }
 }
 
-/// Normalizes one Cognito log record.
-pub fn normalize<'a>(
-    obj: &Object<'a>,
-    ctx: &Context<'a>,
-    cfg: &Config,
-) -> Result<Normalized<'a>, RecordError> {
-    let kind = classify(obj).map_err(|why| RecordError::NotCognito { index: 0, why })?;
-    let empty = Object::default();
-    let msg = obj.obj("message").unwrap_or(&empty);
-    let log_source = obj.obj("logSourceId");
+/// The top-level fields normalize reads, as they are filled.
+#[derive(Default)]
+struct Top<'a> {
+    time_ms: Option<i64>,
+    event_source: Option<Cow<'a, str>>,
+    log_level: Option<Cow<'a, str>>,
+}
 
-    // Entries are visited last to first; the unmapped lists are put back in
-    // input order at the end.
-    let mut unmapped: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
-    let mut unmapped_msg: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
-    let mut unmapped_src: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
-
-    // Time: eventTimestamp, else the log event's time, else Firehose arrival.
-    let mut time_ms = None;
-    let mut event_source = None;
-    let mut log_level = None;
-    for_each_last_first(obj, top_key, |k, v, id| {
+impl<'a> Top<'a> {
+    /// Takes one top-level member (its last value); whether it normalized
+    /// or was absent (else it belongs under unmapped).
+    fn apply(&mut self, v: &Field<'a>, id: Option<u32>) -> bool {
         let text = text_of(v);
         let absent = text.is_none() && matches!(v, Field::Null | Field::Str(_));
-        let handled = match id {
+        match id {
             Some(top::EVENT_TIMESTAMP) => match text.and_then(|t| time::parse_epoch_ms(&t)) {
                 Some(ms) => {
-                    time_ms = Some(ms);
+                    self.time_ms = Some(ms);
                     true
                 }
                 None => absent,
             },
             Some(top::EVENT_SOURCE) => match text {
                 Some(t) => {
-                    event_source = Some(t);
+                    self.event_source = Some(t);
                     true
                 }
                 None => absent,
             },
             Some(top::LOG_LEVEL) => match text {
                 Some(t) => {
-                    log_level = Some(t);
+                    self.log_level = Some(t);
                     true
                 }
                 None => absent,
             },
             Some(top::MESSAGE | top::LOG_SOURCE_ID) if matches!(v, Field::Obj(_)) => true,
             _ => absent,
-        };
-        if !handled {
-            unmapped.push((k.clone(), v.clone()));
         }
-    });
-    unmapped.reverse();
-    let time_ms = time_ms.or(ctx.log_event_time_ms).or(ctx.arrival_time_ms);
+    }
+}
 
-    let mut event = Event {
-        id: None,
-        type_: None,
-        outcome: Outcome::Unknown,
-        response: None,
-        request_id: None,
-        version: None,
-        created_at: None,
-    };
-    let mut risk = Risk::default();
-    let mut challenges = Vec::new();
-    let mut user = User::default();
-    let mut source = Source::default();
-    let mut device = None;
-    let mut feedback = Feedback::default();
-    let mut notification = Notification::default();
+/// The `message` fields, as normalize fills them.
+struct Message<'a> {
+    event: Event<'a>,
+    risk: Risk<'a>,
+    challenges: Vec<Challenge<'a>>,
+    user: User<'a>,
+    source: Source<'a>,
+    device: Option<Device<'a>>,
+    feedback: Feedback<'a>,
+    notification: Notification<'a>,
+    /// Members with no home, or that did not normalize.
+    unmapped: Vec<(Cow<'a, str>, Field<'a>)>,
+}
 
-    for_each_last_first(msg, msg_key, |k, v, id| {
+impl<'a> Message<'a> {
+    fn new() -> Self {
+        Message {
+            event: Event {
+                id: None,
+                type_: None,
+                outcome: Outcome::Unknown,
+                response: None,
+                request_id: None,
+                version: None,
+                created_at: None,
+            },
+            risk: Risk::default(),
+            challenges: Vec::new(),
+            user: User::default(),
+            source: Source::default(),
+            device: None,
+            feedback: Feedback::default(),
+            notification: Notification::default(),
+            unmapped: Vec::new(),
+        }
+    }
+
+    /// Takes one `message` member: its last value, as duplicates resolve.
+    /// A member that is not read (`id` is `None`) or does not normalize is
+    /// pushed onto `unmapped`, unless a privacy mode forbids keeping it;
+    /// an absent one (null, empty) is dropped. Where two spellings share a
+    /// slot, a filled slot is kept: the caller visits the later one first.
+    // `k` is a `Cow`, not a `&str`: an escaped key is owned by the tree,
+    // and what goes to unmapped must outlive it.
+    #[allow(clippy::ptr_arg)]
+    fn apply(
+        &mut self,
+        k: &Cow<'a, str>,
+        v: &Field<'a>,
+        id: Option<Msg>,
+        kind: LogKind,
+        cfg: &Config,
+    ) {
         let text = text_of(v);
         if text.is_none() && matches!(v, Field::Null | Field::Str(_)) {
             return; // absent
@@ -760,9 +781,20 @@ pub fn normalize<'a>(
         // `handled` is false when the value did not normalize: it is then
         // kept under unmapped.message.
         let Some(id) = id else {
-            unmapped_msg.push((k.clone(), v.clone()));
+            self.unmapped.push((k.clone(), v.clone()));
             return;
         };
+        let Message {
+            event,
+            risk,
+            challenges,
+            user,
+            source,
+            device,
+            feedback,
+            notification,
+            ..
+        } = self;
         let handled = match id {
             Msg::EventId => fill(&mut event.id, text),
             Msg::EventType => fill(&mut event.type_, text),
@@ -794,7 +826,7 @@ pub fn normalize<'a>(
             },
             Msg::Challenges => match parse_challenges(v) {
                 Some(c) => {
-                    challenges = c;
+                    *challenges = c;
                     true
                 }
                 None => false,
@@ -815,7 +847,7 @@ pub fn normalize<'a>(
             Msg::ClientId => fill(&mut user.client_id, text),
             Msg::IdpName => fill(&mut user.identity_provider, text),
             Msg::IpAddress => match text {
-                Some(raw) => apply_ip(&mut source, raw, cfg),
+                Some(raw) => apply_ip(source, raw, cfg),
                 None => false,
             },
             Msg::City => fill(&mut source.city, text),
@@ -845,7 +877,7 @@ pub fn normalize<'a>(
                             )
                         }
                     };
-                    device = Some(Device { name, browser, os });
+                    *device = Some(Device { name, browser, os });
                     true
                 }
                 None => false,
@@ -863,11 +895,210 @@ pub fn normalize<'a>(
                 || (matches!(id, Msg::UserName | Msg::Username)
                     && cfg.user_name_mode == UserNameMode::Hash);
             if !private {
-                unmapped_msg.push((k.clone(), v.clone()));
+                self.unmapped.push((k.clone(), v.clone()));
+            }
+        }
+    }
+}
+
+/// Normalizes one Cognito log record.
+pub fn normalize<'a>(
+    obj: &Object<'a>,
+    ctx: &Context<'a>,
+    cfg: &Config,
+) -> Result<Normalized<'a>, RecordError> {
+    let kind = classify(obj).map_err(|why| RecordError::NotCognito { index: 0, why })?;
+    let empty = Object::default();
+    let msg = obj.obj("message").unwrap_or(&empty);
+
+    // Entries are visited last to first; the unmapped lists are put back in
+    // input order at the end.
+    let mut unmapped: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
+    let mut top = Top::default();
+    for_each_last_first(obj, top_key, |k, v, id| {
+        if !top.apply(v, id) {
+            unmapped.push((k.clone(), v.clone()));
+        }
+    });
+    unmapped.reverse();
+
+    let mut message = Message::new();
+    for_each_last_first(msg, msg_key, |k, v, id| {
+        message.apply(k, v, id, kind, cfg);
+    });
+    message.unmapped.reverse();
+    Ok(finish(
+        kind,
+        top,
+        unmapped,
+        message,
+        obj.obj("logSourceId"),
+        ctx,
+    ))
+}
+
+/// Which slot of a `message` reading a known key fills, one bit each: the
+/// two spellings of a field share one.
+fn slot_bit(id: Msg) -> u64 {
+    let slot = match id {
+        Msg::Username => Msg::UserName,
+        Msg::CompromisedCredentials => Msg::CompromisedCredential,
+        other => other,
+    };
+    1 << (slot as u32)
+}
+
+/// [`normalize`] for a text holding one record of the usual shape, read
+/// straight from the parser: no tree is built for the record or its
+/// `message` (only for values that go to unmapped, for the challenges
+/// and for `logSourceId`), and no member is visited twice.
+///
+/// `None` whenever the text is anything else: not one JSON object, broken,
+/// a top-level key other than the five Cognito writes, a key written twice
+/// (or both spellings of one field), a `message` or `logSourceId` that is
+/// not an object, or a record [`classify`] refuses. The caller then takes
+/// the general way, [`crate::cognito::parse_documents`] and [`normalize`],
+/// which is the reference: a property test holds the two equal wherever
+/// this answers.
+pub fn normalize_text<'a>(
+    text: &'a str,
+    ctx: &Context<'a>,
+    cfg: &Config,
+) -> Option<Normalized<'a>> {
+    use crate::parse::{Parser, Stop};
+
+    let mut p = Parser::new(text);
+    if p.peek() != Some(b'{') {
+        return None;
+    }
+    let mut top = Top::default();
+    let mut top_seen = 0u32;
+    let mut unmapped: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
+    let mut message = Message::new();
+    let mut has_message = false;
+    let mut log_source: Option<Object<'a>> = None;
+    // `details` is read by kind, known only at the end: held with the
+    // place in unmapped it would take.
+    let mut details: Option<(usize, Cow<'a, str>, Field<'a>)> = None;
+    let mut has_event_type = false;
+    // Unknown message keys, to notice a repeated one.
+    let mut unknown: Vec<Cow<'a, str>> = Vec::new();
+
+    let read = p.members(|p, key| {
+        let id = top_key(&key).ok_or(Stop)?;
+        if top_seen & (1 << id) != 0 {
+            return Err(Stop);
+        }
+        top_seen |= 1 << id;
+        match id {
+            top::MESSAGE => {
+                if p.peek() != Some(b'{') {
+                    return Err(Stop);
+                }
+                has_message = true;
+                let mut seen = 0u64;
+                p.members(|p, key| {
+                    let id = msg_key(&key);
+                    let value = p.value()?;
+                    match id {
+                        Some(id) => {
+                            let bit = slot_bit(id);
+                            if seen & bit != 0 {
+                                return Err(Stop);
+                            }
+                            seen |= bit;
+                            match id {
+                                Msg::Details => {
+                                    details = Some((message.unmapped.len(), key, value));
+                                    return Ok(());
+                                }
+                                Msg::EventType => has_event_type = true,
+                                _ => {}
+                            }
+                            message.apply(&key, &value, Some(id), LogKind::UserActivity, cfg);
+                        }
+                        None => {
+                            if unknown.contains(&key) {
+                                return Err(Stop);
+                            }
+                            message.apply(&key, &value, None, LogKind::UserActivity, cfg);
+                            unknown.push(key);
+                        }
+                    }
+                    Ok(())
+                })
+            }
+            top::LOG_SOURCE_ID => {
+                if p.peek() != Some(b'{') {
+                    return Err(Stop);
+                }
+                log_source = Some(p.object()?);
+                Ok(())
+            }
+            _ => {
+                let value = p.value()?;
+                if !top.apply(&value, Some(id)) {
+                    unmapped.push((key, value));
+                }
+                Ok(())
             }
         }
     });
-    unmapped_msg.reverse();
+    if read.is_err() || p.peek().is_some() || !has_message {
+        return None;
+    }
+    // As `classify` decides, from what was read.
+    if top.event_source.is_none() && log_source.is_none() {
+        return None;
+    }
+    let kind = crate::cognito::classify_source(top.event_source.as_deref(), || {
+        details.is_some() && !has_event_type
+    });
+    if let Some((at, key, value)) = details {
+        let before = message.unmapped.len();
+        message.apply(&key, &value, Some(Msg::Details), kind, cfg);
+        if message.unmapped.len() > before {
+            if let Some(entry) = message.unmapped.pop() {
+                message.unmapped.insert(at, entry);
+            }
+        }
+    }
+    Some(finish(
+        kind,
+        top,
+        unmapped,
+        message,
+        log_source.as_ref(),
+        ctx,
+    ))
+}
+
+/// The rest of [`normalize`], once the top level and `message` are read:
+/// `logSourceId`, the region, unmapped, and the record itself.
+fn finish<'a>(
+    kind: LogKind,
+    top: Top<'a>,
+    mut unmapped: Vec<(Cow<'a, str>, Field<'a>)>,
+    message: Message<'a>,
+    log_source: Option<&Object<'a>>,
+    ctx: &Context<'a>,
+) -> Normalized<'a> {
+    let Message {
+        event,
+        risk,
+        challenges,
+        mut user,
+        source,
+        device,
+        feedback,
+        notification,
+        unmapped: unmapped_msg,
+    } = message;
+    let mut unmapped_src: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
+    let time_ms = top
+        .time_ms
+        .or(ctx.log_event_time_ms)
+        .or(ctx.arrival_time_ms);
     if let Some(ls) = log_source {
         for (k, v) in ls.entries() {
             match k.as_ref() {
@@ -918,13 +1149,13 @@ pub fn normalize<'a>(
     let has_feedback =
         feedback.value.is_some() || feedback.date.is_some() || feedback.provider.is_some();
 
-    Ok(Normalized {
+    Normalized {
         schema_version: SCHEMA_VERSION,
         kind: kind.as_str(),
         time: time_ms.and_then(time::rfc3339_millis),
         time_ms: time_ms.filter(|ms| time::Civil::from_epoch_ms(*ms).is_some()),
-        event_source,
-        log_level,
+        event_source: top.event_source,
+        log_level: top.log_level,
         event,
         risk: has_risk.then_some(risk),
         challenges,
@@ -941,7 +1172,7 @@ pub fn normalize<'a>(
             log_event_id: ctx.log_event_id.clone(),
         },
         unmapped: Object(unmapped),
-    })
+    }
 }
 
 /// The canonical text of `ip` (RFC 5952 for IPv6), borrowing `raw` when it
@@ -1419,6 +1650,180 @@ pub(crate) mod tests {
         assert_eq!(v["notification"]["details"], "SMS message failed");
         assert_eq!(v["log_level"], "ERROR");
         assert_eq!(v["event"]["outcome"], "unknown");
+    }
+
+    /// What the general way makes of `text`: one record normalized, or
+    /// `None` when it is not exactly one record that normalizes.
+    fn general(text: &str, cfg: &Config) -> Option<String> {
+        let docs = parse_documents(text).ok()?;
+        let [doc] = docs.as_slice() else { return None };
+        normalize(doc, &Context::default(), cfg)
+            .ok()
+            .map(|n| format!("{n:?}"))
+    }
+
+    fn configs() -> [Config; 3] {
+        let mut private = Config {
+            ip_mode: IpMode::Hash,
+            user_name_mode: UserNameMode::Hash,
+            ..Config::default()
+        };
+        private.hash_key = HashKey::new(b"0123456789abcdef".to_vec());
+        let truncate = Config {
+            ip_mode: IpMode::Truncate,
+            ..Config::default()
+        };
+        [Config::default(), private, truncate]
+    }
+
+    #[test]
+    fn the_usual_records_take_the_streaming_way() {
+        let notification = r#"{"eventTimestamp":"1723070073369","eventSource":"USER_NOTIFICATION","logLevel":"ERROR","message":{"details":"SMS message failed","userPoolId":"us-east-1_Ab12Cd34E"},"logSourceId":{"userPoolId":"us-east-1_Ab12Cd34E","other":1}}"#;
+        for text in [FIELD_RECORD, notification] {
+            for cfg in &configs() {
+                let fast = normalize_text(text, &Context::default(), cfg);
+                assert_eq!(fast.map(|n| format!("{n:?}")), general(text, cfg), "{text}");
+            }
+        }
+        assert!(normalize_text(FIELD_RECORD, &Context::default(), &Config::default()).is_some());
+        assert!(normalize_text(notification, &Context::default(), &Config::default()).is_some());
+    }
+
+    #[test]
+    fn unusual_records_are_left_to_the_general_way() {
+        let ctx = Context::default();
+        let cfg = Config::default();
+        for text in [
+            // Two records, an envelope's key, a repeated key, both
+            // spellings of one field, a message that is not an object.
+            "{\"eventSource\":\"x\",\"message\":{}}\n{\"eventSource\":\"x\",\"message\":{}}",
+            r#"{"messageType":"DATA_MESSAGE","eventSource":"x","message":{}}"#,
+            r#"{"eventSource":"x","message":{"city":"a","city":"b"}}"#,
+            r#"{"eventSource":"x","message":{"userName":"a","username":"b"}}"#,
+            r#"{"eventSource":"x","message":{"k":"a","k":""}}"#,
+            r#"{"eventSource":"x","eventSource":"y","message":{}}"#,
+            r#"{"eventSource":"x","message":"{}"}"#,
+            r#"{"eventSource":"x","logSourceId":"p","message":{}}"#,
+            r#"{"message":{}}"#,
+            r#"{"eventSource":"x"}"#,
+            r#"{"eventSource":"x","message":{"city":"a"}"#,
+            r#"[{"eventSource":"x","message":{}}]"#,
+        ] {
+            assert!(normalize_text(text, &ctx, &cfg).is_none(), "{text}");
+        }
+    }
+
+    /// A record drawn from Cognito's keys and others, with values of every
+    /// JSON type, usable or not, repeated keys and stray text now and then.
+    fn records() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        const TOP: [&str; 8] = [
+            "eventTimestamp",
+            "eventSource",
+            "logLevel",
+            "logSourceId",
+            "eventTimestamp",
+            "eventSource",
+            "messageType",
+            "extra",
+        ];
+        const MSG: [&str; 30] = [
+            "eventId",
+            "eventType",
+            "eventResponse",
+            "requestId",
+            "version",
+            "creationDate",
+            "riskDecision",
+            "riskLevel",
+            "compromisedCredentialDetected",
+            "compromisedCredentialsDetected",
+            "challenges",
+            "userSub",
+            "userName",
+            "username",
+            "userPoolId",
+            "clientId",
+            "idpName",
+            "ipAddress",
+            "city",
+            "country",
+            "deviceName",
+            "eventFeedbackValue",
+            "eventFeedbackDate",
+            "eventFeedbackProvider",
+            "details",
+            "newKey",
+            "other",
+            "user\\u004eame",
+            "",
+            "eventType",
+        ];
+        const VALUES: [&str; 22] = [
+            "\"\"",
+            "null",
+            "\"null\"",
+            "\"  \"",
+            "1",
+            "-2.5e3",
+            "true",
+            "false",
+            "[]",
+            "{}",
+            "\"Low\"",
+            "\"ACCOUNT_TAKEOVER\"",
+            "\"192.0.2.1\"",
+            "\"2001:DB8::1\"",
+            "\"Japan\"",
+            "\"Chrome 120, Windows 10\"",
+            "\"Wed Aug 07 22:34:33 UTC 2024\"",
+            "\"1723070073369\"",
+            "[\"Password:Success\",{\"challengeName\":\"SMS_MFA\"}]",
+            "{\"userPoolId\":\"us-east-1_Ab12Cd34E\"}",
+            "\"USER_NOTIFICATION\"",
+            "\"a\\nb\"",
+        ];
+        let member = |keys: &'static [&'static str]| {
+            (0..keys.len(), 0..VALUES.len())
+                .prop_map(move |(k, v)| format!("\"{}\":{}", keys[k], VALUES[v]))
+        };
+        (
+            proptest::collection::vec(member(&TOP), 0..4),
+            0..5usize,
+            proptest::collection::vec(member(&MSG), 0..10),
+            prop_oneof![Just(""), Just(" \n"), Just("\n{}"), Just("x")],
+        )
+            .prop_map(|(mut top, at, msg, tail)| {
+                let message = format!("\"message\":{{{}}}", msg.join(","));
+                top.insert(at.min(top.len()), message);
+                format!("{{{}}}{tail}", top.join(","))
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn the_streaming_way_answers_as_the_general_way(text in records()) {
+            for cfg in &configs() {
+                if let Some(n) = normalize_text(&text, &Context::default(), cfg) {
+                    proptest::prop_assert_eq!(Some(format!("{n:?}")), general(&text, cfg), "{}", text);
+                }
+            }
+        }
+
+        #[test]
+        fn the_streaming_way_answers_as_the_general_way_on_damaged_text(
+            text in records(),
+            edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<char>()), 1..3),
+        ) {
+            let text = crate::parse::damage(&text, edits);
+            for cfg in &configs() {
+                if let Some(n) = normalize_text(&text, &Context::default(), cfg) {
+                    proptest::prop_assert_eq!(Some(format!("{n:?}")), general(&text, cfg), "{}", text);
+                }
+            }
+        }
     }
 
     #[test]

@@ -1032,7 +1032,7 @@ pub fn normalize_text<'a>(
                 if p.peek() != Some(b'{') {
                     return Err(Stop);
                 }
-                log_source = Some(p.object()?);
+                log_source = Some(p.object_with_capacity(2)?);
                 Ok(())
             }
             _ => {

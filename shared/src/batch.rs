@@ -401,16 +401,30 @@ mod envelope {
             Some(b'{') => {}
             // serde's derive would read a struct from a positional array
             // (`[id, timestamp, message]`); CloudWatch Logs never writes
-            // one, and we take it as the wrong shape, once it is known to
-            // be JSON.
+            // one, and we take it as the wrong shape. Its elements are
+            // still judged in serde's order, so that the first fault is the
+            // one serde would have met: a wrong type (the wrong shape), a
+            // fourth element (serde_json's trailing characters: not JSON),
+            // or broken JSON.
             Some(b'[') => {
-                p.skip()?;
+                let mut at = 0;
+                p.elements(|p| {
+                    match at {
+                        0 => drop(opt_str(p, shape)?),
+                        1 => drop(timestamp(p, shape)?),
+                        2 if p.peek() == Some(b'"') => drop(p.raw_string()?),
+                        2 => return Err(wrong(p, shape)),
+                        _ => return Err(Stop),
+                    }
+                    at += 1;
+                    Ok(())
+                })?;
                 *shape = true;
                 return Err(Stop);
             }
             _ => return Err(wrong(p, shape)),
         }
-        let (mut id, mut timestamp, mut message) = (None, None, None);
+        let (mut id, mut time, mut message) = (None, None, None);
         let mut seen = 0u8;
         p.members_keyed(|p, key| {
             match key.as_ref() {
@@ -420,20 +434,7 @@ mod envelope {
                 }
                 "timestamp" => {
                     once(p, &mut seen, 2, shape)?;
-                    timestamp = match p.peek() {
-                        Some(b'n') => p.value().map(|_| None)?,
-                        Some(b'-' | b'0'..=b'9') => match p.value()? {
-                            Field::Num(n) => match n.as_i64() {
-                                Some(t) => Some(t),
-                                None => {
-                                    *shape = true;
-                                    return Err(Stop);
-                                }
-                            },
-                            _ => return Err(Stop),
-                        },
-                        _ => return Err(wrong(p, shape)),
-                    };
+                    time = timestamp(p, shape)?;
                 }
                 "message" => {
                     once(p, &mut seen, 4, shape)?;
@@ -452,13 +453,31 @@ mod envelope {
         match message {
             Some(raw_message) => Ok(LogEvent {
                 id,
-                timestamp,
+                timestamp: time,
                 raw_message,
             }),
             None => {
                 *shape = true;
                 Err(Stop)
             }
+        }
+    }
+
+    /// A timestamp, as `Option<i64>`: null, or an integer that fits.
+    fn timestamp(p: &mut Parser<'_>, shape: &mut bool) -> Result<Option<i64>, Stop> {
+        match p.peek() {
+            Some(b'n') => p.value().map(|_| None),
+            Some(b'-' | b'0'..=b'9') => match p.value()? {
+                Field::Num(n) => match n.as_i64() {
+                    Some(t) => Ok(Some(t)),
+                    None => {
+                        *shape = true;
+                        Err(Stop)
+                    }
+                },
+                _ => Err(Stop),
+            },
+            _ => Err(wrong(p, shape)),
         }
     }
 }
@@ -534,7 +553,7 @@ fn transform(
     // takes the general way below.
     if !decoded.was_gzip {
         if let Some(n) = normalize_text(text, &direct(), cfg) {
-            sink.push_normalized(n, stats);
+            sink.push_normalized(&n, stats);
             return sink.finish();
         }
     }
@@ -656,23 +675,23 @@ impl Sink<'_> {
         stats: &mut Stats,
     ) -> Result<(), RecordError> {
         let n = normalize(doc, ctx, self.cfg)?;
-        self.push_normalized(n, stats);
+        self.push_normalized(&n, stats);
         Ok(())
     }
 
     /// Counts, filters and writes one normalized event.
-    fn push_normalized(&mut self, n: Normalized<'_>, stats: &mut Stats) {
-        stats.count_event(&n);
-        if filter::check(&n, self.cfg).is_err() {
+    fn push_normalized(&mut self, n: &Normalized<'_>, stats: &mut Stats) {
+        stats.count_event(n);
+        if filter::check(n, self.cfg).is_err() {
             stats.events_filtered += 1;
             return;
         }
         if self.events == 0 {
             // An envelope with many events takes the keys of its first kept
             // event (docs/configuration.md).
-            self.keys = filter::partition_keys(&n, self.cfg);
+            self.keys = filter::partition_keys(n, self.cfg);
         }
-        output::write_line(&n, self.cfg, &mut self.output);
+        output::write_line(n, self.cfg, &mut self.output);
         self.events += 1;
     }
 
@@ -1731,6 +1750,22 @@ mod envelope_equivalence_tests {
             view.events[0].2,
             r#"{"eventSource":"USER_AUTH_EVENTS","message":{"city":"São Paulo"}}"#
         );
+    }
+
+    #[test]
+    fn a_positional_log_event_fails_where_serde_derive_fails_first() {
+        for text in [
+            // A wrong type before broken JSON: the wrong shape.
+            "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[[\"f\",\"g\u{a1}],{\"x\":\"{\\\"a\\\":1}\"}]}",
+            // Well typed, then a fourth element: not JSON, to serde_json.
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[["i",1,"m",2]]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[["i",null]]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[[null,1.5,"m"]]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[["i",1,2]]}"#,
+        ] {
+            assert!(ours(text, true).is_err(), "{text}");
+            assert_eq!(ours(text, true), reference(text, true), "{text}");
+        }
     }
 
     proptest! {

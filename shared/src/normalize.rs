@@ -104,7 +104,7 @@ pub struct Event<'a> {
     pub version: Option<Cow<'a, str>>,
     /// `creationDate` as RFC 3339.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
+    pub created_at: Option<time::Stamp>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -244,7 +244,7 @@ pub struct Normalized<'a> {
     pub kind: &'static str,
     /// RFC 3339 UTC with milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub time: Option<String>,
+    pub time: Option<time::Stamp>,
     /// The same instant as epoch milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_ms: Option<i64>,
@@ -806,11 +806,10 @@ impl<'a> Message<'a> {
             Msg::Version => fill(&mut event.version, text),
             Msg::CreationDate => match text.as_deref().and_then(time::parse_java_date) {
                 Some(ms) => {
-                    let mut s = String::with_capacity(20);
-                    if let Some(c) = time::Civil::from_epoch_ms(ms) {
-                        c.write_rfc3339_seconds(&mut s);
-                    }
-                    event.created_at = Some(s);
+                    event.created_at = Some(match time::Civil::from_epoch_ms(ms) {
+                        Some(c) => time::rfc3339_seconds(&c),
+                        None => time::Stamp::EMPTY,
+                    });
                     true
                 }
                 None => false,
@@ -1119,11 +1118,12 @@ fn finish<'a>(
             }
         }
     }
-    user.region = user
-        .pool_id
-        .as_deref()
-        .and_then(pool_region)
-        .map(|r| Cow::Owned(r.to_owned()));
+    // The region is a prefix of the pool id: borrowed when the id is.
+    user.region = match &user.pool_id {
+        Some(Cow::Borrowed(id)) => pool_region(id).map(Cow::Borrowed),
+        Some(Cow::Owned(id)) => pool_region(id).map(|r| Cow::Owned(r.to_owned())),
+        None => None,
+    };
 
     if !unmapped_msg.is_empty() {
         unmapped.push((Cow::Borrowed("message"), Field::Obj(Object(unmapped_msg))));

@@ -79,21 +79,6 @@ impl Civil {
             + i64::from(self.millis)
     }
 
-    /// `2024-08-07T22:34:33.369Z`
-    pub fn write_rfc3339_millis(&self, out: &mut String) {
-        let mut buf = *b"0000-00-00T00:00:00.000Z";
-        self.fill_seconds(&mut buf);
-        put_digits(&mut buf[20..23], self.millis);
-        push_ascii(out, &buf);
-    }
-
-    /// `2024-08-07T22:34:33Z`
-    pub fn write_rfc3339_seconds(&self, out: &mut String) {
-        let mut buf = *b"0000-00-00T00:00:00Z";
-        self.fill_seconds(&mut buf);
-        push_ascii(out, &buf);
-    }
-
     /// Writes `YYYY-MM-DDTHH:MM:SS` into the first 19 bytes of `buf`
     /// (digits by hand: `write!` costs several times more, per event).
     fn fill_seconds(&self, buf: &mut [u8]) {
@@ -114,18 +99,69 @@ fn put_digits(dst: &mut [u8], mut v: u32) {
         v /= 10;
     }
 }
-
-fn push_ascii(out: &mut String, bytes: &[u8]) {
-    // Only ASCII digits and punctuation were written.
-    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+/// Epoch milliseconds as RFC 3339 UTC with milliseconds, if in range.
+pub fn rfc3339_millis(ms: i64) -> Option<Stamp> {
+    let civil = Civil::from_epoch_ms(ms)?;
+    let mut buf = *b"0000-00-00T00:00:00.000Z";
+    civil.fill_seconds(&mut buf);
+    put_digits(&mut buf[20..23], civil.millis);
+    Some(Stamp { buf, len: 24 })
 }
 
-/// Epoch milliseconds as RFC 3339 UTC with milliseconds, if in range.
-pub fn rfc3339_millis(ms: i64) -> Option<String> {
-    let civil = Civil::from_epoch_ms(ms)?;
-    let mut s = String::with_capacity(24);
-    civil.write_rfc3339_millis(&mut s);
-    Some(s)
+/// `2024-08-07T22:34:33Z` for a civil time, as a [`Stamp`].
+pub fn rfc3339_seconds(civil: &Civil) -> Stamp {
+    let mut buf = *b"0000-00-00T00:00:00Z\0\0\0\0";
+    civil.fill_seconds(&mut buf);
+    Stamp { buf, len: 20 }
+}
+
+/// An RFC 3339 timestamp held inline, as text: every normalized record has
+/// one or two, and a `String` for each was an allocation per record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    buf: [u8; 24],
+    len: u8,
+}
+
+impl Stamp {
+    /// The empty text.
+    pub const EMPTY: Stamp = Stamp {
+        buf: [0; 24],
+        len: 0,
+    };
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and punctuation are ever written.
+        self.buf
+            .get(..usize::from(self.len))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Stamp {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// Parses Cognito's `eventTimestamp`: epoch milliseconds as decimal digits
@@ -319,6 +355,23 @@ fn checked_epoch_ms(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn a_stamp_reads_serializes_and_prints_as_its_text() {
+        let civil = Civil::from_epoch_ms(1_723_070_073_369).unwrap();
+        let seconds = rfc3339_seconds(&civil);
+        assert_eq!(&*seconds, "2024-08-07T22:34:33Z");
+        assert_eq!(
+            serde_json::to_string(&seconds).unwrap(),
+            "\"2024-08-07T22:34:33Z\""
+        );
+        assert_eq!(
+            format!("{seconds} {seconds:?}"),
+            "2024-08-07T22:34:33Z \"2024-08-07T22:34:33Z\""
+        );
+        assert_eq!(&*Stamp::EMPTY, "");
+        assert_ne!(Some(seconds), rfc3339_millis(1_723_070_073_369));
+    }
+
     use proptest::prelude::*;
 
     #[test]

@@ -14,6 +14,7 @@ pub mod error;
 pub mod filter;
 pub mod firehose;
 pub mod geo;
+pub mod ip;
 pub mod metrics;
 pub mod normalize;
 pub mod output;

@@ -649,17 +649,21 @@ impl From<Msg> for u32 {
     }
 }
 
-/// [`Field::text`], with its commonest case inlined here: a borrowed string
-/// with visible ASCII at both ends, and not four bytes long (so not
-/// `"null"`), is its own text. Everything else asks `Field::text`.
+/// [`Field::text`], with its commonest cases inlined here: a borrowed
+/// string with visible ASCII at both ends is its own text unless it is
+/// `"null"` in any case, and the empty string has none. Everything else
+/// asks `Field::text`.
 #[inline]
 fn text_of<'a>(v: &Field<'a>) -> Option<Cow<'a, str>> {
     if let Field::Str(Cow::Borrowed(s)) = v {
         let b = s.as_bytes();
-        if let (Some(f), Some(l)) = (b.first(), b.last()) {
-            if f.is_ascii_graphic() && l.is_ascii_graphic() && b.len() != 4 {
-                return Some(Cow::Borrowed(s));
+        match (b.first(), b.last()) {
+            (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => {
+                return (b.len() != 4 || !s.eq_ignore_ascii_case("null"))
+                    .then_some(Cow::Borrowed(s));
             }
+            (None, _) => return None,
+            _ => {}
         }
     }
     v.text()
@@ -1178,34 +1182,13 @@ fn finish<'a>(
 /// The canonical text of `ip` (RFC 5952 for IPv6), borrowing `raw` when it
 /// is already exactly that, which is the usual case: no allocation.
 fn canonical_ip<'a>(ip: IpAddr, raw: Cow<'a, str>) -> Cow<'a, str> {
-    use std::fmt::Write as _;
-    // The longest address text is 45 bytes
-    // (`ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`).
-    struct Stack {
-        buf: [u8; 48],
-        len: usize,
-    }
-    impl std::fmt::Write for Stack {
-        fn write_str(&mut self, s: &str) -> std::fmt::Result {
-            let end = self.len + s.len();
-            let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-            dst.copy_from_slice(s.as_bytes());
-            self.len = end;
-            Ok(())
-        }
-    }
-    let mut text = Stack {
-        buf: [0; 48],
-        len: 0,
-    };
     let same = match ip {
         // Rust's IPv4 parser takes only the canonical dotted quad (no
         // leading zeros), so a parsed IPv4 text is canonical once trimmed;
         // `Field::text` has trimmed it.
         IpAddr::V4(_) => raw.len() == trim(&raw).len(),
-        IpAddr::V6(v6) => {
-            write!(text, "{v6}").is_ok() && text.buf.get(..text.len) == Some(raw.as_bytes())
-        }
+        // Written as `Display` writes it, without its machinery.
+        IpAddr::V6(v6) => crate::ip::write_v6(v6, &mut [0; 48]) == raw.as_ref(),
     };
     if same {
         raw

@@ -600,6 +600,101 @@ fn msg_key(k: &str) -> Option<Msg> {
     })
 }
 
+/// The eight bytes at the start of `s` as one number, for matching keys.
+const fn word(s: &[u8]) -> u64 {
+    u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]])
+}
+
+/// [`msg_key`] read from the raw text just past a key's opening quote,
+/// without scanning it: the key's first eight bytes (quote included for the
+/// seven-letter ones) name at most one candidate, compared in full. `None`
+/// for anything else; the parser then reads the key as any other.
+fn msg_key_raw(rest: &[u8]) -> Option<(usize, Msg)> {
+    const K_EVENTIDQ: u64 = word(b"eventId\"");
+    const K_VERSIONQ: u64 = word(b"version\"");
+    const K_USERSUBQ: u64 = word(b"userSub\"");
+    const K_IDPNAMEQ: u64 = word(b"idpName\"");
+    const K_COUNTRYQ: u64 = word(b"country\"");
+    const K_DETAILSQ: u64 = word(b"details\"");
+    const K_USERNAME: u64 = word(b"userName");
+    const K_USERNAME_LOWER: u64 = word(b"username");
+    const K_CLIENTID: u64 = word(b"clientId");
+    const K_EVENTTYP: u64 = word(b"eventTyp");
+    const K_REQUESTI: u64 = word(b"requestI");
+    const K_RISKLEVE: u64 = word(b"riskLeve");
+    const K_IPADDRES: u64 = word(b"ipAddres");
+    const K_CHALLENG: u64 = word(b"challeng");
+    const K_USERPOOL: u64 = word(b"userPool");
+    const K_DEVICENA: u64 = word(b"deviceNa");
+    const K_CREATION: u64 = word(b"creation");
+    const K_RISKDECI: u64 = word(b"riskDeci");
+    const K_EVENTRES: u64 = word(b"eventRes");
+    const K_EVENTFEE: u64 = word(b"eventFee");
+    const K_COMPROMI: u64 = word(b"compromi");
+    let candidate: (&[u8], Msg) = if rest.starts_with(b"city\"") {
+        (b"city", Msg::City)
+    } else {
+        let head = rest.get(..8)?;
+        match word(head) {
+            K_EVENTIDQ => (b"eventId", Msg::EventId),
+            K_VERSIONQ => (b"version", Msg::Version),
+            K_USERSUBQ => (b"userSub", Msg::UserSub),
+            K_IDPNAMEQ => (b"idpName", Msg::IdpName),
+            K_COUNTRYQ => (b"country", Msg::Country),
+            K_DETAILSQ => (b"details", Msg::Details),
+            K_USERNAME => (b"userName", Msg::UserName),
+            K_USERNAME_LOWER => (b"username", Msg::Username),
+            K_CLIENTID => (b"clientId", Msg::ClientId),
+            K_EVENTTYP => (b"eventType", Msg::EventType),
+            K_REQUESTI => (b"requestId", Msg::RequestId),
+            K_RISKLEVE => (b"riskLevel", Msg::RiskLevel),
+            K_IPADDRES => (b"ipAddress", Msg::IpAddress),
+            K_CHALLENG => (b"challenges", Msg::Challenges),
+            K_USERPOOL => (b"userPoolId", Msg::UserPoolId),
+            K_DEVICENA => (b"deviceName", Msg::DeviceName),
+            K_CREATION => (b"creationDate", Msg::CreationDate),
+            K_RISKDECI => (b"riskDecision", Msg::RiskDecision),
+            K_EVENTRES => (b"eventResponse", Msg::EventResponse),
+            K_EVENTFEE => match rest.get(13) {
+                Some(b'D') => (b"eventFeedbackDate", Msg::FeedbackDate),
+                Some(b'V') => (b"eventFeedbackValue", Msg::FeedbackValue),
+                _ => (b"eventFeedbackProvider", Msg::FeedbackProvider),
+            },
+            K_COMPROMI => match rest.get(21) {
+                Some(b's') => (
+                    b"compromisedCredentialsDetected",
+                    Msg::CompromisedCredentials,
+                ),
+                _ => (b"compromisedCredentialDetected", Msg::CompromisedCredential),
+            },
+            _ => return None,
+        }
+    };
+    let (key, id) = candidate;
+    (rest.get(..key.len()) == Some(key) && rest.get(key.len()) == Some(&b'"'))
+        .then_some((key.len(), id))
+}
+
+/// [`top_key`] read from the raw text, as [`msg_key_raw`] reads.
+fn top_key_raw(rest: &[u8]) -> Option<(usize, u32)> {
+    const K_EVENTTIM: u64 = word(b"eventTim");
+    const K_EVENTSOU: u64 = word(b"eventSou");
+    const K_LOGLEVEL: u64 = word(b"logLevel");
+    const K_MESSAGEQ: u64 = word(b"message\"");
+    const K_LOGSOURC: u64 = word(b"logSourc");
+    let head = rest.get(..8)?;
+    let (key, id): (&[u8], u32) = match word(head) {
+        K_EVENTTIM => (b"eventTimestamp", top::EVENT_TIMESTAMP),
+        K_EVENTSOU => (b"eventSource", top::EVENT_SOURCE),
+        K_LOGLEVEL => (b"logLevel", top::LOG_LEVEL),
+        K_MESSAGEQ => (b"message", top::MESSAGE),
+        K_LOGSOURC => (b"logSourceId", top::LOG_SOURCE_ID),
+        _ => return None,
+    };
+    (rest.get(..key.len()) == Some(key) && rest.get(key.len()) == Some(&b'"'))
+        .then_some((key.len(), id))
+}
+
 /// Calls `f` on the entries of `obj` from last to first, each key once: its
 /// last value, as [`Object::get`] and [`Object::entries`] resolve
 /// duplicates. `key` names the keys the caller knows by a bit number (below
@@ -987,8 +1082,8 @@ pub fn normalize_text<'a>(
     // Unknown message keys, to notice a repeated one.
     let mut unknown: Vec<Cow<'a, str>> = Vec::new();
 
-    let read = p.members(|p, key| {
-        let id = top_key(&key).ok_or(Stop)?;
+    let read = p.members_known(top_key_raw, |p, key, id| {
+        let id = id.or_else(|| top_key(&key)).ok_or(Stop)?;
         if top_seen & (1 << id) != 0 {
             return Err(Stop);
         }
@@ -1000,8 +1095,8 @@ pub fn normalize_text<'a>(
                 }
                 has_message = true;
                 let mut seen = 0u64;
-                p.members(|p, key| {
-                    let id = msg_key(&key);
+                p.members_known(msg_key_raw, |p, key, id| {
+                    let id = id.or_else(|| msg_key(&key));
                     let value = p.value()?;
                     match id {
                         Some(id) => {
@@ -1633,6 +1728,118 @@ pub(crate) mod tests {
         assert_eq!(v["notification"]["details"], "SMS message failed");
         assert_eq!(v["log_level"], "ERROR");
         assert_eq!(v["event"]["outcome"], "unknown");
+    }
+
+    const MSG_KEYS: [&str; 25] = [
+        "city",
+        "eventId",
+        "version",
+        "userSub",
+        "idpName",
+        "country",
+        "details",
+        "userName",
+        "username",
+        "clientId",
+        "eventType",
+        "requestId",
+        "riskLevel",
+        "ipAddress",
+        "challenges",
+        "userPoolId",
+        "deviceName",
+        "creationDate",
+        "riskDecision",
+        "eventResponse",
+        "eventFeedbackDate",
+        "eventFeedbackValue",
+        "eventFeedbackProvider",
+        "compromisedCredentialDetected",
+        "compromisedCredentialsDetected",
+    ];
+    const TOP_KEYS: [&str; 5] = [
+        "eventTimestamp",
+        "eventSource",
+        "logLevel",
+        "message",
+        "logSourceId",
+    ];
+
+    #[test]
+    fn every_known_key_is_recognized_in_its_raw_text() {
+        for tail in ["\"", "\":\"x\",", "\":1}"] {
+            for k in MSG_KEYS {
+                let raw = format!("{k}{tail}");
+                assert_eq!(
+                    msg_key_raw(raw.as_bytes()),
+                    Some((k.len(), msg_key(k).unwrap())),
+                    "{raw}"
+                );
+            }
+            for k in TOP_KEYS {
+                let raw = format!("{k}{tail}");
+                assert_eq!(
+                    top_key_raw(raw.as_bytes()),
+                    Some((k.len(), top_key(k).unwrap())),
+                    "{raw}"
+                );
+            }
+        }
+        for raw in [
+            "cit\"",
+            "city",
+            "eventIds\"",
+            "eventFeedbackDat\"",
+            "user\\u004eame\"",
+            "logLevel_\"",
+            "messages\"",
+        ] {
+            assert_eq!(msg_key_raw(raw.as_bytes()), None, "{raw}");
+            assert_eq!(top_key_raw(raw.as_bytes()), None, "{raw}");
+        }
+    }
+
+    /// Text that starts like a key, known or nearly.
+    fn key_like() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let known = proptest::sample::select(
+            MSG_KEYS
+                .iter()
+                .chain(TOP_KEYS.iter())
+                .copied()
+                .collect::<Vec<_>>(),
+        );
+        (known, 0..40usize, "[a-zA-Z\"\\\\]{0,3}", "[\":,a-z]{0,4}").prop_map(
+            |(k, cut, mid, tail)| {
+                let cut = cut.min(k.len());
+                format!("{}{mid}{tail}", &k[..cut])
+            },
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_raw_key_readers_agree_with_the_key_readers(text in key_like()) {
+            let b = text.as_bytes();
+            // Whatever is recognized is the whole key, as the readers name it.
+            if let Some((len, id)) = msg_key_raw(b) {
+                proptest::prop_assert_eq!(b.get(len), Some(&b'"'));
+                proptest::prop_assert_eq!(msg_key(&text[..len]), Some(id));
+            }
+            if let Some((len, id)) = top_key_raw(b) {
+                proptest::prop_assert_eq!(b.get(len), Some(&b'"'));
+                proptest::prop_assert_eq!(top_key(&text[..len]), Some(id));
+            }
+            // And every known key followed by its quote is recognized.
+            if let Some((key, _)) = text.split_once('"') {
+                if msg_key(key).is_some() {
+                    proptest::prop_assert!(msg_key_raw(b).is_some());
+                }
+                if top_key(key).is_some() {
+                    proptest::prop_assert!(top_key_raw(b).is_some());
+                }
+            }
+        }
     }
 
     /// What the general way makes of `text`: one record normalized, or

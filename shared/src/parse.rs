@@ -222,6 +222,36 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// [`Parser::members`] for objects whose usual keys the caller knows:
+    /// `known` is shown the text just past each key's opening quote and
+    /// answers `Some((len, id))` when it starts with a key it knows, `len`
+    /// bytes without escapes, followed by the closing quote. Such a key is
+    /// taken without scanning it again; `member` gets `Some(id)` for it and
+    /// `None` for every other key (which may still be a known key written
+    /// with escapes).
+    pub fn members_known<K>(
+        &mut self,
+        known: impl Fn(&[u8]) -> Option<(usize, K)>,
+        mut member: impl FnMut(&mut Self, Cow<'a, str>, Option<K>) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
+        self.container(b'}', |p| {
+            p.expect(b'"')?;
+            let rest = p.bytes.get(p.pos..).unwrap_or_default();
+            let fast = known(rest)
+                .filter(|&(len, _)| rest.get(len) == Some(&b'"'))
+                .and_then(|(len, id)| Some((p.text.get(p.pos..p.pos + len)?, id)));
+            let (key, id) = match fast {
+                Some((key, id)) => {
+                    p.pos += key.len() + 1;
+                    (Cow::Borrowed(key), Some(id))
+                }
+                None => (p.string()?, None),
+            };
+            p.expect(b':')?;
+            member(p, key, id)
+        })
+    }
+
     /// Consumes the colon between a key and its value.
     pub fn colon(&mut self) -> Result<(), Stop> {
         self.expect(b':')

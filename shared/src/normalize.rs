@@ -605,6 +605,25 @@ const fn word(s: &[u8]) -> u64 {
     u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]])
 }
 
+/// Whether `text` starts with `key` and then its closing quote, for keys
+/// of at least eight bytes: compared eight bytes at a time (the last
+/// eight overlapping), which for these short keys beats a call to memcmp.
+#[inline]
+fn is_key_at(text: &[u8], key: &[u8]) -> bool {
+    let n = key.len();
+    if n < 8 || text.get(n) != Some(&b'"') {
+        return false;
+    }
+    let (Some(text), Some(tail)) = (text.get(..n), n.checked_sub(8)) else {
+        return false;
+    };
+    let same = |at: usize| match (text.get(at..at + 8), key.get(at..at + 8)) {
+        (Some(a), Some(b)) => word(a) == word(b),
+        _ => false,
+    };
+    (0..tail).step_by(8).all(same) && same(tail)
+}
+
 /// [`msg_key`] read from the raw text just past a key's opening quote,
 /// without scanning it: the key's first eight bytes (quote included for the
 /// seven-letter ones) name at most one candidate, compared in full. `None`
@@ -671,8 +690,13 @@ fn msg_key_raw(rest: &[u8]) -> Option<(usize, Msg)> {
         }
     };
     let (key, id) = candidate;
-    (rest.get(..key.len()) == Some(key) && rest.get(key.len()) == Some(&b'"'))
-        .then_some((key.len(), id))
+    let whole = if key.len() < 8 {
+        // "city", or a seven-letter key whose quote the first word held.
+        rest.get(..key.len()) == Some(key) && rest.get(key.len()) == Some(&b'"')
+    } else {
+        is_key_at(rest, key)
+    };
+    whole.then_some((key.len(), id))
 }
 
 /// [`top_key`] read from the raw text, as [`msg_key_raw`] reads.
@@ -691,8 +715,12 @@ fn top_key_raw(rest: &[u8]) -> Option<(usize, u32)> {
         K_LOGSOURC => (b"logSourceId", top::LOG_SOURCE_ID),
         _ => return None,
     };
-    (rest.get(..key.len()) == Some(key) && rest.get(key.len()) == Some(&b'"'))
-        .then_some((key.len(), id))
+    let whole = if key.len() < 8 {
+        rest.get(..key.len()) == Some(key) && rest.get(key.len()) == Some(&b'"')
+    } else {
+        is_key_at(rest, key)
+    };
+    whole.then_some((key.len(), id))
 }
 
 /// Calls `f` on the entries of `obj` from last to first, each key once: its
@@ -1097,7 +1125,10 @@ pub fn normalize_text<'a>(
                 let mut seen = 0u64;
                 p.members_known(msg_key_raw, |p, key, id| {
                     let id = id.or_else(|| msg_key(&key));
-                    let value = p.value()?;
+                    let value = match p.plain_string() {
+                        Some(s) => Field::Str(Cow::Borrowed(s)),
+                        None => p.value()?,
+                    };
                     match id {
                         Some(id) => {
                             let bit = slot_bit(id);
@@ -1134,7 +1165,10 @@ pub fn normalize_text<'a>(
                 Ok(())
             }
             _ => {
-                let value = p.value()?;
+                let value = match p.plain_string() {
+                    Some(s) => Field::Str(Cow::Borrowed(s)),
+                    None => p.value()?,
+                };
                 if !top.apply(&value, Some(id)) {
                     unmapped.push((key, value));
                 }

@@ -720,6 +720,7 @@ fn is_json_safe(s: &str) -> bool {
 const SPARE_MAX: usize = 64 * 1024;
 
 /// The smallest answer a record can have: `ProcessingFailed` with no data.
+#[cfg(test)]
 fn min_len(record_id: &str) -> usize {
     // What `ResponseRecord::json_len` gives for that answer, without
     // building one.
@@ -783,7 +784,8 @@ pub fn process_parsed(event: &FirehoseEvent<'_>, cfg: &Config) -> Processed {
         kept.push(entry);
     }
     room.fill_in(event, &ectx, &mut kept);
-    assemble(event, kept, budget, room.free(), stats)
+    let free = room.free();
+    assemble(event, kept, budget, free, &room.id_lens, stats)
 }
 
 /// What is kept of one record's outcome while the others are transformed.
@@ -814,6 +816,8 @@ struct OkAnswer {
 
 /// The response budget, as records are admitted.
 struct Room {
+    /// Each record's id, as a JSON string, in bytes: read once.
+    id_lens: Vec<usize>,
     /// What is left after every record's minimal answer is reserved.
     free: usize,
     /// Taken by marked answers (final: they are admitted in input order).
@@ -825,15 +829,20 @@ struct Room {
 impl Room {
     fn new(event: &FirehoseEvent<'_>, budget: usize) -> Self {
         let n = event.records.len();
+        let id_lens: Vec<usize> = event
+            .records
+            .iter()
+            .map(|r| crate::firehose::json_str_len(&r.record_id))
+            .collect();
         // Every record is first guaranteed its minimal answer.
         let reserved: usize = crate::firehose::RESPONSE_ENVELOPE_LEN
             + n.saturating_sub(1)
-            + event
-                .records
+            + id_lens
                 .iter()
-                .map(|r| min_len(&r.record_id))
+                .map(|len| len + MIN_LEN_BUT_ID)
                 .sum::<usize>();
         Room {
+            id_lens,
             free: budget.saturating_sub(reserved),
             marked_used: 0,
             unmarked_used: 0,
@@ -979,6 +988,7 @@ fn assemble(
     kept: Vec<Kept>,
     budget: usize,
     mut free: usize,
+    id_lens: &[usize],
     mut stats: Stats,
 ) -> Processed {
     let n = event.records.len();
@@ -996,7 +1006,8 @@ fn assemble(
             }
             Kept::Ok(ok) => {
                 // The size its answer would have had, data included.
-                let response_len = min_len(&record.record_id) + ok.extra;
+                let id_len = id_lens.get(index).copied().unwrap_or_default();
+                let response_len = id_len + MIN_LEN_BUT_ID + ok.extra;
                 let record_id = ok.answer.record_id;
                 tracing::warn!(
                     record_id = %record_id,
@@ -1071,7 +1082,15 @@ fn assemble(
     }
 
     let response = FirehoseResponse { records };
-    stats.bytes_out = response.json_len() as u64;
+    // `response.json_len()`, with the ids' lengths already known.
+    stats.bytes_out = (crate::firehose::RESPONSE_ENVELOPE_LEN
+        + response.records.len().saturating_sub(1)
+        + id_lens.iter().sum::<usize>()
+        + response
+            .records
+            .iter()
+            .map(ResponseRecord::json_len_but_id)
+            .sum::<usize>()) as u64;
     Processed {
         response,
         overflow,

@@ -650,7 +650,7 @@ fn msg_key_raw(rest: &[u8]) -> Option<(usize, Msg)> {
     const K_EVENTRES: u64 = word(b"eventRes");
     const K_EVENTFEE: u64 = word(b"eventFee");
     const K_COMPROMI: u64 = word(b"compromi");
-    let candidate: (&[u8], Msg) = if rest.starts_with(b"city\"") {
+    let candidate: (&[u8], Msg) = if rest.get(..5).is_some_and(|h| h == b"city\"") {
         (b"city", Msg::City)
     } else {
         let head = rest.get(..8)?;
@@ -690,13 +690,9 @@ fn msg_key_raw(rest: &[u8]) -> Option<(usize, Msg)> {
         }
     };
     let (key, id) = candidate;
-    let whole = if key.len() < 8 {
-        // "city", or a seven-letter key whose quote the first word held.
-        rest.get(..key.len()) == Some(key) && rest.get(key.len()) == Some(&b'"')
-    } else {
-        is_key_at(rest, key)
-    };
-    whole.then_some((key.len(), id))
+    // "city" was matched with its quote; a seven-letter key's quote was
+    // the eighth byte of the word it matched.
+    (key.len() < 8 || is_key_at(rest, key)).then_some((key.len(), id))
 }
 
 /// [`top_key`] read from the raw text, as [`msg_key_raw`] reads.
@@ -715,12 +711,8 @@ fn top_key_raw(rest: &[u8]) -> Option<(usize, u32)> {
         K_LOGSOURC => (b"logSourceId", top::LOG_SOURCE_ID),
         _ => return None,
     };
-    let whole = if key.len() < 8 {
-        rest.get(..key.len()) == Some(key) && rest.get(key.len()) == Some(&b'"')
-    } else {
-        is_key_at(rest, key)
-    };
-    whole.then_some((key.len(), id))
+    // "message" was matched with its quote.
+    (key.len() < 8 || is_key_at(rest, key)).then_some((key.len(), id))
 }
 
 /// Calls `f` on the entries of `obj` from last to first, each key once: its

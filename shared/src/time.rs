@@ -130,6 +130,12 @@ impl Stamp {
         len: 0,
     };
 
+    /// The text's bytes, ASCII digits and punctuation only: a writer can
+    /// copy them into JSON as they are, without reading them as UTF-8.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII digits and punctuation are ever written.
         self.buf

@@ -22,9 +22,7 @@ use crate::normalize::{Challenge, Feedback, Normalized, Risk, Transport};
 pub fn write_normalized(n: &Normalized<'_>, out: &mut Vec<u8>) {
     field(out, "{\"schema_version\":\"", n.schema_version);
     field(out, ",\"kind\":\"", n.kind);
-    if let Some(t) = &n.time {
-        field(out, ",\"time\":\"", t);
-    }
+    stamp_field(out, b",\"time\":\"", n.time.as_ref());
     if let Some(ms) = n.time_ms {
         out.extend_from_slice(b",\"time_ms\":");
         out.extend_from_slice(itoa::Buffer::new().format(ms).as_bytes());
@@ -41,7 +39,7 @@ pub fn write_normalized(n: &Normalized<'_>, out: &mut Vec<u8>) {
     opt_field(out, ",\"response\":\"", e.response.as_deref());
     opt_field(out, ",\"request_id\":\"", e.request_id.as_deref());
     opt_field(out, ",\"version\":\"", e.version.as_deref());
-    opt_field(out, ",\"created_at\":\"", e.created_at.as_deref());
+    stamp_field(out, b",\"created_at\":\"", e.created_at.as_ref());
     close(out, start, *b"{}");
 
     if let Some(r) = &n.risk {
@@ -182,6 +180,16 @@ fn field(out: &mut Vec<u8>, key_quote: &str, v: &str) {
 
 /// [`field`], if `v` is present.
 #[inline]
+/// A timestamp field, if present: its bytes need no escape (digits and
+/// punctuation), so they are copied as they are.
+fn stamp_field(out: &mut Vec<u8>, key_quote: &[u8], v: Option<&crate::time::Stamp>) {
+    if let Some(v) = v {
+        out.extend_from_slice(key_quote);
+        out.extend_from_slice(v.as_bytes());
+        out.push(b'"');
+    }
+}
+
 fn opt_field(out: &mut Vec<u8>, key_quote: &str, v: Option<&str>) {
     if let Some(v) = v {
         field(out, key_quote, v);

@@ -100,6 +100,13 @@ fn bounded_label(s: &str, known: &[&str]) -> String {
 /// Counts one event under its bounded label, allocating the label only the
 /// first time it is seen (this runs for every event).
 fn count_label(map: &mut BTreeMap<String, u64>, s: &str, known: &[&str]) {
+    // The map holds only known labels and "other", so a value found in it
+    // is counted under itself (the value "other" included), without first
+    // comparing it with every known label.
+    if let Some(count) = map.get_mut(s) {
+        *count += 1;
+        return;
+    }
     let label = if known.contains(&s) { s } else { "other" };
     match map.get_mut(label) {
         Some(count) => *count += 1,
@@ -1109,6 +1116,30 @@ fn assemble(
 /// Decoded view of a response record, for the CLI's `--decode` and tests.
 pub fn decode_response_data(record: &ResponseRecord) -> Result<Vec<u8>, RecordError> {
     crate::decode::base64_decode(&record.data)
+}
+
+#[cfg(test)]
+mod stats_tests {
+    use super::*;
+
+    #[test]
+    fn risk_labels_are_counted_under_known_names_or_other() {
+        let mut map = BTreeMap::new();
+        let known = ["no_risk", "account_takeover", "block"];
+        let long = "x".repeat(300);
+        for value in [
+            "block",
+            "<script>",
+            "block",
+            "other",
+            "no_risk",
+            long.as_str(),
+        ] {
+            count_label(&mut map, value, &known);
+        }
+        let counts: Vec<(&str, u64)> = map.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(counts, [("block", 2), ("no_risk", 1), ("other", 3)]);
+    }
 }
 
 #[cfg(test)]

@@ -1117,10 +1117,8 @@ pub fn normalize_text<'a>(
                 let mut seen = 0u64;
                 p.members_known(msg_key_raw, |p, key, id| {
                     let id = id.or_else(|| msg_key(&key));
-                    let value = match p.plain_string() {
-                        Some(s) => Field::Str(Cow::Borrowed(s)),
-                        None => p.value()?,
-                    };
+                    // A repeated key (or both spellings of one field) is
+                    // left to the general way.
                     match id {
                         Some(id) => {
                             let bit = slot_bit(id);
@@ -1128,23 +1126,34 @@ pub fn normalize_text<'a>(
                                 return Err(Stop);
                             }
                             seen |= bit;
-                            match id {
-                                Msg::Details => {
-                                    details = Some((message.unmapped.len(), key, value));
-                                    return Ok(());
-                                }
-                                Msg::EventType => has_event_type = true,
-                                _ => {}
-                            }
-                            message.apply(&key, &value, Some(id), LogKind::UserActivity, cfg);
+                        }
+                        None if unknown.contains(&key) => return Err(Stop),
+                        None => {}
+                    }
+                    match id {
+                        Some(Msg::Details) => {
+                            let value = p.value()?;
+                            details = Some((message.unmapped.len(), key, value));
+                            return Ok(());
+                        }
+                        Some(Msg::EventType) => has_event_type = true,
+                        _ => {}
+                    }
+                    // A plain string is taken as a `Field` built in place.
+                    // It borrows and owns nothing, so it is not dropped: the
+                    // drop glue was an out-of-line call per member.
+                    match p.plain_string() {
+                        Some(s) => {
+                            let value = std::mem::ManuallyDrop::new(Field::Str(Cow::Borrowed(s)));
+                            message.apply(&key, &value, id, LogKind::UserActivity, cfg);
                         }
                         None => {
-                            if unknown.contains(&key) {
-                                return Err(Stop);
-                            }
-                            message.apply(&key, &value, None, LogKind::UserActivity, cfg);
-                            unknown.push(key);
+                            let value = p.value()?;
+                            message.apply(&key, &value, id, LogKind::UserActivity, cfg);
                         }
+                    }
+                    if id.is_none() {
+                        unknown.push(key);
                     }
                     Ok(())
                 })
@@ -1274,11 +1283,13 @@ fn finish<'a>(
     let has_feedback =
         feedback.value.is_some() || feedback.date.is_some() || feedback.provider.is_some();
 
+    // Both or neither: the time is written when it is in range.
+    let time = time_ms.and_then(time::rfc3339_millis);
     Normalized {
         schema_version: SCHEMA_VERSION,
         kind: kind.as_str(),
-        time: time_ms.and_then(time::rfc3339_millis),
-        time_ms: time_ms.filter(|ms| time::Civil::from_epoch_ms(*ms).is_some()),
+        time,
+        time_ms: time.and(time_ms),
         event_source: top.event_source,
         log_level: top.log_level,
         event,

@@ -152,6 +152,10 @@ fn with_decompressor<T>(f: impl FnOnce(&mut libdeflater::Decompressor) -> T) -> 
 
 /// The streaming decoder (flate2, all members), capped: the general path
 /// and the reference the fast path is tested against.
+// Never inlined: flate2's inflater builds its ~40 KB state on the stack
+// before boxing it, and inlined into `batch::transform` that made every
+// record's call probe and dirty some 13 stack pages.
+#[inline(never)]
 fn gunzip_streaming(bytes: &[u8], limit: usize) -> Result<Vec<u8>, RecordError> {
     // Reading one byte past the limit tells "exactly limit" from "more".
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);

@@ -55,35 +55,42 @@ impl<'a> Object<'a> {
     /// ones only when a cheap 256-bit signature of the later keys says it
     /// may repeat one: linear time for the usual object, not quadratic.
     pub fn entries(&self) -> impl Iterator<Item = (&Cow<'a, str>, &Field<'a>)> {
-        let n = self.0.len();
-        let mut skip = 0u64;
-        let mut slow = false;
-        if n <= 64 {
-            let mut seen = [0u64; 4];
-            for i in (0..n).rev() {
-                let key = self.0[i].0.as_bytes();
-                let h = key_signature(key);
-                let (word, bit) = (usize::from(h >> 6), 1u64 << (h & 63));
-                if seen[word] & bit != 0 && self.0[i + 1..].iter().any(|(k, _)| k == &self.0[i].0) {
-                    skip |= 1 << i;
-                }
-                seen[word] |= bit;
-            }
-        } else {
-            slow = true;
-        }
-        self.0
-            .iter()
-            .enumerate()
-            .filter(move |(i, (k, _))| {
-                if slow {
-                    !self.0[i + 1..].iter().any(|(other, _)| other == k)
-                } else {
-                    skip & (1 << i) == 0
-                }
-            })
-            .map(|(_, (k, v))| (k, v))
+        entries(&self.0)
     }
+}
+
+/// [`Object::entries`] of an object's members, wherever they are held.
+pub fn entries<'o, 'a>(
+    members: &'o [(Cow<'a, str>, Field<'a>)],
+) -> impl Iterator<Item = (&'o Cow<'a, str>, &'o Field<'a>)> {
+    let n = members.len();
+    let mut skip = 0u64;
+    let mut slow = false;
+    if n <= 64 {
+        let mut seen = [0u64; 4];
+        for i in (0..n).rev() {
+            let key = members[i].0.as_bytes();
+            let h = key_signature(key);
+            let (word, bit) = (usize::from(h >> 6), 1u64 << (h & 63));
+            if seen[word] & bit != 0 && members[i + 1..].iter().any(|(k, _)| k == &members[i].0) {
+                skip |= 1 << i;
+            }
+            seen[word] |= bit;
+        }
+    } else {
+        slow = true;
+    }
+    members
+        .iter()
+        .enumerate()
+        .filter(move |(i, (k, _))| {
+            if slow {
+                !members[i + 1..].iter().any(|(other, _)| other == k)
+            } else {
+                skip & (1 << i) == 0
+            }
+        })
+        .map(|(_, (k, v))| (k, v))
 }
 
 /// A one-byte signature of a key, for [`Object::entries`].

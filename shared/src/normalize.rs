@@ -1050,7 +1050,7 @@ pub fn normalize<'a>(
         top,
         unmapped,
         message,
-        obj.obj("logSourceId"),
+        obj.obj("logSourceId").map(|o| o.0.as_slice()),
         ctx,
     ))
 }
@@ -1094,7 +1094,11 @@ pub fn normalize_text<'a>(
     let mut unmapped: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
     let mut message = Message::new();
     let mut has_message = false;
-    let mut log_source: Option<Object<'a>> = None;
+    // logSourceId's members: Cognito writes one (`userPoolId`), held
+    // without allocating; more go to `more_source`.
+    let mut has_log_source = false;
+    let mut one_source: Option<(Cow<'a, str>, Field<'a>)> = None;
+    let mut more_source: Vec<(Cow<'a, str>, Field<'a>)> = Vec::new();
     // `details` is read by kind, known only at the end: held with the
     // place in unmapped it would take.
     let mut details: Option<(usize, Cow<'a, str>, Field<'a>)> = None;
@@ -1162,7 +1166,18 @@ pub fn normalize_text<'a>(
                 if p.peek() != Some(b'{') {
                     return Err(Stop);
                 }
-                log_source = Some(p.object_with_capacity(2)?);
+                has_log_source = true;
+                p.members(|p, key| {
+                    let value = p.value()?;
+                    match one_source.take() {
+                        None if more_source.is_empty() => one_source = Some((key, value)),
+                        first => {
+                            more_source.extend(first);
+                            more_source.push((key, value));
+                        }
+                    }
+                    Ok(())
+                })?;
                 Ok(())
             }
             _ => {
@@ -1181,7 +1196,7 @@ pub fn normalize_text<'a>(
         return None;
     }
     // As `classify` decides, from what was read.
-    if top.event_source.is_none() && log_source.is_none() {
+    if top.event_source.is_none() && !has_log_source {
         return None;
     }
     let kind = crate::cognito::classify_source(top.event_source.as_deref(), || {
@@ -1201,7 +1216,10 @@ pub fn normalize_text<'a>(
         top,
         unmapped,
         message,
-        log_source.as_ref(),
+        has_log_source.then(|| match &one_source {
+            Some(member) => std::slice::from_ref(member),
+            None => more_source.as_slice(),
+        }),
         ctx,
     ))
 }
@@ -1213,7 +1231,7 @@ fn finish<'a>(
     top: Top<'a>,
     mut unmapped: Vec<(Cow<'a, str>, Field<'a>)>,
     message: Message<'a>,
-    log_source: Option<&Object<'a>>,
+    log_source: Option<&[(Cow<'a, str>, Field<'a>)]>,
     ctx: &Context<'a>,
 ) -> Normalized<'a> {
     let Message {
@@ -1233,7 +1251,7 @@ fn finish<'a>(
         .or(ctx.log_event_time_ms)
         .or(ctx.arrival_time_ms);
     if let Some(ls) = log_source {
-        for (k, v) in ls.entries() {
+        for (k, v) in crate::cognito::entries(ls) {
             match k.as_ref() {
                 "userPoolId" if user.pool_id.is_none() => {
                     if !set(&mut user.pool_id, v.text()) && !v.is_absent() {
@@ -1986,7 +2004,7 @@ pub(crate) mod tests {
             "",
             "eventType",
         ];
-        const VALUES: [&str; 22] = [
+        const VALUES: [&str; 25] = [
             "\"\"",
             "null",
             "\"null\"",
@@ -2007,6 +2025,9 @@ pub(crate) mod tests {
             "\"1723070073369\"",
             "[\"Password:Success\",{\"challengeName\":\"SMS_MFA\"}]",
             "{\"userPoolId\":\"us-east-1_Ab12Cd34E\"}",
+            "{\"userPoolId\":\"eu-west-1_x\",\"x\":1,\"userPoolId\":\"eu-west-1_y\"}",
+            "{\"x\":\"\",\"userPoolId\":null,\"y\":[1]}",
+            "{\"a\":1,\"b\":\"2\"}",
             "\"USER_NOTIFICATION\"",
             "\"a\\nb\"",
         ];

@@ -143,7 +143,11 @@ fn replay(path: &Path, decode: bool, format: Option<&str>) -> Result<ExitCode> {
             if let Some(keys) = &rec.partition_keys {
                 entry["partitionKeys"] = json!(keys);
             }
-            let data = decode::base64_decode(&rec.data).unwrap_or_default();
+            let data = rec
+                .data
+                .decoded()
+                .map(|d| d.into_owned())
+                .unwrap_or_default();
             match rec.result {
                 RecordResult::Ok => {
                     let text = String::from_utf8_lossy(&data);

@@ -17,11 +17,11 @@ use std::collections::BTreeMap;
 
 use crate::cognito::{parse_documents, Object};
 use crate::config::Config;
-use crate::decode::{base64_encode, decode_record, utf8};
+use crate::decode::{decode_record, utf8};
 use crate::error::{EventError, RecordError};
 use crate::filter;
 use crate::firehose::{
-    FirehoseEvent, FirehoseRecord, FirehoseResponse, RecordResult, ResponseRecord,
+    Data, FirehoseEvent, FirehoseRecord, FirehoseResponse, RecordResult, ResponseRecord,
 };
 use crate::normalize::{normalize, normalize_text, Context, Normalized, Transport};
 use crate::output;
@@ -192,14 +192,14 @@ impl Processed {
         match how {
             Settlement::Reingested => {
                 rec.result = RecordResult::Dropped;
-                rec.data.clear();
+                rec.data = Data::default();
                 self.stats.records_reingested += 1;
                 self.stats.records_failed = self.stats.records_failed.saturating_sub(1);
                 self.stats.records_dropped += 1;
             }
             Settlement::Failed => {
-                let original = base64_encode(&overflow.original);
-                if current + original.len() <= self.budget {
+                let original = Data::Raw(overflow.original);
+                if current + original.base64_len() <= self.budget {
                     rec.data = original;
                 }
             }
@@ -886,7 +886,7 @@ impl Room {
         let mut answer = ResponseRecord {
             record_id: record.record_id.to_string(),
             result: RecordResult::Ok,
-            data: String::new(),
+            data: Data::default(),
             partition_keys,
         };
         let data_len = output.len().div_ceil(3) * 4;
@@ -909,14 +909,15 @@ impl Room {
             fits
         };
         if fits {
-            answer.data = base64_encode(&output);
-        }
-        // A small buffer is kept for the next record. A large one (a
-        // CloudWatch Logs envelope's) is let go: kept, it made glibc serve
-        // the large allocations after it from fresh mappings (25 times the
-        // page faults, a CloudWatch Logs batch a third slower), most likely
-        // because no large block was freed to raise its mmap threshold.
-        if output.capacity() <= SPARE_MAX {
+            // Held as bytes; encoded when the response is written.
+            answer.data = Data::Raw(output);
+        } else if output.capacity() <= SPARE_MAX {
+            // A small buffer is kept for the next record. A large one (a
+            // CloudWatch Logs envelope's) is let go: kept, it made glibc
+            // serve the large allocations after it from fresh mappings (25
+            // times the page faults, a CloudWatch Logs batch a third
+            // slower), most likely because no large block was freed to
+            // raise its mmap threshold.
             *spare = output;
         }
         Kept::Ok(OkAnswer {
@@ -945,7 +946,7 @@ impl Room {
             if ok.fits {
                 used += ok.extra;
             } else if ok.held {
-                ok.answer.data = String::new();
+                ok.answer.data = Data::default();
                 ok.held = false;
             }
         }
@@ -967,7 +968,7 @@ impl Room {
             let mut scratch = Stats::default();
             match transform(record, ectx, &mut scratch, Vec::new()) {
                 RecordOutcome::Ok { output, .. } if output.len().div_ceil(3) * 4 == ok.data_len => {
-                    ok.answer.data = base64_encode(&output);
+                    ok.answer.data = Data::Raw(output);
                     ok.held = true;
                 }
                 _ => {
@@ -1039,7 +1040,7 @@ fn assemble(
                 records.push(ResponseRecord {
                     record_id,
                     result: RecordResult::ProcessingFailed,
-                    data: String::new(),
+                    data: Data::default(),
                     partition_keys: None,
                 });
             }
@@ -1050,7 +1051,7 @@ fn assemble(
                 records.push(ResponseRecord {
                     record_id,
                     result: RecordResult::Dropped,
-                    data: String::new(),
+                    data: Data::default(),
                     partition_keys: None,
                 });
             }
@@ -1070,7 +1071,7 @@ fn assemble(
                 records.push(ResponseRecord {
                     record_id,
                     result: RecordResult::ProcessingFailed,
-                    data: String::new(),
+                    data: Data::default(),
                     partition_keys: None,
                 });
             }
@@ -1083,7 +1084,7 @@ fn assemble(
         if let Some(original) = originals.get(&index) {
             if original.len() <= free {
                 free -= original.len();
-                records[index].data = original.clone();
+                records[index].data = Data::Base64(original.clone());
             }
         }
     }
@@ -1115,7 +1116,7 @@ fn assemble(
 
 /// Decoded view of a response record, for the CLI's `--decode` and tests.
 pub fn decode_response_data(record: &ResponseRecord) -> Result<Vec<u8>, RecordError> {
-    crate::decode::base64_decode(&record.data)
+    record.data.decoded().map(std::borrow::Cow::into_owned)
 }
 
 #[cfg(test)]
@@ -1145,6 +1146,7 @@ mod stats_tests {
 #[cfg(test)]
 mod overflow_tests {
     use super::*;
+    use crate::decode::base64_encode;
     use crate::split::{gzip, MARKER_FIELD};
     use serde_json::json;
 
@@ -1263,7 +1265,7 @@ mod overflow_tests {
         assert!(p.to_json().len() <= budget);
         // The original comes back only when it fits in what is left.
         if !p.response.records[2].data.is_empty() {
-            assert_eq!(p.response.records[2].data, datas[2]);
+            assert_eq!(p.response.records[2].data.to_base64(), datas[2]);
         }
     }
 }
@@ -1274,6 +1276,7 @@ mod budget_equivalence_tests {
     //! the straightforward way it replaced, kept here as the reference:
     //! transform every record, then serve the budget.
     use super::*;
+    use crate::decode::base64_encode;
     use crate::split::{gzip, MARKER_FIELD};
     use serde_json::json;
 
@@ -1329,7 +1332,7 @@ mod budget_equivalence_tests {
                 ResponseRecord {
                     record_id: record.record_id.to_string(),
                     result: RecordResult::Ok,
-                    data: String::new(),
+                    data: Data::default(),
                     partition_keys: partition_keys.clone(),
                 }
                 .json_len()
@@ -1376,7 +1379,7 @@ mod budget_equivalence_tests {
                     let answer = ResponseRecord {
                         record_id,
                         result: RecordResult::Ok,
-                        data: base64_encode(&output),
+                        data: Data::Raw(output),
                         partition_keys,
                     };
                     if fits[index] {
@@ -1409,7 +1412,7 @@ mod budget_equivalence_tests {
                         records.push(ResponseRecord {
                             record_id: answer.record_id,
                             result: RecordResult::ProcessingFailed,
-                            data: String::new(),
+                            data: Data::default(),
                             partition_keys: None,
                         });
                     }
@@ -1420,7 +1423,7 @@ mod budget_equivalence_tests {
                     records.push(ResponseRecord {
                         record_id,
                         result: RecordResult::Dropped,
-                        data: String::new(),
+                        data: Data::default(),
                         partition_keys: None,
                     });
                 }
@@ -1439,7 +1442,7 @@ mod budget_equivalence_tests {
                     records.push(ResponseRecord {
                         record_id,
                         result: RecordResult::ProcessingFailed,
-                        data: String::new(),
+                        data: Data::default(),
                         partition_keys: None,
                     });
                 }
@@ -1452,7 +1455,7 @@ mod budget_equivalence_tests {
             if let Some(original) = originals.get(&index) {
                 if original.len() <= free {
                     free -= original.len();
-                    records[index].data = original.clone();
+                    records[index].data = Data::Base64(original.clone());
                 }
             }
         }

@@ -35,6 +35,11 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     STANDARD.encode_to_string(bytes)
 }
 
+/// Appends `bytes` as standard padded base64 to `out`.
+pub fn base64_encode_append(bytes: &[u8], out: &mut Vec<u8>) {
+    STANDARD.encode_append(bytes, out);
+}
+
 /// Whether `bytes` start with the gzip magic number.
 pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])

@@ -83,7 +83,7 @@ fn an_envelope_keeps_only_its_unfiltered_events_and_an_all_filtered_one_is_dropp
     let p = process_event(&event(&[mixed, all_filtered]), &cfg).unwrap();
     let r = &p.response.records;
     assert_eq!(r[0].result, RecordResult::Ok);
-    let kept = lines(&r[0].data);
+    let kept = lines(&r[0].data.to_base64());
     assert_eq!(kept.len(), 2);
     assert!(kept.iter().all(|l| l["event"]["outcome"] == "success"));
     assert_eq!(kept[0]["event"]["type"], "SignIn");
@@ -113,7 +113,7 @@ fn include_types_and_min_risk_level_apply_per_event() {
         activity("SignUp", "Pass", "High"),
     ]);
     let p = process_event(&event(&[env]), &cfg).unwrap();
-    let kept = lines(&p.response.records[0].data);
+    let kept = lines(&p.response.records[0].data.to_base64());
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0]["risk"]["level"], "high");
     assert_eq!(kept[0]["event"]["type"], "SignIn");

@@ -63,7 +63,12 @@ fn a_batch_that_decompresses_past_the_budget_holds_no_more_output_than_fits() {
     };
     let full = process_event(&batch.json, &all).unwrap();
     assert!(full.overflow.is_empty());
-    let total_output: usize = full.response.records.iter().map(|r| r.data.len()).sum();
+    let total_output: usize = full
+        .response
+        .records
+        .iter()
+        .map(|r| r.data.base64_len())
+        .sum();
     assert!(total_output > 20 * budget, "{total_output}");
 
     // Held at the end: a response within the budget and the overflow

@@ -102,7 +102,7 @@ fn ocsf_lines(event: &[u8], cfg: &Config) -> Vec<Value> {
             continue;
         }
         let data = base64::engine::general_purpose::STANDARD
-            .decode(&r.data)
+            .decode(r.data.to_base64().as_bytes())
             .expect("base64 data");
         let text = String::from_utf8(data).expect("UTF-8 output");
         assert!(

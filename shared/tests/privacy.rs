@@ -45,7 +45,7 @@ fn outputs(cfg: &Config) -> Vec<String> {
         for r in &processed.response.records {
             if r.result == RecordResult::Ok {
                 let data = base64::engine::general_purpose::STANDARD
-                    .decode(&r.data)
+                    .decode(r.data.to_base64().as_bytes())
                     .expect("base64");
                 out.push(String::from_utf8(data).expect("UTF-8"));
             }

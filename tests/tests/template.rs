@@ -286,10 +286,17 @@ fn strings(value: &Value) -> Vec<String> {
 // 1. Variables
 // ---------------------------------------------------------------------------
 
+/// Variables the template sets for the process itself, not read by our code.
+const PROCESS_VARIABLES: [&str; 1] = ["GLIBC_TUNABLES"];
+
 #[test]
 fn every_variable_the_function_reads_is_set_by_the_template_and_no_other() {
     let read: BTreeSet<&str> = SETTINGS.iter().map(|s| s.name).collect();
-    let set: BTreeSet<&str> = environment().keys().map(String::as_str).collect();
+    let set: BTreeSet<&str> = environment()
+        .keys()
+        .map(String::as_str)
+        .filter(|name| !PROCESS_VARIABLES.contains(name))
+        .collect();
     let missing: Vec<_> = read.difference(&set).collect();
     let extra: Vec<_> = set.difference(&read).collect();
     assert!(
@@ -300,6 +307,34 @@ fn every_variable_the_function_reads_is_set_by_the_template_and_no_other() {
         extra.is_empty(),
         "set by the template but not read by the function: {extra:?}"
     );
+}
+
+#[test]
+fn glibc_keeps_large_buffers_on_its_heap() {
+    // Both tunables, as plain numbers, above the largest buffer an
+    // invocation holds (a 6 MB event, its response, lambda_runtime's copy).
+    let text = environment()["GLIBC_TUNABLES"]
+        .as_str()
+        .expect("GLIBC_TUNABLES is a plain string");
+    let tunables: Vec<(&str, u64)> = text
+        .split(':')
+        .map(|t| {
+            let (name, value) = t.split_once('=').expect("name=value");
+            (name, value.parse().expect("a number of bytes"))
+        })
+        .collect();
+    let value = |name: &str| {
+        tunables
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("{name} is set"))
+    };
+    assert!(value("glibc.malloc.mmap_threshold") >= 16 * 1024 * 1024);
+    // glibc caps the mmap threshold at 32 MiB on 64-bit systems.
+    assert!(value("glibc.malloc.mmap_threshold") <= 32 * 1024 * 1024);
+    assert!(value("glibc.malloc.trim_threshold") >= 2 * value("glibc.malloc.mmap_threshold"));
+    assert_eq!(tunables.len(), 2, "{text}");
 }
 
 #[test]

@@ -600,9 +600,15 @@ fn msg_key(k: &str) -> Option<Msg> {
     })
 }
 
-/// The eight bytes at the start of `s` as one number, for matching keys.
-const fn word(s: &[u8]) -> u64 {
-    u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]])
+/// Eight bytes as one number, for matching keys.
+const fn word(s: &[u8; 8]) -> u64 {
+    u64::from_le_bytes(*s)
+}
+
+/// The eight bytes of `text` at `at`, as one number.
+fn word_at(text: &[u8], at: usize) -> Option<u64> {
+    let bytes: &[u8; 8] = text.get(at..at.checked_add(8)?)?.try_into().ok()?;
+    Some(word(bytes))
 }
 
 /// Whether `text` starts with `key` and then its closing quote, for keys
@@ -617,8 +623,8 @@ fn is_key_at(text: &[u8], key: &[u8]) -> bool {
     let (Some(text), Some(tail)) = (text.get(..n), n.checked_sub(8)) else {
         return false;
     };
-    let same = |at: usize| match (text.get(at..at + 8), key.get(at..at + 8)) {
-        (Some(a), Some(b)) => word(a) == word(b),
+    let same = |at: usize| match (word_at(text, at), word_at(key, at)) {
+        (Some(a), Some(b)) => a == b,
         _ => false,
     };
     (0..tail).step_by(8).all(same) && same(tail)
@@ -653,8 +659,7 @@ fn msg_key_raw(rest: &[u8]) -> Option<(usize, Msg)> {
     let candidate: (&[u8], Msg) = if rest.get(..5).is_some_and(|h| h == b"city\"") {
         (b"city", Msg::City)
     } else {
-        let head = rest.get(..8)?;
-        match word(head) {
+        match word_at(rest, 0)? {
             K_EVENTIDQ => (b"eventId", Msg::EventId),
             K_VERSIONQ => (b"version", Msg::Version),
             K_USERSUBQ => (b"userSub", Msg::UserSub),
@@ -702,8 +707,7 @@ fn top_key_raw(rest: &[u8]) -> Option<(usize, u32)> {
     const K_LOGLEVEL: u64 = word(b"logLevel");
     const K_MESSAGEQ: u64 = word(b"message\"");
     const K_LOGSOURC: u64 = word(b"logSourc");
-    let head = rest.get(..8)?;
-    let (key, id): (&[u8], u32) = match word(head) {
+    let (key, id): (&[u8], u32) = match word_at(rest, 0)? {
         K_EVENTTIM => (b"eventTimestamp", top::EVENT_TIMESTAMP),
         K_EVENTSOU => (b"eventSource", top::EVENT_SOURCE),
         K_LOGLEVEL => (b"logLevel", top::LOG_LEVEL),

@@ -509,8 +509,8 @@ pub fn transform_record(
 }
 
 /// Transforms one record, writing its output into `spare` (emptied first):
-/// a buffer an earlier record's output left behind, so that its allocation
-/// serves the whole batch.
+/// the buffer of an earlier record whose output was not kept (one that did
+/// not fit in the response), else a new one.
 fn transform(
     record: &FirehoseRecord<'_>,
     ectx: &EventContext<'_>,
@@ -891,7 +891,8 @@ impl Room {
         };
         let data_len = output.len().div_ceil(3) * 4;
         // The id costs the same in both answers.
-        let extra = answer.json_len_but_id() + data_len - MIN_LEN_BUT_ID;
+        // (Never below the minimal answer: saturating only says so.)
+        let extra = (answer.json_len_but_id() + data_len).saturating_sub(MIN_LEN_BUT_ID);
         let fits = if marked {
             let fits = extra <= self.free.saturating_sub(self.marked_used);
             if fits {

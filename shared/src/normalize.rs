@@ -1059,6 +1059,9 @@ pub fn normalize<'a>(
     ))
 }
 
+/// The unknown `message` keys [`normalize_text`] checks for repeats itself.
+const MAX_UNKNOWN: usize = 64;
+
 /// Which slot of a `message` reading a known key fills, one bit each: the
 /// two spellings of a field share one.
 fn slot_bit(id: Msg) -> u64 {
@@ -1135,7 +1138,11 @@ pub fn normalize_text<'a>(
                             }
                             seen |= bit;
                         }
-                        None if unknown.contains(&key) => return Err(Stop),
+                        // Many unknown keys are left to the general way,
+                        // whose duplicate check is linear: this one is not.
+                        None if unknown.len() >= MAX_UNKNOWN || unknown.contains(&key) => {
+                            return Err(Stop)
+                        }
                         None => {}
                     }
                     match id {
@@ -1960,6 +1967,23 @@ pub(crate) mod tests {
         ] {
             assert!(normalize_text(text, &ctx, &cfg).is_none(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_record_with_many_unknown_keys_keeps_them_all_the_general_way() {
+        let members: Vec<String> = (0..MAX_UNKNOWN * 3)
+            .map(|i| format!("\"k{i}\":\"v\""))
+            .collect();
+        let text = format!(
+            "{{\"eventSource\":\"USER_AUTH_EVENTS\",\"message\":{{\"eventType\":\"SignIn\",{}}}}}",
+            members.join(",")
+        );
+        // Past MAX_UNKNOWN unknown keys the streaming way declines.
+        assert!(normalize_text(&text, &Context::default(), &Config::default()).is_none());
+        let v = norm(&text);
+        let unmapped = v["unmapped"]["message"].as_object().unwrap();
+        assert_eq!(unmapped.len(), MAX_UNKNOWN * 3);
+        assert_eq!(v["event"]["type"], "SignIn");
     }
 
     /// A record drawn from Cognito's keys and others, with values of every

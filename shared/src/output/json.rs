@@ -178,8 +178,6 @@ fn field(out: &mut Vec<u8>, key_quote: &str, v: &str) {
     value(out, v);
 }
 
-/// [`field`], if `v` is present.
-#[inline]
 /// A timestamp field, if present: its bytes need no escape (digits and
 /// punctuation), so they are copied as they are.
 fn stamp_field(out: &mut Vec<u8>, key_quote: &[u8], v: Option<&crate::time::Stamp>) {
@@ -190,6 +188,8 @@ fn stamp_field(out: &mut Vec<u8>, key_quote: &[u8], v: Option<&crate::time::Stam
     }
 }
 
+/// [`field`], if `v` is present.
+#[inline]
 fn opt_field(out: &mut Vec<u8>, key_quote: &str, v: Option<&str>) {
     if let Some(v) = v {
         field(out, key_quote, v);

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::cognito::{parse_documents, Object};
 use crate::config::Config;
-use crate::decode::{decode_record, utf8};
+use crate::decode::{base64_len, decode_record, utf8};
 use crate::error::{EventError, RecordError};
 use crate::filter;
 use crate::firehose::{
@@ -505,17 +505,13 @@ pub fn transform_record(
         cfg,
         account_id: None,
     };
-    transform(record, &ctx, stats, Vec::new())
+    transform(record, &ctx, stats)
 }
 
-/// Transforms one record, writing its output into `spare` (emptied first):
-/// the buffer of an earlier record whose output was not kept (one that did
-/// not fit in the response), else a new one.
 fn transform(
     record: &FirehoseRecord<'_>,
     ectx: &EventContext<'_>,
     stats: &mut Stats,
-    spare: Vec<u8>,
 ) -> RecordOutcome {
     let cfg = ectx.cfg;
     let Some(data) = record.data.as_deref() else {
@@ -532,19 +528,16 @@ fn transform(
     if text.trim().is_empty() {
         return RecordOutcome::Failed(RecordError::Empty);
     }
-    let mut output = spare;
-    output.clear();
-    // Output is about 1.4 times the input in the normalized format and 1.65
-    // in OCSF and ECS: room for it from the start.
-    output.reserve(match cfg.output_format {
-        crate::config::OutputFormat::Normalized | crate::config::OutputFormat::Splunk => {
-            text.len() + text.len() / 2
-        }
-        _ => text.len() * 2,
-    });
     let mut sink = Sink {
         cfg,
-        output,
+        // Output is about 1.4 times the input in the normalized format and
+        // 1.65 in OCSF and ECS: room for it from the start.
+        output: Vec::with_capacity(match cfg.output_format {
+            crate::config::OutputFormat::Normalized | crate::config::OutputFormat::Splunk => {
+                text.len() + text.len() / 2
+            }
+            _ => text.len() * 2,
+        }),
         keys: None,
         events: 0,
     };
@@ -723,9 +716,6 @@ fn is_json_safe(s: &str) -> bool {
     s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
-/// The largest output buffer kept for the next record.
-const SPARE_MAX: usize = 64 * 1024;
-
 /// The smallest answer a record can have: `ProcessingFailed` with no data.
 #[cfg(test)]
 fn min_len(record_id: &str) -> usize {
@@ -783,11 +773,10 @@ pub fn process_parsed(event: &FirehoseEvent<'_>, cfg: &Config) -> Processed {
     let budget = cfg.response_budget_bytes;
     let mut room = Room::new(event, budget);
     let mut kept: Vec<Kept> = Vec::with_capacity(event.records.len());
-    let mut spare = Vec::new();
     for record in &event.records {
         stats.bytes_in += record.data.as_ref().map_or(0, |d| d.len() as u64);
-        let outcome = transform(record, &ectx, &mut stats, std::mem::take(&mut spare));
-        let entry = room.admit(record, outcome, &mut kept, &mut spare);
+        let outcome = transform(record, &ectx, &mut stats);
+        let entry = room.admit(record, outcome, &mut kept);
         kept.push(entry);
     }
     room.fill_in(event, &ectx, &mut kept);
@@ -863,15 +852,14 @@ impl Room {
             .saturating_sub(self.unmarked_used)
     }
 
-    /// Decides whether `outcome` fits, encoding its output into its answer
-    /// if so. `kept` holds the earlier records, whose unmarked answers may
-    /// have to make way. The output's buffer is handed back in `spare`.
+    /// Decides whether `outcome` fits, keeping its output as its answer's
+    /// data if so and dropping it otherwise. `kept` holds the earlier
+    /// records, whose unmarked answers may have to make way.
     fn admit(
         &mut self,
         record: &FirehoseRecord<'_>,
         outcome: RecordOutcome,
         kept: &mut [Kept],
-        spare: &mut Vec<u8>,
     ) -> Kept {
         let (output, partition_keys, events, marked) = match outcome {
             RecordOutcome::Ok {
@@ -889,7 +877,7 @@ impl Room {
             data: Data::default(),
             partition_keys,
         };
-        let data_len = output.len().div_ceil(3) * 4;
+        let data_len = base64_len(output.len());
         // The id costs the same in both answers.
         // (Never below the minimal answer: saturating only says so.)
         let extra = (answer.json_len_but_id() + data_len).saturating_sub(MIN_LEN_BUT_ID);
@@ -912,14 +900,6 @@ impl Room {
         if fits {
             // Held as bytes; encoded when the response is written.
             answer.data = Data::Raw(output);
-        } else if output.capacity() <= SPARE_MAX {
-            // A small buffer is kept for the next record. A large one (a
-            // CloudWatch Logs envelope's) is let go: kept, it made glibc
-            // serve the large allocations after it from fresh mappings (25
-            // times the page faults, a CloudWatch Logs batch a third
-            // slower), most likely because no large block was freed to
-            // raise its mmap threshold.
-            *spare = output;
         }
         Kept::Ok(OkAnswer {
             answer,
@@ -967,8 +947,8 @@ impl Room {
             }
             // Counted once already, on the first pass.
             let mut scratch = Stats::default();
-            match transform(record, ectx, &mut scratch, Vec::new()) {
-                RecordOutcome::Ok { output, .. } if output.len().div_ceil(3) * 4 == ok.data_len => {
+            match transform(record, ectx, &mut scratch) {
+                RecordOutcome::Ok { output, .. } if base64_len(output.len()) == ok.data_len => {
                     ok.answer.data = Data::Raw(output);
                     ok.held = true;
                 }
@@ -1296,7 +1276,7 @@ mod budget_equivalence_tests {
             .iter()
             .map(|r| {
                 stats.bytes_in += r.data.as_ref().map_or(0, |d| d.len() as u64);
-                transform(r, &ectx, &mut stats, Vec::new())
+                transform(r, &ectx, &mut stats)
             })
             .collect();
 

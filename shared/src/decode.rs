@@ -35,6 +35,11 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     STANDARD.encode_to_string(bytes)
 }
 
+/// The length of `n` bytes as standard padded base64.
+pub const fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
 /// Appends `bytes` as standard padded base64 to `out`.
 pub fn base64_encode_append(bytes: &[u8], out: &mut Vec<u8>) {
     STANDARD.encode_append(bytes, out);

@@ -492,7 +492,7 @@ impl Data {
     /// The length of the base64 text sent.
     pub fn base64_len(&self) -> usize {
         match self {
-            Data::Raw(b) => b.len().div_ceil(3) * 4,
+            Data::Raw(b) => crate::decode::base64_len(b.len()),
             Data::Base64(s) => s.len(),
         }
     }

@@ -203,12 +203,7 @@ impl<'a> Parser<'a> {
     pub fn object(&mut self) -> Result<Object<'a>, Stop> {
         // A Cognito record's `message` (the one object one level down) has
         // about 25 members: room for them at once instead of growing from 8.
-        self.object_with_capacity(if self.depth == 1 { 32 } else { 8 })
-    }
-
-    /// [`Parser::object`] with room for `capacity` members at first.
-    pub fn object_with_capacity(&mut self, capacity: usize) -> Result<Object<'a>, Stop> {
-        let mut members = Vec::with_capacity(capacity);
+        let mut members = Vec::with_capacity(if self.depth == 1 { 32 } else { 8 });
         self.members(|p, key| {
             let value = p.value()?;
             members.push((key, value));

@@ -37,6 +37,29 @@ struct Cli {
     command: Command,
 }
 
+/// `--format`: the library's one list of output formats as a clap value.
+#[derive(Clone, Copy)]
+struct Format(OutputFormat);
+
+const FORMATS: [Format; OutputFormat::ALL.len()] = {
+    let mut formats = [Format(OutputFormat::Normalized); OutputFormat::ALL.len()];
+    let mut i = 0;
+    while i < formats.len() {
+        formats[i] = Format(OutputFormat::ALL[i]);
+        i += 1;
+    }
+    formats
+};
+
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &FORMATS
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.as_str()))
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a Firehose event file through the Lambda's code path and print the response.
@@ -47,16 +70,16 @@ enum Command {
         #[arg(long)]
         decode: bool,
         /// Output format; overrides OUTPUT_FORMAT.
-        #[arg(long, value_parser = ["normalized", "ocsf", "ecs", "splunk"])]
-        format: Option<String>,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
     },
     /// Normalize raw Cognito log records (one JSON object per line, plain or gzip).
     Normalize {
         /// Files to read; stdin when none.
         files: Vec<PathBuf>,
         /// Output format; overrides OUTPUT_FORMAT.
-        #[arg(long, value_parser = ["normalized", "ocsf", "ecs", "splunk"])]
-        format: Option<String>,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         /// AWS account id for origin.account_id (the Lambda takes it from the
         /// delivery stream's ARN).
         #[arg(long)]
@@ -87,12 +110,12 @@ fn main() -> ExitCode {
             event,
             decode,
             format,
-        } => replay(&event, decode, format.as_deref()),
+        } => replay(&event, decode, format),
         Command::Normalize {
             files,
             format,
             account_id,
-        } => normalize_files(&files, format.as_deref(), account_id.as_deref()),
+        } => normalize_files(&files, format, account_id.as_deref()),
         Command::SampleEvents { out } => sample_events(&out),
     };
     match result {
@@ -104,15 +127,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn config(format: Option<&str>) -> Result<Config> {
+fn config(format: Option<Format>) -> Result<Config> {
     let mut cfg = Config::from_env()?;
-    if let Some(f) = format.and_then(OutputFormat::parse) {
+    if let Some(Format(f)) = format {
         cfg.output_format = f;
     }
     Ok(cfg)
 }
 
-fn replay(path: &Path, decode: bool, format: Option<&str>) -> Result<ExitCode> {
+fn replay(path: &Path, decode: bool, format: Option<Format>) -> Result<ExitCode> {
     let cfg = config(format)?;
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let mut processed = process_event(&bytes, &cfg)
@@ -207,7 +230,7 @@ struct Summary {
 
 fn normalize_files(
     files: &[PathBuf],
-    format: Option<&str>,
+    format: Option<Format>,
     account_id: Option<&str>,
 ) -> Result<ExitCode> {
     let cfg = config(format)?;

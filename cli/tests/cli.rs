@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
+use cognito_activity::config::OutputFormat;
 use serde_json::Value;
 
 fn events_dir() -> PathBuf {
@@ -58,7 +59,7 @@ fn normalize_gives_the_same_lines_as_the_lambda_in_every_format() {
     ] {
         let path = events_dir().join(file);
         let event: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        for format in ["normalized", "ocsf", "ecs", "splunk"] {
+        for format in OutputFormat::NAMES {
             let replay = cli(
                 &["replay", path.to_str().unwrap()],
                 &[("OUTPUT_FORMAT", format)],

@@ -5,7 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
-const FORMATS: [&str; 4] = ["normalized", "ocsf", "ecs", "splunk"];
+use cognito_activity::config::OutputFormat;
+
+/// The library's one list, so a new format gets snapshots without a change here.
+const FORMATS: [&str; OutputFormat::ALL.len()] = OutputFormat::NAMES;
 
 fn replay(path: &Path, format: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_cognito-activity"))

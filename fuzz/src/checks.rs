@@ -11,7 +11,7 @@ pub fn check_decode_record(data: &[u8]) {
     use base64::Engine as _;
     use std::io::Write as _;
 
-    let cfg = &fuzz_configs()[data.len() % 4];
+    let cfg = &fuzz_configs()[data.len() % FORMATS];
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let gzipped = match gz.write_all(data).and_then(|()| gz.finish()) {
         Ok(g) => g,
@@ -254,11 +254,15 @@ fn check_partition_keys(keys: &std::collections::BTreeMap<&'static str, String>)
     }
 }
 
+/// How many output formats the library has.
+const FORMATS: usize = cognito_activity::config::OutputFormat::ALL.len();
+
 /// One configuration per output format, each with every partition key.
-fn fuzz_configs() -> &'static [cognito_activity::Config; 4] {
-    static CONFIGS: std::sync::OnceLock<[cognito_activity::Config; 4]> = std::sync::OnceLock::new();
+fn fuzz_configs() -> &'static [cognito_activity::Config; FORMATS] {
+    static CONFIGS: std::sync::OnceLock<[cognito_activity::Config; FORMATS]> =
+        std::sync::OnceLock::new();
     CONFIGS.get_or_init(|| {
-        ["normalized", "ocsf", "ecs", "splunk"].map(|format| {
+        cognito_activity::config::OutputFormat::NAMES.map(|format| {
             let lookup = |name: &str| match name {
                 "OUTPUT_FORMAT" => Some(format.to_string()),
                 "PARTITION_KEYS" => Some(

@@ -37,7 +37,7 @@ fn cwl_1mb() -> &'static Batch {
     B.get_or_init(|| generate(Shape::Cwl, 1_000_000, 7))
 }
 
-const FORMATS: [&str; 4] = ["normalized", "ocsf", "ecs", "splunk"];
+const FORMATS: [&str; OutputFormat::ALL.len()] = OutputFormat::NAMES;
 
 fn config(format: &str) -> Config {
     // Measure the transformation, not the response budget's overflow path.

@@ -60,7 +60,7 @@ pub const FIREHOSE_RESPONSE_LIMIT: u64 = 6 * 1024 * 1024;
 pub const SETTINGS: &[Setting] = &[
     Setting {
         name: OUTPUT_FORMAT,
-        allowed: Allowed::OneOf(&["normalized", "ocsf", "ecs", "splunk"]),
+        allowed: Allowed::OneOf(&OutputFormat::NAMES),
         default: "normalized",
         help: "Shape of each output line.",
     },
@@ -195,6 +195,11 @@ impl fmt::Display for Allowed {
     }
 }
 
+/// The shape of each output line: the one list of formats. `ALL` and `NAMES`
+/// drive the `OUTPUT_FORMAT` setting's allowed values, the CLI's `--format`,
+/// and every test that goes through each format; a test holds the template's
+/// `AllowedValues` equal to `NAMES`. A new format is a variant here, its name
+/// in `as_str`, and its writer in `output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OutputFormat {
     #[default]
@@ -205,16 +210,28 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "normalized" => Some(Self::Normalized),
-            "ocsf" => Some(Self::Ocsf),
-            "ecs" => Some(Self::Ecs),
-            "splunk" => Some(Self::Splunk),
-            _ => None,
+    /// Every format, in the order they are documented.
+    pub const ALL: [Self; 4] = [Self::Normalized, Self::Ocsf, Self::Ecs, Self::Splunk];
+
+    /// Every format's name (`OUTPUT_FORMAT`'s allowed values), in `ALL`'s order.
+    pub const NAMES: [&'static str; Self::ALL.len()] = {
+        let mut names = [""; Self::ALL.len()];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Self::ALL[i].as_str();
+            i += 1;
         }
+        names
+    };
+
+    /// The format with this name, in any case.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s))
     }
-    pub fn as_str(self) -> &'static str {
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Normalized => "normalized",
             Self::Ocsf => "ocsf",
@@ -565,6 +582,21 @@ fn invalid(s: &Setting, value: &str, reason: &str) -> ConfigError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_output_format_name_parses_back_and_is_the_settings_allowed_values() {
+        for f in OutputFormat::ALL {
+            assert_eq!(OutputFormat::parse(f.as_str()), Some(f));
+            assert_eq!(OutputFormat::parse(&f.as_str().to_uppercase()), Some(f));
+        }
+        let names: std::collections::BTreeSet<_> = OutputFormat::NAMES.into_iter().collect();
+        assert_eq!(names.len(), OutputFormat::ALL.len());
+        assert_eq!(OutputFormat::parse("xml"), None);
+        assert!(matches!(
+            setting(OUTPUT_FORMAT).map(|s| s.allowed),
+            Some(Allowed::OneOf(names)) if names == OutputFormat::NAMES
+        ));
+    }
     use std::collections::HashMap;
 
     fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {

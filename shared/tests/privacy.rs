@@ -6,12 +6,7 @@ use base64::Engine as _;
 use cognito_activity::config::{HashKey, IpMode, OutputFormat, UserNameMode};
 use cognito_activity::{process_event, Config, RecordResult};
 
-const FORMATS: [OutputFormat; 4] = [
-    OutputFormat::Normalized,
-    OutputFormat::Ocsf,
-    OutputFormat::Ecs,
-    OutputFormat::Splunk,
-];
+const FORMATS: [OutputFormat; OutputFormat::ALL.len()] = OutputFormat::ALL;
 
 /// The raw values in the sample events that must never leak.
 const IPS: [&str; 8] = [

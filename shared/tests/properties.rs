@@ -194,7 +194,7 @@ const ALL_KEYS: &str =
 /// and with the privacy modes on.
 fn configs() -> Vec<Config> {
     let mut out = Vec::new();
-    for format in ["normalized", "ocsf", "ecs", "splunk"] {
+    for format in cognito_activity::config::OutputFormat::NAMES {
         for private in [false, true] {
             let lookup = |name: &str| {
                 let v = match name {

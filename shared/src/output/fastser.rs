@@ -471,9 +471,9 @@ mod tests {
         let mut compared = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let event = std::fs::read(entry.unwrap().path()).unwrap();
-            for format in ["ocsf", "ecs", "splunk", "normalized"] {
+            for format in OutputFormat::ALL {
                 let cfg = Config {
-                    output_format: OutputFormat::parse(format).unwrap(),
+                    output_format: format,
                     ..Config::default()
                 };
                 let fast = crate::process_event(&event, &cfg).unwrap().to_json();
@@ -483,7 +483,7 @@ mod tests {
                 assert_eq!(
                     String::from_utf8(fast).unwrap(),
                     String::from_utf8(serde).unwrap(),
-                    "{format}"
+                    "{format:?}"
                 );
                 compared += 1;
             }

@@ -3,17 +3,18 @@
 //! value the function rejects, nor forget a variable the function reads.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
-use std::sync::OnceLock;
+mod cfn;
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+
+use cfn::*;
 
 use cognito_activity::batch::Stats;
 use cognito_activity::config::{
     Allowed, Config, Setting, HASH_KEY, METRICS_DIMENSIONS, PARTITION_KEYS, SETTINGS,
 };
 use cognito_activity::metrics::{emf_line, metric_values, Dimensions};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A key long enough for `IP_MODE=hash` / `USER_NAME_MODE=hash`.
 const TEST_HASH_KEY: &str = "0123456789abcdef0123456789abcdef";
@@ -22,114 +23,9 @@ const TEST_HASH_KEY: &str = "0123456789abcdef0123456789abcdef";
 // Loading: YAML with CloudFormation short-form tags -> JSON in long form.
 // ---------------------------------------------------------------------------
 
-fn template() -> &'static Value {
-    static TEMPLATE: OnceLock<Value> = OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
-        let text = std::fs::read_to_string(path).expect("read template.yaml");
-        let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
-        to_json(yaml)
-    })
-}
-
-/// `!Ref X` -> `{"Ref": X}`, `!GetAtt a.b` -> `{"Fn::GetAtt": ["a", "b"]}`,
-/// `!Condition X` -> `{"Condition": X}`, any other `!Name v` -> `{"Fn::Name": v}`.
-fn to_json(value: serde_yaml::Value) -> Value {
-    use serde_yaml::Value as Y;
-    match value {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                Value::from(n.as_f64().unwrap())
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
-        Y::Mapping(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                let key = match to_json(k) {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                out.insert(key, to_json(v));
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(tagged) => {
-            let name = tagged.tag.to_string().trim_start_matches('!').to_string();
-            let inner = to_json(tagged.value);
-            let (key, inner) = match name.as_str() {
-                "Ref" => ("Ref".to_string(), inner),
-                "Condition" => ("Condition".to_string(), inner),
-                "GetAtt" => {
-                    let inner = match inner {
-                        Value::String(s) => {
-                            let (resource, attribute) = s.split_once('.').unwrap();
-                            Value::from(vec![resource, attribute])
-                        }
-                        other => other,
-                    };
-                    ("Fn::GetAtt".to_string(), inner)
-                }
-                other => (format!("Fn::{other}"), inner),
-            };
-            let mut out = Map::new();
-            out.insert(key, inner);
-            Value::Object(out)
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-fn section(name: &str) -> &'static Map<String, Value> {
-    template()[name]
-        .as_object()
-        .unwrap_or_else(|| panic!("template.yaml has no {name} section"))
-}
-
-fn parameter(name: &str) -> &'static Map<String, Value> {
-    section("Parameters")[name]
-        .as_object()
-        .unwrap_or_else(|| panic!("template.yaml has no parameter {name}"))
-}
-
-/// The one resource of this type, as (logical id, resource).
-fn only_resource(kind: &str) -> (&'static str, &'static Value) {
-    let found: Vec<_> = section("Resources")
-        .iter()
-        .filter(|(_, r)| r["Type"] == kind)
-        .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "expected exactly one {kind}, found {}",
-        found.len()
-    );
-    (found[0].0.as_str(), found[0].1)
-}
-
-fn function() -> &'static Value {
-    only_resource("AWS::Serverless::Function").1
-}
-
-fn stream() -> (&'static str, &'static Value) {
-    only_resource("AWS::KinesisFirehose::DeliveryStream")
-}
-
-fn environment() -> &'static Map<String, Value> {
-    function()["Properties"]["Environment"]["Variables"]
-        .as_object()
-        .expect("the function has Environment.Variables")
-}
 
 /// `OUTPUT_FORMAT` -> `OutputFormat`.
 fn pascal(name: &str) -> String {
@@ -145,44 +41,6 @@ fn pascal(name: &str) -> String {
         .collect()
 }
 
-/// Every name a value refers to: `Ref`s and `${Name}` / `${Name.Attr}` in `Fn::Sub` strings.
-fn references(value: &Value, out: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                match (k.as_str(), v) {
-                    ("Ref", Value::String(name)) => {
-                        out.insert(name.clone());
-                    }
-                    ("Fn::Sub", Value::String(text)) => sub_names(text, out),
-                    ("Fn::Sub", Value::Array(parts)) => {
-                        if let Some(Value::String(text)) = parts.first() {
-                            sub_names(text, out);
-                        }
-                        parts.iter().skip(1).for_each(|p| references(p, out));
-                    }
-                    _ => references(v, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| references(v, out)),
-        _ => {}
-    }
-}
-
-fn sub_names(text: &str, out: &mut BTreeSet<String>) {
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else { break };
-        let name = &after[..end];
-        if !name.starts_with('!') {
-            out.insert(name.split('.').next().unwrap_or(name).to_string());
-        }
-        rest = &after[end + 1..];
-    }
-}
-
 /// The parameter that feeds an environment variable (the one it is named after).
 fn feeding_parameter(setting: &Setting) -> String {
     if setting.name == HASH_KEY {
@@ -190,24 +48,6 @@ fn feeding_parameter(setting: &Setting) -> String {
     } else {
         pascal(setting.name)
     }
-}
-
-/// A scalar parameter attribute (`Default`, `MinValue`, ...) as text.
-fn scalar(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-fn allowed_values(param: &str) -> Vec<String> {
-    parameter(param)["AllowedValues"]
-        .as_array()
-        .unwrap_or_else(|| panic!("parameter {param} has no AllowedValues"))
-        .iter()
-        .map(scalar)
-        .collect()
 }
 
 /// Does the function start with `name=value` (and a key when the value asks for hashing)?
@@ -256,30 +96,6 @@ fn lambda_partition_keys(prefix: &str) -> Vec<String> {
         rest = &after[end + 1..];
     }
     keys
-}
-
-/// Every object that looks like an IAM policy statement, wherever it is (also inside `Fn::If`).
-fn statements<'a>(value: &'a Value, out: &mut Vec<&'a Map<String, Value>>) {
-    match value {
-        Value::Object(map) => {
-            if map.contains_key("Effect")
-                && (map.contains_key("Action") || map.contains_key("NotAction"))
-            {
-                out.push(map);
-            }
-            map.values().for_each(|v| statements(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| statements(v, out)),
-        _ => {}
-    }
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    match value {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(items) => items.iter().flat_map(strings).collect(),
-        other => vec![other.to_string()],
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -692,23 +508,6 @@ fn the_stream_is_tagged_for_cognito_log_delivery_and_runs_the_function() {
 }
 
 #[test]
-fn the_user_pool_sends_user_auth_events_at_info_to_the_stream() {
-    let (_, delivery) = only_resource("AWS::Cognito::LogDeliveryConfiguration");
-    let (stream_id, _) = stream();
-    let configs = delivery["Properties"]["LogConfigurations"]
-        .as_array()
-        .expect("LogConfigurations");
-    assert_eq!(configs.len(), 1);
-    let c = &configs[0];
-    assert_eq!(c["EventSource"], "userAuthEvents");
-    assert_eq!(c["LogLevel"], "INFO");
-    assert_eq!(
-        c["FirehoseConfiguration"]["StreamArn"]["Fn::GetAtt"],
-        Value::from(vec![stream_id, "Arn"])
-    );
-}
-
-#[test]
 fn the_function_may_only_reingest_into_the_stream_it_serves() {
     let (_, stream) = stream();
     let name = scalar(&stream["Properties"]["DeliveryStreamName"]["Fn::Sub"]);
@@ -716,8 +515,13 @@ fn the_function_may_only_reingest_into_the_stream_it_serves() {
         !name.is_empty(),
         "the stream has a DeliveryStreamName built with !Sub"
     );
+    // The function's own grants: its SAM policies and the role it runs with.
+    let role = function()["Properties"]["Role"]["Fn::GetAtt"][0]
+        .as_str()
+        .expect("the function runs with a role of this template");
     let mut all = Vec::new();
-    statements(template(), &mut all);
+    statements(function(), &mut all);
+    statements(&section("Resources")[role], &mut all);
     let puts: Vec<_> = all
         .iter()
         .filter(|s| {
@@ -726,7 +530,11 @@ fn the_function_may_only_reingest_into_the_stream_it_serves() {
                 .any(|a| a.starts_with("firehose:"))
         })
         .collect();
-    assert_eq!(puts.len(), 1, "one statement grants Firehose writes");
+    assert_eq!(
+        puts.len(),
+        1,
+        "one statement grants the function Firehose writes"
+    );
     assert_eq!(
         strings(&puts[0]["Action"]),
         vec!["firehose:PutRecordBatch".to_string()]
@@ -762,80 +570,6 @@ fn no_policy_allows_a_wildcard_action() {
 // ---------------------------------------------------------------------------
 // Alarms on the function's EMF metrics
 // ---------------------------------------------------------------------------
-
-/// Parameter values: the defaults, with some overridden.
-fn parameter_values(overrides: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let mut values: BTreeMap<String, String> = section("Parameters")
-        .iter()
-        .map(|(name, p)| (name.clone(), scalar(&p["Default"])))
-        .collect();
-    for (name, value) in overrides {
-        values.insert(name.to_string(), value.to_string());
-    }
-    values
-}
-
-/// Evaluates a condition expression with the given parameter values.
-fn condition_holds(expr: &Value, params: &BTreeMap<String, String>) -> bool {
-    let operand = |v: &Value| -> String {
-        match v.get("Ref").and_then(Value::as_str) {
-            Some(name) => params
-                .get(name)
-                .unwrap_or_else(|| panic!("condition refers to unknown parameter {name}"))
-                .clone(),
-            None => scalar(v),
-        }
-    };
-    let args = |key: &str| expr[key].as_array().unwrap().clone();
-    if let Some(name) = expr.as_str() {
-        return condition_holds(&section("Conditions")[name], params);
-    }
-    if let Some(name) = expr.get("Condition").and_then(Value::as_str) {
-        return condition_holds(&section("Conditions")[name], params);
-    }
-    if expr.get("Fn::Equals").is_some() {
-        let a = args("Fn::Equals");
-        return operand(&a[0]) == operand(&a[1]);
-    }
-    if expr.get("Fn::Not").is_some() {
-        return !condition_holds(&args("Fn::Not")[0], params);
-    }
-    if expr.get("Fn::And").is_some() {
-        return args("Fn::And").iter().all(|c| condition_holds(c, params));
-    }
-    if expr.get("Fn::Or").is_some() {
-        return args("Fn::Or").iter().any(|c| condition_holds(c, params));
-    }
-    panic!("unsupported condition {expr}");
-}
-
-/// Resolves every `Fn::If` in a value; `None` stands for `AWS::NoValue`.
-fn resolve_ifs(value: &Value, params: &BTreeMap<String, String>) -> Option<Value> {
-    match value {
-        Value::Object(map) if map.contains_key("Fn::If") => {
-            let branches = map["Fn::If"].as_array().unwrap();
-            let taken = if condition_holds(&branches[0], params) {
-                &branches[1]
-            } else {
-                &branches[2]
-            };
-            resolve_ifs(taken, params)
-        }
-        Value::Object(map) if map.get("Ref") == Some(&Value::from("AWS::NoValue")) => None,
-        Value::Object(map) => Some(Value::Object(
-            map.iter()
-                .filter_map(|(k, v)| resolve_ifs(v, params).map(|v| (k.clone(), v)))
-                .collect(),
-        )),
-        Value::Array(items) => Some(Value::Array(
-            items
-                .iter()
-                .filter_map(|v| resolve_ifs(v, params))
-                .collect(),
-        )),
-        other => Some(other.clone()),
-    }
-}
 
 #[test]
 fn the_metric_alarms_watch_metrics_the_function_emits_with_its_dimensions() {

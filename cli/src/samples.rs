@@ -110,7 +110,18 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
-fn cwl_envelope(events: &[Value], first_id: u64) -> Value {
+/// The CloudWatch Logs group and stream an envelope's events come from.
+const ACTIVITY_GROUP: (&str, &str) = (
+    "/aws/vendedlogs/cognito/us-east-1_Ab12Cd34E/userAuthEvents",
+    "cognito-idp-userAuthEvents-2024-11-23",
+);
+/// The notification log group `template.yaml` creates for a stack named `cognito-activity`.
+const NOTIFICATION_GROUP: (&str, &str) = (
+    "/aws/vendedlogs/cognito/cognito-activity/user-notification",
+    "cognito-idp-userNotification-2024-11-23",
+);
+
+fn cwl_envelope(events: &[Value], first_id: u64, (log_group, log_stream): (&str, &str)) -> Value {
     let log_events: Vec<Value> = events
         .iter()
         .enumerate()
@@ -126,8 +137,8 @@ fn cwl_envelope(events: &[Value], first_id: u64) -> Value {
     json!({
         "messageType": "DATA_MESSAGE",
         "owner": "123456789012",
-        "logGroup": "/aws/vendedlogs/cognito/us-east-1_Ab12Cd34E/userAuthEvents",
-        "logStream": "cognito-idp-userAuthEvents-2024-11-23",
+        "logGroup": log_group,
+        "logStream": log_stream,
         "subscriptionFilters": ["cognito-activity-to-firehose"],
         "logEvents": log_events,
     })
@@ -274,8 +285,14 @@ pub fn all() -> Vec<(&'static str, String)> {
             takeover.clone(),
         ],
         1,
+        ACTIVITY_GROUP,
     )));
     let control = gzip(&line(&control_message()));
+    let notifications_cwl = gzip(&line(&cwl_envelope(
+        &[notification(20), notification(21)],
+        30,
+        NOTIFICATION_GROUP,
+    )));
     let ndjson: Vec<u8> = [&signin, &failed, &blocked]
         .iter()
         .flat_map(|v| {
@@ -284,7 +301,11 @@ pub fn all() -> Vec<(&'static str, String)> {
             l
         })
         .collect();
-    let good_gzip = gzip(&line(&cwl_envelope(std::slice::from_ref(&federated), 10)));
+    let good_gzip = gzip(&line(&cwl_envelope(
+        std::slice::from_ref(&federated),
+        10,
+        ACTIVITY_GROUP,
+    )));
     let truncated = good_gzip[..good_gzip.len() / 2].to_vec();
 
     let samples = vec![
@@ -293,6 +314,11 @@ pub fn all() -> Vec<(&'static str, String)> {
             event(vec![FIELD_RECORD.as_bytes().to_vec()]),
         ),
         ("firehose-cwl-subscription.json", event(vec![cwl, control])),
+        (
+            // The notification logs' subscription filter: every route delivers them this way.
+            "firehose-cwl-notifications.json",
+            event(vec![notifications_cwl]),
+        ),
         ("firehose-decompressed-ndjson.json", event(vec![ndjson])),
         ("firehose-signup.json", event(vec![line(&signup)])),
         ("firehose-failed-password.json", event(vec![line(&failed)])),

@@ -164,6 +164,30 @@ fn the_cloudwatch_logs_route_delivers_to_a_vended_log_group_subscribed_to_the_st
 }
 
 #[test]
+fn the_cloudwatch_logs_route_only_takes_partition_keys_shared_by_every_event_of_an_envelope() {
+    // Within one envelope (one log group, so one pool) time and pool agree
+    // to the hour; event type, class and risk decision do not.
+    for preset in allowed_values("PartitionKeys") {
+        let on_cwl = with(&[
+            ("DeliveryRoute", "cloudwatch-logs"),
+            ("PartitionKeys", &preset),
+        ]);
+        let refused = rules_refusing(&on_cwl);
+        if preset == "time" || preset == "pool-time" {
+            assert!(refused.is_empty(), "{preset}: {refused:?}");
+        } else {
+            assert_eq!(
+                refused,
+                ["CloudWatchRouteKeepsEventsInTheirPartition"],
+                "{preset}"
+            );
+        }
+        let on_firehose = with(&[("DeliveryRoute", "firehose"), ("PartitionKeys", &preset)]);
+        assert!(rules_refusing(&on_firehose).is_empty(), "{preset}");
+    }
+}
+
+#[test]
 fn an_existing_log_group_replaces_the_created_one_and_only_on_the_cloudwatch_route() {
     let params = with(&[
         ("DeliveryRoute", "cloudwatch-logs"),

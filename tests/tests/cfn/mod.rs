@@ -228,6 +228,12 @@ pub fn condition_holds(expr: &Value, params: &BTreeMap<String, String>) -> bool 
         let a = args("Fn::Equals");
         return operand(&a[0]) == operand(&a[1]);
     }
+    if expr.get("Fn::Contains").is_some() {
+        // Rules only: `[list, value]`.
+        let a = args("Fn::Contains");
+        let list: Vec<String> = a[0].as_array().unwrap().iter().map(operand).collect();
+        return list.contains(&operand(&a[1]));
+    }
     if expr.get("Fn::Not").is_some() {
         return !condition_holds(&args("Fn::Not")[0], params);
     }

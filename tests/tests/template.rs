@@ -282,7 +282,7 @@ fn every_list_preset_is_accepted_by_the_function() {
             continue;
         };
         let param = feeding_parameter(setting);
-        let presets: Vec<String> = match find_in_map(&environment()[setting.name]) {
+        let presets: Vec<String> = match find_in_map(&default_environment_value(setting.name)) {
             // The parameter names a preset; the mapping holds the list itself.
             Some((map, ref_param, attr)) => {
                 assert_eq!(
@@ -334,9 +334,9 @@ fn every_list_preset_is_accepted_by_the_function() {
 
 #[test]
 fn each_partition_preset_prefix_uses_exactly_the_keys_it_sends() {
-    let (map, param, keys_attr) =
-        find_in_map(&environment()[PARTITION_KEYS]).expect("PARTITION_KEYS comes from a mapping");
-    let (_, stream) = stream();
+    let (map, param, keys_attr) = find_in_map(&default_environment_value(PARTITION_KEYS))
+        .expect("PARTITION_KEYS comes from a mapping");
+    let stream = &default_stream();
     let s3 = &stream["Properties"]["ExtendedS3DestinationConfiguration"];
     assert_eq!(
         s3["DynamicPartitioningConfiguration"]["Enabled"],
@@ -478,7 +478,7 @@ fn the_function_logs_json_to_its_own_log_group() {
 
 #[test]
 fn the_stream_is_tagged_for_cognito_log_delivery_and_runs_the_function() {
-    let (_, stream) = stream();
+    let stream = &default_stream();
     let p = &stream["Properties"];
     assert_eq!(p["DeliveryStreamType"], "DirectPut");
     let tagged = p["Tags"]
@@ -509,7 +509,7 @@ fn the_stream_is_tagged_for_cognito_log_delivery_and_runs_the_function() {
 
 #[test]
 fn the_function_may_only_reingest_into_the_stream_it_serves() {
-    let (_, stream) = stream();
+    let stream = &default_stream();
     let name = scalar(&stream["Properties"]["DeliveryStreamName"]["Fn::Sub"]);
     assert!(
         !name.is_empty(),

@@ -311,3 +311,14 @@ pub fn rules_refusing(params: &BTreeMap<String, String>) -> Vec<String> {
         .map(|(name, _)| name.clone())
         .collect()
 }
+
+/// The delivery stream as deployed with every parameter at its default
+/// (the S3 destination), `Fn::If`s resolved.
+pub fn default_stream() -> Value {
+    resolve_ifs(stream().1, &parameter_values(&[])).unwrap()
+}
+
+/// An environment variable's value with every parameter at its default, `Fn::If`s resolved.
+pub fn default_environment_value(name: &str) -> Value {
+    resolve_ifs(&environment()[name], &parameter_values(&[])).unwrap_or(Value::Null)
+}

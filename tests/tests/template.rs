@@ -14,7 +14,7 @@ use cognito_activity::config::{
     Allowed, Config, Setting, HASH_KEY, METRICS_DIMENSIONS, PARTITION_KEYS, SETTINGS,
 };
 use cognito_activity::metrics::{emf_line, metric_values, Dimensions};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// A key long enough for `IP_MODE=hash` / `USER_NAME_MODE=hash`.
 const TEST_HASH_KEY: &str = "0123456789abcdef0123456789abcdef";
@@ -654,4 +654,134 @@ fn the_metric_alarms_watch_metrics_the_function_emits_with_its_dimensions() {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Original records: readable only on purpose
+// ---------------------------------------------------------------------------
+
+/// Every S3 prefix the stream writes original (untransformed) records to,
+/// with every parameter combination that changes them, up to its first `!{`.
+fn raw_record_prefixes() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for destination in allowed_values("Destination") {
+        let params = parameter_values(&[
+            ("Destination", destination.as_str()),
+            ("SourceRecordBackup", "true"),
+            ("SplunkHecEndpoint", "https://hec.example.com"),
+            (
+                "OpenSearchDomainArn",
+                "arn:aws:es:us-east-1:123456789012:domain/d",
+            ),
+            ("HttpEndpointUrl", "https://example.com"),
+            (
+                "DestinationSecretArn",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:s",
+            ),
+        ]);
+        let stream = resolve_ifs(stream().1, &params).unwrap();
+        collect_raw_prefixes(&stream["Properties"], &mut out);
+    }
+    out
+}
+
+fn collect_raw_prefixes(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                let raw = key == "ErrorOutputPrefix"
+                    || (key == "S3BackupConfiguration" && v.get("Prefix").is_some());
+                if raw {
+                    let text = if key == "ErrorOutputPrefix" {
+                        scalar(v)
+                    } else {
+                        scalar(&v["Prefix"])
+                    };
+                    out.insert(text.split("!{").next().unwrap().to_string());
+                }
+                collect_raw_prefixes(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_raw_prefixes(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn original_records_in_the_bucket_are_readable_only_by_the_named_readers() {
+    let prefixes = raw_record_prefixes();
+    assert!(prefixes.contains("errors/"), "{prefixes:?}");
+    assert!(prefixes.contains("source-backup/"), "{prefixes:?}");
+    let (_, policy) = only_resource("AWS::S3::BucketPolicy");
+    let mut all = Vec::new();
+    statements(&policy["Properties"], &mut all);
+    let denies: Vec<_> = all
+        .iter()
+        .filter(|s| s["Effect"] == "Deny" && strings(&s["Action"]) == ["s3:GetObject"])
+        .collect();
+    assert_eq!(denies.len(), 1, "one statement guards the original records");
+    let deny = denies[0];
+    assert_eq!(deny["Principal"], "*");
+    assert_eq!(
+        deny["Condition"]["StringNotLike"]["aws:PrincipalArn"]["Ref"],
+        "RawDataReaderArns"
+    );
+    assert_eq!(scalar(&parameter("RawDataReaderArns")["Default"]), "");
+    let guarded: Vec<String> = deny["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let text = scalar(&r["Fn::Sub"]);
+            let path = text
+                .strip_prefix("${ActivityBucket.Arn}/")
+                .unwrap()
+                .to_string();
+            path.strip_suffix('*').unwrap().to_string()
+        })
+        .collect();
+    for prefix in &prefixes {
+        assert!(
+            guarded.iter().any(|g| prefix.starts_with(g.as_str())),
+            "{prefix} holds original records but anyone with s3:GetObject may read it"
+        );
+    }
+}
+
+#[test]
+fn the_source_backup_is_encrypted_with_its_own_rotating_key() {
+    let params = parameter_values(&[
+        ("SourceRecordBackup", "true"),
+        (
+            "KmsKeyArn",
+            "arn:aws:kms:us-east-1:123456789012:key/output-key",
+        ),
+    ]);
+    let resources = resources_with(&params);
+    let stream = &resources["ActivityStream"]["Properties"]["ExtendedS3DestinationConfiguration"];
+    let backup_key = &stream["S3BackupConfiguration"]["EncryptionConfiguration"]
+        ["KMSEncryptionConfig"]["AWSKMSKeyARN"];
+    assert_eq!(backup_key["Fn::GetAtt"], json!(["SourceBackupKey", "Arn"]));
+    let output_key =
+        &stream["EncryptionConfiguration"]["KMSEncryptionConfig"]["AWSKMSKeyARN"]["Ref"];
+    assert_eq!(
+        output_key, "KmsKeyArn",
+        "the output keeps the deployer's key"
+    );
+    let key = &resources["SourceBackupKey"]["Properties"];
+    assert_eq!(key["EnableKeyRotation"], Value::Bool(true));
+
+    let mut grants = Vec::new();
+    statements(&resources["FirehoseRole"], &mut grants);
+    let uses: Vec<_> = grants
+        .iter()
+        .filter(|s| {
+            s.get("Resource").map(|r| &r["Fn::GetAtt"]) == Some(&json!(["SourceBackupKey", "Arn"]))
+        })
+        .collect();
+    assert_eq!(uses.len(), 1);
+    assert!(uses[0]["Condition"]["StringEquals"]["kms:ViaService"]
+        .get("Fn::Sub")
+        .is_some());
+    assert!(!resources_with(&parameter_values(&[])).contains_key("SourceBackupKey"));
 }

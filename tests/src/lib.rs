@@ -12,13 +12,14 @@
 pub mod overflow;
 
 use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How long to wait for anything before calling a test stuck.
 const STUCK: Duration = Duration::from_secs(120);
@@ -36,6 +37,7 @@ struct State {
     replies: Vec<(String, Reply)>,
     init_error: Option<Vec<u8>>,
     next_id: u64,
+    first_poll: Option<Instant>,
 }
 
 /// The Lambda Runtime API emulator.
@@ -94,6 +96,17 @@ impl RuntimeApi {
         st.replies.remove(pos).1
     }
 
+    /// When the function first asked for an invocation (its start-up is
+    /// over), waiting up to `wait` for it.
+    pub fn first_poll(&self, wait: Duration) -> Option<Instant> {
+        let (lock, cvar) = &*self.state;
+        let st = lock.lock().unwrap();
+        let (st, _) = cvar
+            .wait_timeout_while(st, wait, |st| st.first_poll.is_none())
+            .unwrap();
+        st.first_poll
+    }
+
     /// The body posted to `/runtime/init/error`, if any.
     pub fn init_error(&self, wait: Duration) -> Option<Vec<u8>> {
         let (lock, cvar) = &*self.state;
@@ -146,7 +159,11 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) {
         let (lock, cvar) = state;
         let mut taken = None;
         let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
-            let st = lock.lock().unwrap();
+            let mut st = lock.lock().unwrap();
+            if st.first_poll.is_none() {
+                st.first_poll = Some(Instant::now());
+                cvar.notify_all();
+            }
             let mut st = cvar.wait_while(st, |st| st.queue.is_empty()).unwrap();
             let (id, event, deadline) = st.queue.pop_front().unwrap();
             taken = Some((id.clone(), event.clone(), deadline));
@@ -205,30 +222,37 @@ pub fn workspace() -> PathBuf {
 /// messages, which works for any target directory.
 pub fn bootstrap_binary() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .current_dir(workspace())
-            .args([
-                "build",
-                "-p",
-                "firehose-transformer",
-                "--bin",
-                "bootstrap",
-                "--message-format=json-render-diagnostics",
-            ])
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run cargo build");
-        assert!(out.status.success(), "cargo build of bootstrap failed");
-        let text = String::from_utf8(out.stdout).unwrap();
-        text.lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
-            .find(|p| p.file_name().is_some_and(|n| n == "bootstrap"))
-            .expect("cargo named no bootstrap executable")
-    })
-    .clone()
+    PATH.get_or_init(|| cargo_binary("firehose-transformer", "bootstrap"))
+        .clone()
+}
+
+/// Builds binary `bin` of workspace package `package` for this machine
+/// (a no-op when it is fresh) and returns its path.
+pub fn cargo_binary(package: &str, bin: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(workspace())
+        .args([
+            "build",
+            "-p",
+            package,
+            "--bin",
+            bin,
+            "--message-format=json-render-diagnostics",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run cargo build");
+    assert!(
+        out.status.success(),
+        "cargo build of {package} {bin} failed"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
+        .find(|p| p.file_name().is_some_and(|n| n == bin))
+        .unwrap_or_else(|| panic!("cargo named no {bin} executable"))
 }
 
 /// A running `bootstrap` process, killed on drop, its output collected.
@@ -242,7 +266,14 @@ impl Bootstrap {
     /// Starts the function against `api` with the usual Lambda variables,
     /// JSON logs, fake credentials, plus `env`.
     pub fn spawn(api: &RuntimeApi, env: &[(&str, &str)]) -> Bootstrap {
-        let mut cmd = Command::new(bootstrap_binary());
+        Bootstrap::spawn_program(api, &[bootstrap_binary().into()], env)
+    }
+
+    /// As [`Bootstrap::spawn`], for any program: `argv[0]` with the rest
+    /// of `argv` as its arguments (an emulator and the binary it runs, say).
+    pub fn spawn_program(api: &RuntimeApi, argv: &[OsString], env: &[(&str, &str)]) -> Bootstrap {
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", api.address())

@@ -16,7 +16,8 @@ STAGE="${1:-all}"
 
 # Pinned so a new release cannot turn CI red on its own; bump on purpose. aws-sam-cli matches
 # .ci/template-checks.sh. Zig is what cargo-lambda cross-compiles with: C code (libdeflate) and
-# the link; ring (rustls' crypto provider) builds with it, aws-lc would not.
+# the link; ring (rustls' crypto provider) builds with it, aws-lc would not. Zig 0.13 (clang 18)
+# fails on libdeflate's aarch64 CRC code ("Cannot select: intrinsic llvm.aarch64.crypto.eor3u").
 TOOLS=(aws-sam-cli==1.170.0 cargo-lambda==1.9.2 ziglang==0.14.1)
 VENV="${ARTIFACT_TOOLS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/cognito-activity/artifact-tools}"
 STAMP="$VENV/.installed"

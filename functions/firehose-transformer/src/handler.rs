@@ -1,29 +1,35 @@
-//! The invocation handler: event in, response out, counts and metrics logged.
+//! The invocation handler: the event's bytes in, the response's bytes out,
+//! counts and metrics logged.
+//!
+//! Bytes on both sides: the event is the Runtime API's body as it arrived
+//! and the response is `process_event`'s JSON as written, so neither is
+//! parsed, validated or copied again on its way (`runtime.rs` posts it).
 
 use std::io::Write as _;
 
 use cognito_activity::metrics::{emf_line, Dimensions};
 use cognito_activity::{process_event, Config};
-use lambda_runtime::{Error, LambdaEvent};
-use serde_json::value::RawValue;
+use lambda_runtime::{Context, Error};
 
 use crate::reingest::{Reingester, Sink};
 
-/// Handles one invocation. `Err` only when the event is not a Firehose
+/// Handles one invocation: `event` is the Firehose event's JSON, the answer
+/// the response's. `Err` only when the event is not a Firehose
 /// transformation event; bad records are answered, never raised.
 pub async fn handle<S: Sink>(
-    event: LambdaEvent<Box<RawValue>>,
+    event: &[u8],
+    context: &Context,
     config: &Config,
     reingester: &Reingester<S>,
-) -> Result<Box<RawValue>, Error> {
-    let request_id = event.context.request_id.clone();
-    let function_name = event.context.env_config.function_name.clone();
-    let mut processed = process_event(event.payload.get().as_bytes(), config).map_err(|e| {
+) -> Result<Vec<u8>, Error> {
+    let request_id = context.request_id.as_str();
+    let function_name = context.env_config.function_name.as_str();
+    let mut processed = process_event(event, config).map_err(|e| {
         tracing::error!(request_id = %request_id, error = %e, "invocation is not a Firehose event");
         Error::from(e.to_string())
     })?;
     if !processed.overflow.is_empty() {
-        let deadline = deadline_instant(event.context.deadline);
+        let deadline = deadline_instant(context.deadline);
         reingester.settle(&mut processed, config, deadline).await;
     }
     let s = &processed.stats;
@@ -49,7 +55,7 @@ pub async fn handle<S: Sink>(
             .and_then(|a| cognito_activity::firehose::arn_resource_name(a, "deliverystream/"));
         let dims = Dimensions {
             delivery_stream: stream,
-            function_name: Some(function_name.as_str()),
+            function_name: Some(function_name),
         };
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -60,8 +66,7 @@ pub async fn handle<S: Sink>(
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
     }
-    let body = String::from_utf8(processed.to_json()).map_err(|e| Error::from(e.to_string()))?;
-    Ok(RawValue::from_string(body)?)
+    Ok(processed.to_json())
 }
 
 /// The invocation's deadline (epoch milliseconds, from the Runtime API's

@@ -1,9 +1,11 @@
-//! The Lambda's pieces beyond the library: the handler, configuration
-//! loading, and re-ingestion of records that do not fit in the response.
+//! The Lambda's pieces beyond the library: the handler, the Runtime API
+//! loop that feeds it raw bytes, configuration loading, and re-ingestion of
+//! records that do not fit in the response.
 
 pub mod aws;
 pub mod handler;
 pub mod reingest;
+pub mod runtime;
 
 pub use aws::AwsSink;
 pub use reingest::{Reingester, RetryPolicy};

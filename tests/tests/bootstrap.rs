@@ -108,7 +108,9 @@ fn the_mixed_batch_fails_only_its_bad_records_and_echoes_their_data() {
 fn an_event_that_is_not_a_firehose_event_goes_to_the_error_endpoint() {
     let api = RuntimeApi::start();
     let _function = Bootstrap::spawn(&api, &[]);
-    for bad in [&b"[]"[..], br#"{"foo":1}"#] {
+    // JSON of the wrong shape, not JSON, not UTF-8: the event reaches the
+    // handler as the bytes that arrived, whatever they are.
+    for bad in [&b"[]"[..], br#"{"foo":1}"#, b"not json", b"\xff\xfe{}"] {
         match api.invoke(bad, Duration::from_secs(30)) {
             Reply::Error(body) => {
                 let v: Value = serde_json::from_slice(&body).unwrap();

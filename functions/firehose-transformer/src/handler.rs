@@ -78,3 +78,131 @@ fn deadline_instant(deadline_ms: u64) -> tokio::time::Instant {
     tokio::time::Instant::now()
         + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use cognito_activity::Config;
+    use lambda_runtime::Context;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::reingest::{Entry, PutError, RetryPolicy, Target};
+
+    /// Accepts every entry, counting them.
+    #[derive(Default)]
+    struct Accepting {
+        entries: Rc<Cell<usize>>,
+    }
+
+    impl Sink for Accepting {
+        async fn put_batch(
+            &self,
+            _target: &Target,
+            entries: &[Entry],
+        ) -> Result<Vec<Option<String>>, PutError> {
+            self.entries.set(self.entries.get() + entries.len());
+            Ok(vec![None; entries.len()])
+        }
+    }
+
+    fn context() -> Context {
+        let mut ctx = Context::default();
+        ctx.request_id = "req-1".into();
+        ctx.deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+            + 300_000;
+        ctx
+    }
+
+    fn sample(name: &str) -> Vec<u8> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/");
+        std::fs::read(format!("{path}{name}")).unwrap()
+    }
+
+    /// Metrics off: their EMF lines go straight to stdout.
+    fn quiet() -> Config {
+        Config {
+            metrics: false,
+            ..Config::default()
+        }
+    }
+
+    fn reingester(config: &Config) -> Reingester<Accepting> {
+        Reingester::new(
+            Accepting::default(),
+            config.reingest,
+            RetryPolicy::default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_handler_answers_the_bytes_process_event_writes() {
+        let config = quiet();
+        for name in [
+            "firehose-direct-signin.json",
+            "firehose-cwl-subscription.json",
+        ] {
+            let event = sample(name);
+            let got = handle(&event, &context(), &config, &reingester(&config))
+                .await
+                .unwrap();
+            let want = process_event(&event, &config).unwrap().to_json();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_event_that_is_not_a_firehose_event_is_an_error_saying_why() {
+        let config = quiet();
+        for bad in [&b"[]"[..], b"not json", b"\xff\xfe"] {
+            let err = handle(bad, &context(), &config, &reingester(&config))
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("event is not"), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn records_past_the_budget_are_reingested_and_every_record_answered_in_order() {
+        let config = Config {
+            response_budget_bytes: 65_536,
+            ..quiet()
+        };
+        // The sample's one record, 200 times under distinct ids: some 200
+        // KB of response, three times the budget.
+        let mut event: Value =
+            serde_json::from_slice(&sample("firehose-direct-signin.json")).unwrap();
+        let record = event["records"][0].clone();
+        let records: Vec<Value> = (0..200)
+            .map(|i| {
+                let mut r = record.clone();
+                r["recordId"] = Value::from(format!("r{i:03}"));
+                r
+            })
+            .collect();
+        event["records"] = Value::from(records);
+        let event = serde_json::to_vec(&event).unwrap();
+        let sink = Accepting::default();
+        let reingested = sink.entries.clone();
+        let reingester = Reingester::new(sink, true, RetryPolicy::default());
+        let got = handle(&event, &context(), &config, &reingester)
+            .await
+            .unwrap();
+        assert!(got.len() <= 65_536, "{} bytes answered", got.len());
+        assert!(reingested.get() > 0, "nothing was re-ingested");
+        let got: Value = serde_json::from_slice(&got).unwrap();
+        let ids: Vec<&str> = got["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["recordId"].as_str().unwrap())
+            .collect();
+        let want: Vec<String> = (0..200).map(|i| format!("r{i:03}")).collect();
+        assert_eq!(ids, want);
+    }
+}

@@ -30,7 +30,10 @@ warm-up round, the rounds interleave: every round invokes every runtime
 once with every event, so a burst of load elsewhere on the machine touches
 all of them alike. Each runtime is pinned to one CPU (`--cpu`), the Runtime
 API to the others. Printed: the median and the lowest time of each, MB/s of
-event input from the median, and the ratios of the medians.
+event input from the median, and the ratios of the medians; then the CPU
+time the runtime process itself used in each invocation (the scheduler's
+count over all its threads), which leaves out the Runtime API's side and
+most of the waiting a busy machine adds to the wall clock.
 """
 
 import argparse
@@ -232,6 +235,20 @@ def echo_runtime(api):
         _, rest = read_exactly(conn, int(headers.get("content-length", 0)), rest)
 
 
+def cpu_seconds(pid):
+    """CPU time the process has had so far, all its threads (the
+    scheduler's own count, in nanoseconds, from /proc/PID/task/*/schedstat)."""
+    total = 0
+    tasks = f"/proc/{pid}/task"
+    for tid in os.listdir(tasks):
+        try:
+            with open(f"{tasks}/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that ended meanwhile
+    return total / 1e9
+
+
 def start(name, argv, api, env, cpu):
     full = dict(LAMBDA_ENV, PATH=os.environ.get("PATH", "/usr/bin:/bin"),
                 AWS_LAMBDA_RUNTIME_API=api.address, **env)
@@ -348,10 +365,14 @@ def main():
                     print(f"  {label:<8} {name:<15} {len(answer) / 1e6:6.2f} MB answered: {what}")
                 api.invoke(body)
         times = {(label, name): [] for label in apis for name, _, _ in events}
+        cpu = {(label, name): [] for label in apis for name, _, _ in events}
+        pids = dict(zip(apis, (p.pid for p in procs)))
         for _ in range(args.rounds):
             for name, body, _ in events:
                 for label, api in apis.items():
+                    before = cpu_seconds(pids[label])
                     elapsed, kind, _ = api.invoke(body)
+                    cpu[(label, name)].append(cpu_seconds(pids[label]) - before)
                     times[(label, name)].append(elapsed)
         load_end = os.getloadavg()[0]
     finally:
@@ -359,7 +380,7 @@ def main():
             p.kill()
             p.wait()
 
-    report(apis, events, times, args.rounds, load_end, args.json)
+    report(apis, events, times, cpu, args.rounds, load_end, args.json)
 
 
 def node_version():
@@ -369,7 +390,7 @@ def node_version():
         return "absent"
 
 
-def report(apis, events, times, rounds, load_end, json_path):
+def report(apis, events, times, cpu, rounds, load_end, json_path):
     labels = list(apis)
     rusts = [lb for lb in labels if lb not in ("echo", "python", "node")]
     print(f"\nwarm invocations, event handed out to whole response read; {rounds} interleaved "
@@ -396,6 +417,16 @@ def report(apis, events, times, rounds, load_end, json_path):
                 if base in f:
                     parts.append(f"{base}/{r} {f[base]['median_ms'] / f[r]['median_ms']:5.1f}x")
         print(f"{name:<15} " + "   ".join(parts))
+    print("\nCPU time of the runtime process itself per invocation (all its threads, from "
+          "handing out the event to having read the answer); median ms, and ratios")
+    print(f"{'event':<15} " + " ".join(f"{lb:>12}" for lb in labels))
+    for name, _, _ in events:
+        meds = {lb: statistics.median(cpu[(lb, name)]) for lb in labels}
+        for lb in labels:
+            figures[name][lb]["cpu_median_ms"] = meds[lb] * 1000
+        print(f"{name:<15} " + " ".join(f"{meds[lb] * 1000:12.1f}" for lb in labels)
+              + "   " + "   ".join(f"{base}/{r} {meds[base] / meds[r]:5.1f}x"
+                                   for r in rusts for base in ("python", "node") if base in meds))
     print(f"\nload average {load_end:.2f} at the end")
     if json_path:
         with open(json_path, "w") as out:

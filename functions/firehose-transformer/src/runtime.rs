@@ -20,7 +20,15 @@
 //! error goes to the error endpoint with the same `errorType` and
 //! `errorMessage`, a panic is caught and reported the same way, and a
 //! failure to reach the Runtime API ends the process. Firehose invokes with
-//! buffered responses, so there is no streaming response.
+//! buffered responses, so there is no streaming response. Two things
+//! differ, both on purpose: an event that is not JSON at all now reaches
+//! the handler (which answers it as it answers any event that is not a
+//! Firehose event, logging the request id) instead of being refused by
+//! lambda_runtime's deserializer; and the whole event is no longer logged
+//! at `TRACE` level, as lambda_runtime's handler service does: our logs
+//! never carry payloads. The answers are posted with a second Runtime API
+//! client (the runtime's own is private to it); the Runtime API takes
+//! several connections.
 //!
 //! [`Context`]: lambda_runtime::Context
 

@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import queue
+import shutil
 import socket
 import statistics
 import subprocess
@@ -279,6 +280,8 @@ def runtimes(args):
         out.append(("python", [sys.executable, "-m", "awslambdaric", "baseline.lambda_handler"],
                     {"PYTHONPATH": HERE}))
     if "node" not in skip:
+        if shutil.which("node") is None:
+            raise SystemExit("node is not on the PATH (or --skip node)")
         out.append(("node", ["node", os.path.join(HERE, "baseline.mjs")], {}))
     return out
 

@@ -46,7 +46,7 @@ export SAM_CLI_TELEMETRY=0      # no telemetry calls from CI
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}" # sam validate needs a region, not credentials
 
 run "$VENV/bin/cfn-lint" --version
-run "$VENV/bin/cfn-lint" template.yaml
+run "$VENV/bin/cfn-lint" template.yaml analysis/athena.yaml
 
 run "$VENV/bin/sam" --version
 # --lint runs cfn-lint again, on the template as SAM transforms it.
@@ -54,6 +54,6 @@ PATH="$VENV/bin:$PATH" run "$VENV/bin/sam" validate --lint --template-file templ
 
 run "$VENV/bin/checkov" --version
 # --skip-download: no Prisma Cloud calls (no network in CI); the checks themselves ship with checkov.
-run "$VENV/bin/checkov" -f template.yaml --framework cloudformation --quiet --compact --skip-download
+run "$VENV/bin/checkov" -f template.yaml -f analysis/athena.yaml --framework cloudformation --quiet --compact --skip-download
 
 echo "template-checks: cfn-lint, sam validate --lint and checkov are clean"

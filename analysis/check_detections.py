@@ -220,6 +220,25 @@ def duckdb_sql(athena_sql):
     return out[0]
 
 
+def load(cli, raw, fmt, tmp):
+    """DuckDB with the CLI's `fmt` output of the raw records as table `cognito_activity_<fmt>`
+    and the format's view over it. A JSON key Hive cannot name (`@timestamp`) is loaded as the
+    Glue table names it (`timestamp`, through the JSON SerDe's mapping)."""
+    out = tmp / f"{fmt}.ndjson"
+    with out.open("wb") as sink:
+        subprocess.run([cli, "normalize", "--format", fmt, str(raw)], stdout=sink,
+                       stderr=subprocess.DEVNULL, check=True)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    source = f"read_json_auto('{out}', format = 'newline_delimited', sample_size = -1)"
+    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    renames = [f'"{c}" AS "{c.lstrip("@")}"' for c in columns if c.startswith("@")]
+    rename = f" RENAME ({', '.join(renames)})" if renames else ""
+    con.execute(f"CREATE TABLE cognito_activity_{fmt} AS SELECT *{rename} FROM {source}")
+    con.execute(duckdb_sql((HERE / "views" / f"{fmt}.sql").read_text()))
+    return con
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cli", required=True, help="the cognito-activity binary")
@@ -234,16 +253,7 @@ def main():
         raw = pathlib.Path(tmp) / "raw.ndjson"
         raw.write_text(dataset.lines())
         for fmt in formats:
-            out = pathlib.Path(tmp) / f"{fmt}.ndjson"
-            with out.open("wb") as sink:
-                subprocess.run([args.cli, "normalize", "--format", fmt, str(raw)], stdout=sink,
-                               stderr=subprocess.DEVNULL, check=True)
-            con = duckdb.connect()
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute(
-                f"CREATE TABLE cognito_activity_{fmt} AS SELECT * FROM "
-                f"read_json_auto('{out}', format = 'newline_delimited', sample_size = -1)")
-            con.execute(duckdb_sql((HERE / "views" / f"{fmt}.sql").read_text()))
+            con = load(args.cli, raw, fmt, pathlib.Path(tmp))
             rows = con.execute("SELECT count(*) FROM cognito_activity").fetchone()[0]
             if rows != len(dataset.records):
                 failures.append(f"{fmt}: the view holds {rows} rows of {len(dataset.records)}")

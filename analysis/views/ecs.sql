@@ -1,9 +1,10 @@
 -- The common view over OUTPUT_FORMAT=ecs (table cognito_activity_ecs): ECS fields, with
--- Cognito's own under `cognito`.
+-- Cognito's own under `cognito`. ECS names the time `@timestamp`; Hive cannot, so the table reads
+-- it as `timestamp` (the JSON SerDe's mapping).
 CREATE OR REPLACE VIEW cognito_activity AS
 SELECT
-  from_iso8601_timestamp("@timestamp") AS event_time,
-  CAST(to_unixtime(from_iso8601_timestamp("@timestamp")) * 1000 AS bigint) AS event_time_ms,
+  from_iso8601_timestamp("timestamp") AS event_time,
+  CAST(to_unixtime(from_iso8601_timestamp("timestamp")) * 1000 AS bigint) AS event_time_ms,
   "user".name AS user_name,
   "user".id AS user_sub,
   "user".domain AS pool_id,

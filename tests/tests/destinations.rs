@@ -78,6 +78,10 @@ fn combination(
         ),
     ];
     overrides.extend(destination_values(destination));
+    if destination != "s3" {
+        // The Athena table reads the S3 destination's layout (tests/tests/detections.rs).
+        overrides.push(("Analytics", "false"));
+    }
     parameter_values(&overrides)
 }
 

@@ -5,6 +5,8 @@
 //! data; DuckDB runs the Athena SQL after a mechanical sqlglot translation).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cfn;
+
 use std::process::Command;
 
 use cognito_activity::config::OutputFormat;
@@ -70,4 +72,110 @@ fn every_detection_finds_its_planted_attack_and_no_benign_user_in_every_format()
         OutputFormat::NAMES.len()
     );
     assert!(stdout.contains(&summary), "{summary} not in {stdout}");
+}
+
+/// Athena's side of the template: `analysis/athena.yaml`, generated.
+fn athena_template() -> serde_json::Value {
+    let text = std::fs::read_to_string(workspace().join("analysis/athena.yaml")).unwrap();
+    cfn::to_json(serde_yaml::from_str(&text).unwrap())
+}
+
+#[test]
+fn the_committed_athena_template_is_what_the_generator_writes_from_the_real_output() {
+    ensure_python_packages();
+    let cli = cargo_binary("cognito-activity-cli", "cognito-activity");
+    let out = Command::new("python3")
+        .arg(workspace().join("analysis/athena_template.py"))
+        .arg("--cli")
+        .arg(&cli)
+        .arg("--formats")
+        .arg(OutputFormat::NAMES.join(","))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let committed = std::fs::read(workspace().join("analysis/athena.yaml")).unwrap();
+    assert!(
+        out.stdout == committed,
+        "analysis/athena.yaml is stale: regenerate it with analysis/athena_template.py"
+    );
+}
+
+#[test]
+fn every_detection_is_deployed_as_a_prepared_statement_holding_its_file() {
+    let athena = athena_template();
+    let statements: Vec<_> = athena["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Athena::PreparedStatement")
+        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(workspace().join("analysis/detections"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    assert_eq!(statements.len(), files.len());
+    for file in files {
+        let name = file.file_stem().unwrap().to_str().unwrap();
+        let statement = statements
+            .iter()
+            .find(|s| s["Properties"]["StatementName"] == name)
+            .unwrap_or_else(|| panic!("no prepared statement {name}"));
+        let sql = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            statement["Properties"]["QueryStatement"].as_str().unwrap(),
+            sql.trim(),
+            "{name}"
+        );
+        assert_eq!(statement["Properties"]["WorkGroup"]["Ref"], "WorkGroup");
+    }
+}
+
+#[test]
+fn the_stack_deploys_the_athena_template_for_its_format_partitions_and_pool() {
+    let params = cfn::parameter_values(&[]);
+    let resources = cfn::resources_with(&params);
+    let app = &resources["AnalyticsStack"]["Properties"];
+    assert_eq!(app["Location"], "analysis/athena.yaml");
+    for (name, from) in [
+        ("OutputFormat", "OutputFormat"),
+        ("PartitionKeys", "PartitionKeys"),
+        ("KmsKeyArn", "KmsKeyArn"),
+        ("DatabaseName", "AnalyticsDatabaseName"),
+        ("BytesScannedCutoffPerQuery", "AthenaBytesScannedCutoff"),
+    ] {
+        assert_eq!(app["Parameters"][name]["Ref"], from, "{name}");
+    }
+    assert_eq!(app["Parameters"]["BucketName"]["Ref"], "ActivityBucket");
+    // The nested template takes exactly the formats and presets the stack offers.
+    let athena = athena_template();
+    for name in ["OutputFormat", "PartitionKeys"] {
+        assert_eq!(
+            athena["Parameters"][name]["AllowedValues"],
+            cfn::section("Parameters")[name]["AllowedValues"],
+            "{name}"
+        );
+    }
+    // A table and a view for each format, each only when that format is deployed.
+    for format in OutputFormat::NAMES {
+        let tables: Vec<_> = athena["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|r| r["Type"] == "AWS::Glue::Table")
+            .filter(|r| {
+                let condition = r["Condition"].as_str().unwrap();
+                let wanted = format!("Format{}", format[..1].to_uppercase() + &format[1..]);
+                condition == wanted
+            })
+            .collect();
+        assert_eq!(tables.len(), 2, "{format}: a table and its view");
+    }
+    let refused = cfn::rules_refusing(&cfn::parameter_values(&[("Destination", "splunk")]));
+    assert!(refused.contains(&"AnalyticsReadsTheS3Destination".to_string()));
 }

@@ -11,6 +11,7 @@
 // The CLI's job is to print.
 #![allow(clippy::print_stdout)]
 
+mod report;
 mod samples;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -85,6 +86,8 @@ enum Command {
         #[arg(long)]
         account_id: Option<String>,
     },
+    /// Write one self-contained HTML page of the activity, with the detections' findings.
+    Report(report::ReportArgs),
     /// Rebuild the sample Firehose events.
     SampleEvents {
         /// Directory to write to.
@@ -116,6 +119,7 @@ fn main() -> ExitCode {
             format,
             account_id,
         } => normalize_files(&files, format, account_id.as_deref()),
+        Command::Report(args) => report::run(&args),
         Command::SampleEvents { out } => sample_events(&out),
     };
     match result {

@@ -17,6 +17,7 @@ installs the pinned versions): it stops with an error when they are missing, nev
 """
 
 import argparse
+import html
 import json
 import pathlib
 import random
@@ -164,11 +165,12 @@ def generate(seed=20241101):
 
     # Brute force that worked: fifteen failures on one user in eight minutes, then a success.
     history("victim-bf", "United States", "Denver", "203.0.113.200")
-    bf_at = START_MS + 3 * DAY_MS + 3 * 3_600_000 + MINUTE_MS
+    # (Inside one ten-minute window: the detections' windows are fixed, see brute_force.sql.)
+    bf_at = START_MS + 3 * DAY_MS + 3 * 3_600_000 + 30_000
     for k in range(15):
-        d.add(bf_at + k * 32_000, "victim-bf", "198.51.100.77", "Russia", "Moscow",
+        d.add(bf_at + k * 30_000, "victim-bf", "198.51.100.77", "Russia", "Moscow",
               response="Fail", challenges=("Password:Failure",), device="Other, Other")
-    d.add(bf_at + 9 * MINUTE_MS, "victim-bf", "198.51.100.77", "Russia", "Moscow",
+    d.add(bf_at + 8 * MINUTE_MS, "victim-bf", "198.51.100.77", "Russia", "Moscow",
           device="Other, Other")
 
     # Impossible travel: Japan, then Brazil 25 minutes later.
@@ -249,6 +251,7 @@ def main():
 
     dataset, benign_users, benign_ips = generate()
     failures = []
+    sql_found = {}
     with tempfile.TemporaryDirectory() as tmp:
         raw = pathlib.Path(tmp) / "raw.ndjson"
         raw.write_text(dataset.lines())
@@ -264,6 +267,7 @@ def main():
                 result = con.execute(duckdb_sql(sql), defaults(sql))
                 names = [c[0] for c in result.description]
                 found = {row[names.index(column)] for row in result.fetchall()}
+                sql_found.setdefault(name, found)
                 benign = benign_ips if column == "source_ip" else benign_users
                 missed = planted - found
                 wrong = found & benign
@@ -273,6 +277,20 @@ def main():
                     failures.append(f"{fmt} {name}: missed the planted {sorted(missed)}")
                 if wrong:
                     failures.append(f"{fmt} {name}: flagged benign {sorted(wrong)}")
+        # `cognito-activity report` computes the same detections in one pass: same findings.
+        page = pathlib.Path(tmp) / "report.html"
+        subprocess.run([args.cli, "report", str(raw), "--out", str(page)], check=True,
+                       stderr=subprocess.DEVNULL)
+        report_found = {}
+        for name, subject in re.findall(r'data-detection="([a-z_]+)" data-subject="([^"]*)"',
+                                        page.read_text()):
+            report_found.setdefault(name, set()).add(html.unescape(subject))
+        for name, found in sorted(sql_found.items()):
+            if report_found.get(name, set()) != found:
+                failures.append(f"report {name}: {sorted(report_found.get(name, set()))}, "
+                                f"the SQL: {sorted(found)}")
+        print(f"report: the same findings as the SQL for {len(sql_found)} detections"
+              if not any(f.startswith("report ") for f in failures) else "report: FAILED")
         unknown = {p.stem for p in (HERE / "detections").glob("*.sql")} ^ set(PLANTED)
         if unknown:
             failures.append(f"detections without a planted attack, or gone: {sorted(unknown)}")

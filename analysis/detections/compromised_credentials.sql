@@ -1,6 +1,6 @@
 -- Compromised credentials and account-takeover risk: every event where Cognito threat protection
 -- found the password in a breach corpus or scored an account takeover, blocked or not.
--- Parameters: 1. the lowest risk level to report for takeovers: 'low', 'medium' or 'high' (default 'low')
+-- Parameters: none (every such event is reported; filter on risk_level to narrow).
 -- `blocked` says whether Cognito stopped it (risk decision block, or the event failed); the ones
 -- that were not blocked are the ones to act on first.
 -- Known false positives: threat protection in audit mode scores risk without acting, so every
@@ -19,9 +19,5 @@ SELECT
   CASE WHEN risk_decision = 'block' OR outcome = 'failure' THEN 'blocked' ELSE 'not blocked' END AS blocked
 FROM cognito_activity
 WHERE compromised_credentials
-  OR (
-    risk_decision IN ('account_takeover', 'block')
-    AND CASE risk_level WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END
-      >= CASE ? WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END
-  )
+  OR risk_decision IN ('account_takeover', 'block')
 ORDER BY event_time, user_name

@@ -83,7 +83,10 @@ impl Histogram {
 
     fn add(&mut self, t: i64, o: Outcome) {
         let i = (t - self.start_ms).div_euclid(self.width_ms);
-        if let Some(b) = usize::try_from(i).ok().and_then(|i| self.buckets.get_mut(i)) {
+        if let Some(b) = usize::try_from(i)
+            .ok()
+            .and_then(|i| self.buckets.get_mut(i))
+        {
             b[outcome_index(o)] += 1;
         }
     }

@@ -1,6 +1,6 @@
 //! The detections, computed in one streaming pass over the events: the same
 //! findings, with the same thresholds and defaults, as the Athena queries
-//! under `analysis/` (see `docs/report.md` for each definition).
+//! under `analysis/` (see `docs/analysis.md` for each definition).
 //!
 //! Every window is a fixed (tumbling) window aligned to the epoch, keyed by
 //! `floor(epoch_ms / window)`: counting per (key, window) does not depend on
@@ -32,7 +32,7 @@ pub struct Thresholds {
     #[arg(long, default_value_t = 10)]
     pub spray_window_minutes: u32,
     /// Password spraying: distinct users one source IP fails against in a window.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 5)]
     pub spray_min_users: u32,
     /// Brute force: window length, minutes.
     #[arg(long, default_value_t = 10)]
@@ -47,7 +47,7 @@ pub struct Thresholds {
     #[arg(long, default_value_t = 120)]
     pub travel_max_minutes: u32,
     /// MFA failures: window length, minutes.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 30)]
     pub mfa_window_minutes: u32,
     /// MFA failures: failed MFA challenges of one user in a window.
     #[arg(long, default_value_t = 3)]
@@ -61,12 +61,12 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             spray_window_minutes: 10,
-            spray_min_users: 10,
+            spray_min_users: 5,
             brute_force_window_minutes: 10,
             brute_force_min_failures: 10,
             success_after_min_failures: 5,
             travel_max_minutes: 120,
-            mfa_window_minutes: 60,
+            mfa_window_minutes: 30,
             mfa_min_failures: 3,
             new_country_baseline_hours: 24,
         }
@@ -101,7 +101,7 @@ impl Detection {
         match self {
             Detection::PasswordSpraying => "password_spraying",
             Detection::BruteForce => "brute_force",
-            Detection::SuccessAfterFailures => "success_after_failures",
+            Detection::SuccessAfterFailures => "failures_then_success",
             Detection::ImpossibleTravel => "impossible_travel",
             Detection::CompromisedCredentials => "compromised_credentials",
             Detection::MfaFailures => "mfa_failures",
@@ -115,7 +115,9 @@ impl Detection {
             Detection::BruteForce => "Brute force",
             Detection::SuccessAfterFailures => "Failures followed by a success",
             Detection::ImpossibleTravel => "Impossible travel",
-            Detection::CompromisedCredentials => "Compromised credentials and account-takeover risk",
+            Detection::CompromisedCredentials => {
+                "Compromised credentials and account-takeover risk"
+            }
             Detection::MfaFailures => "MFA failures",
             Detection::NewCountry => "Sign-in from a new country",
         }
@@ -394,11 +396,14 @@ impl Detector {
         if row.is_failed_sign_in() || row.is_successful_sign_in() {
             let w = t.div_euclid(minutes_ms(self.t.brute_force_window_minutes));
             let keep = self.t.success_after_min_failures.max(1) as usize;
-            let cell = self.brute.entry((user.to_string(), w)).or_insert_with(|| UserWindow {
-                first: t,
-                last: t,
-                ..UserWindow::default()
-            });
+            let cell = self
+                .brute
+                .entry((user.to_string(), w))
+                .or_insert_with(|| UserWindow {
+                    first: t,
+                    last: t,
+                    ..UserWindow::default()
+                });
             cell.first = cell.first.min(t);
             cell.last = cell.last.max(t);
             cell.ips.add(row.source_ip.as_deref());
@@ -415,22 +420,28 @@ impl Detector {
         let mfa_failures = row.mfa_failures() as u64;
         if mfa_failures > 0 {
             let w = t.div_euclid(minutes_ms(self.t.mfa_window_minutes));
-            let cell = self.mfa.entry((user.to_string(), w)).or_insert_with(|| MfaWindow {
-                first: t,
-                last: t,
-                ..MfaWindow::default()
-            });
+            let cell = self
+                .mfa
+                .entry((user.to_string(), w))
+                .or_insert_with(|| MfaWindow {
+                    first: t,
+                    last: t,
+                    ..MfaWindow::default()
+                });
             cell.failures += mfa_failures;
             cell.first = cell.first.min(t);
             cell.last = cell.last.max(t);
             cell.ips.add(row.source_ip.as_deref());
         }
         if has_risk_signal(row) {
-            let cell = self.risk.entry(user.to_string()).or_insert_with(|| RiskCell {
-                first: t,
-                last: t,
-                ..RiskCell::default()
-            });
+            let cell = self
+                .risk
+                .entry(user.to_string())
+                .or_insert_with(|| RiskCell {
+                    first: t,
+                    last: t,
+                    ..RiskCell::default()
+                });
             cell.events += 1;
             cell.blocked += u64::from(blocked(row));
             cell.compromised += u64::from(row.compromised_credentials == Some(true));
@@ -454,12 +465,15 @@ impl Detector {
         if let Some(prev) = self.last_sign_in.get_mut(user) {
             let gap = (t - prev.time).abs();
             if prev.country != country && gap < max_gap {
-                let tr = self.travel.entry(user.to_string()).or_insert_with(|| Travel {
-                    first: t.min(prev.time),
-                    last: t.max(prev.time),
-                    fastest_minutes: i64::MAX,
-                    ..Travel::default()
-                });
+                let tr = self
+                    .travel
+                    .entry(user.to_string())
+                    .or_insert_with(|| Travel {
+                        first: t.min(prev.time),
+                        last: t.max(prev.time),
+                        fastest_minutes: i64::MAX,
+                        ..Travel::default()
+                    });
                 tr.jumps += 1;
                 if tr.times.len() < 2 * SMALL_SET_CAP {
                     tr.times.insert(prev.time);
@@ -538,7 +552,10 @@ impl Detector {
         let brute_ms = minutes_ms(t.brute_force_window_minutes);
         for ((user, w), cell) in self.brute {
             let start = w * brute_ms;
-            let behind = Behind::UserSignIns { start, end: start + brute_ms };
+            let behind = Behind::UserSignIns {
+                start,
+                end: start + brute_ms,
+            };
             if cell.failures >= u64::from(t.brute_force_min_failures) {
                 out.push(Finding {
                     detection: Detection::BruteForce,
@@ -555,7 +572,8 @@ impl Detector {
                 });
             }
             let needed = t.success_after_min_failures.max(1) as usize;
-            if let (Some(success), Some(&nth)) = (cell.last_success, cell.earliest_failures.peek()) {
+            if let (Some(success), Some(&nth)) = (cell.last_success, cell.earliest_failures.peek())
+            {
                 if cell.earliest_failures.len() >= needed && success > nth {
                     out.push(Finding {
                         detection: Detection::SuccessAfterFailures,
@@ -625,7 +643,10 @@ impl Detector {
                         "{} failed MFA challenges in one {}-minute window (threshold {})",
                         cell.failures, t.mfa_window_minutes, t.mfa_min_failures
                     ),
-                    behind: Behind::UserMfaFailures { start, end: start + mfa_ms },
+                    behind: Behind::UserMfaFailures {
+                        start,
+                        end: start + mfa_ms,
+                    },
                 });
             }
         }
@@ -656,5 +677,80 @@ impl Detector {
             (a.detection, a.first_ms, &a.subject).cmp(&(b.detection, b.first_ms, &b.subject))
         });
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `(default X)` values of a detection's SQL header, in placeholder order.
+    fn sql_defaults(detection: Detection) -> Vec<u32> {
+        let path = format!(
+            "{}/../analysis/detections/{}.sql",
+            env!("CARGO_MANIFEST_DIR"),
+            detection.id()
+        );
+        let sql = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let header: String = sql
+            .lines()
+            .filter(|l| l.starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let values: Vec<u32> = header
+            .split("(default ")
+            .skip(1)
+            .map(|rest| rest.split(')').next().unwrap_or("").trim().parse().unwrap())
+            .collect();
+        assert_eq!(
+            values.len(),
+            sql.matches('?').count(),
+            "{path}: a default per placeholder"
+        );
+        values
+    }
+
+    #[test]
+    fn every_threshold_defaults_to_what_its_athena_detection_says() {
+        let t = Thresholds::default();
+        let expected: [(Detection, Vec<u32>); 7] = [
+            (
+                Detection::PasswordSpraying,
+                vec![t.spray_window_minutes, t.spray_min_users],
+            ),
+            (
+                Detection::BruteForce,
+                vec![t.brute_force_window_minutes, t.brute_force_min_failures],
+            ),
+            // The same window as brute force.
+            (
+                Detection::SuccessAfterFailures,
+                vec![t.brute_force_window_minutes, t.success_after_min_failures],
+            ),
+            (Detection::ImpossibleTravel, vec![t.travel_max_minutes]),
+            (Detection::CompromisedCredentials, vec![]),
+            (
+                Detection::MfaFailures,
+                vec![t.mfa_window_minutes, t.mfa_min_failures],
+            ),
+            (Detection::NewCountry, vec![t.new_country_baseline_hours]),
+        ];
+        for (detection, ours) in expected {
+            assert_eq!(sql_defaults(detection), ours, "{}", detection.id());
+        }
+    }
+
+    #[test]
+    fn the_flags_default_to_the_same_thresholds_as_default() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            t: Thresholds,
+        }
+        let parsed = <Cli as clap::Parser>::parse_from(["report"]).t;
+        assert_eq!(
+            format!("{parsed:?}"),
+            format!("{:?}", Thresholds::default())
+        );
     }
 }

@@ -87,7 +87,7 @@ fn approx_note(t: &TopK) -> &'static str {
     if t.is_exact() {
         ""
     } else {
-        r#"<p class="note">More distinct values than tracked: counts are upper bounds (Space-Saving; see docs/report.md).</p>"#
+        r#"<p class="note">More distinct values than tracked: counts are upper bounds (Space-Saving; see docs/analysis.md).</p>"#
     }
 }
 
@@ -183,7 +183,11 @@ pub fn render(p: &Page<'_>) -> String {
             s,
             r#"<p class="sub">User pool(s): <span class="code">{}</span>{}</p>"#,
             escape(&pools.join(", ")),
-            if more > 0 { format!(" and {more} more") } else { String::new() }
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         );
     }
     s.push_str(r##"<nav class="toc"><a href="#overview">Overview</a><a href="#timeline">Over time</a><a href="#risk">Risk</a><a href="#countries">Countries</a><a href="#failing">Failing users and IPs</a><a href="#devices">Devices</a><a href="#detections">Detections</a><a href="#events">Events behind findings</a></nav>"##);
@@ -201,16 +205,40 @@ pub fn render(p: &Page<'_>) -> String {
     tile(&mut s, a.events.to_string(), "events", false);
     tile(
         &mut s,
-        format!("{}{}", a.users.distinct_tracked(), if a.users.is_exact() { "" } else { "+" }),
+        format!(
+            "{}{}",
+            a.users.distinct_tracked(),
+            if a.users.is_exact() { "" } else { "+" }
+        ),
         "users",
         false,
     );
     for (i, o) in OUTCOMES.iter().enumerate() {
-        tile(&mut s, a.outcomes[i].to_string(), o.as_str(), i == 1 && a.outcomes[i] > 0);
+        tile(
+            &mut s,
+            a.outcomes[i].to_string(),
+            o.as_str(),
+            i == 1 && a.outcomes[i] > 0,
+        );
     }
-    tile(&mut s, a.compromised.to_string(), "compromised credentials", a.compromised > 0);
-    tile(&mut s, a.mfa_failures.to_string(), "failed MFA challenges", false);
-    tile(&mut s, total_findings.to_string(), "findings", total_findings > 0);
+    tile(
+        &mut s,
+        a.compromised.to_string(),
+        "compromised credentials",
+        a.compromised > 0,
+    );
+    tile(
+        &mut s,
+        a.mfa_failures.to_string(),
+        "failed MFA challenges",
+        false,
+    );
+    tile(
+        &mut s,
+        total_findings.to_string(),
+        "findings",
+        total_findings > 0,
+    );
     s.push_str("</div></section>");
 
     // Events over time.
@@ -220,7 +248,10 @@ pub fn render(p: &Page<'_>) -> String {
             let series: Vec<Series> = OUTCOMES
                 .iter()
                 .zip(COLORS)
-                .map(|(o, color)| Series { name: o.as_str(), color })
+                .map(|(o, color)| Series {
+                    name: o.as_str(),
+                    color,
+                })
                 .collect();
             let width = h.width_ms;
             s.push_str(&stacked_bars(h, &series, |ms| when_short(ms, width)));
@@ -241,10 +272,18 @@ pub fn render(p: &Page<'_>) -> String {
 
     // Risk.
     s.push_str(r#"<section id="risk"><h2>Risk decisions and levels</h2><div class="grid2"><div><h3>Risk decision</h3>"#);
-    s.push_str(&hbars(&items(&a.risk_decisions, p.top, str::to_string), "#6a1b9a", "Risk decisions"));
+    s.push_str(&hbars(
+        &items(&a.risk_decisions, p.top, str::to_string),
+        "#6a1b9a",
+        "Risk decisions",
+    ));
     s.push_str(approx_note(&a.risk_decisions));
     s.push_str("</div><div><h3>Risk level</h3>");
-    s.push_str(&hbars(&items(&a.risk_levels, p.top, str::to_string), "#ef6c00", "Risk levels"));
+    s.push_str(&hbars(
+        &items(&a.risk_levels, p.top, str::to_string),
+        "#ef6c00",
+        "Risk levels",
+    ));
     s.push_str(approx_note(&a.risk_levels));
     let _ = write!(
         s,
@@ -254,25 +293,45 @@ pub fn render(p: &Page<'_>) -> String {
 
     // Countries.
     s.push_str(r#"<section id="countries"><h2>Countries</h2>"#);
-    s.push_str(&hbars(&items(&a.countries, p.top, country_label), "#1565c0", "Events by country"));
+    s.push_str(&hbars(
+        &items(&a.countries, p.top, country_label),
+        "#1565c0",
+        "Events by country",
+    ));
     s.push_str(approx_note(&a.countries));
     s.push_str("</section>");
 
     // Failing users and IPs.
     s.push_str(r#"<section id="failing"><h2>Top failing users and source IPs</h2><div class="grid2"><div><h3>Users with the most failed events</h3>"#);
-    s.push_str(&hbars(&items(&a.failing_users, p.top, str::to_string), COLORS[1], "Top failing users"));
+    s.push_str(&hbars(
+        &items(&a.failing_users, p.top, str::to_string),
+        COLORS[1],
+        "Top failing users",
+    ));
     s.push_str(approx_note(&a.failing_users));
     s.push_str("</div><div><h3>Source IPs with the most failed events</h3>");
-    s.push_str(&hbars(&items(&a.failing_ips, p.top, str::to_string), COLORS[1], "Top failing source IPs"));
+    s.push_str(&hbars(
+        &items(&a.failing_ips, p.top, str::to_string),
+        COLORS[1],
+        "Top failing source IPs",
+    ));
     s.push_str(approx_note(&a.failing_ips));
     s.push_str("</div></div></section>");
 
     // Devices.
     s.push_str(r#"<section id="devices"><h2>Devices</h2><div class="grid2"><div>"#);
-    s.push_str(&hbars(&items(&a.devices, p.top, str::to_string), "#00838f", "Events by device"));
+    s.push_str(&hbars(
+        &items(&a.devices, p.top, str::to_string),
+        "#00838f",
+        "Events by device",
+    ));
     s.push_str(approx_note(&a.devices));
     s.push_str("</div><div><h3>Event types</h3>");
-    s.push_str(&hbars(&items(&a.event_types, p.top, str::to_string), "#455a64", "Events by type"));
+    s.push_str(&hbars(
+        &items(&a.event_types, p.top, str::to_string),
+        "#455a64",
+        "Events by type",
+    ));
     s.push_str("</div></div></section>");
 
     detections(&mut s, p);

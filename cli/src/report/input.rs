@@ -9,7 +9,7 @@
 //!
 //! Raw lines go through the library's normalizer, exactly as
 //! `cognito-activity normalize` does; our formats are mapped back to the
-//! same columns field by field (see `docs/report.md` for the table).
+//! same columns field by field (see `docs/analysis.md` for the table).
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -116,7 +116,11 @@ pub fn read_all(
     for source in sources {
         let name = source.name();
         let mut reader = BufReader::with_capacity(256 * 1024, source.open()?);
-        let gzip = decode::is_gzip(reader.fill_buf().with_context(|| format!("reading {name}"))?);
+        let gzip = decode::is_gzip(
+            reader
+                .fill_buf()
+                .with_context(|| format!("reading {name}"))?,
+        );
         let mut reader: Box<dyn BufRead> = if gzip {
             Box::new(BufReader::with_capacity(
                 256 * 1024,
@@ -246,8 +250,7 @@ fn rows_of_line(
             Some(Format::Ocsf)
         } else if obj.contains_key("@timestamp") {
             Some(Format::Ecs)
-        } else if obj.contains_key("sourcetype") && obj.get("event").is_some_and(Value::is_object)
-        {
+        } else if obj.contains_key("sourcetype") && obj.get("event").is_some_and(Value::is_object) {
             Some(Format::Splunk)
         } else if obj.contains_key("schema_version") && obj.contains_key("kind") {
             Some(Format::Normalized)

@@ -111,8 +111,22 @@ mod tests {
             t.add(k);
         }
         let top = t.top(2);
-        assert_eq!(top[0], Counted { key: "a".into(), count: 3, error: 0 });
-        assert_eq!(top[1], Counted { key: "b".into(), count: 2, error: 0 });
+        assert_eq!(
+            top[0],
+            Counted {
+                key: "a".into(),
+                count: 3,
+                error: 0
+            }
+        );
+        assert_eq!(
+            top[1],
+            Counted {
+                key: "b".into(),
+                count: 2,
+                error: 0
+            }
+        );
         assert!(t.is_exact());
         assert_eq!(t.total(), 6);
     }

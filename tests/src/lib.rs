@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests in `tests/`: a Lambda Runtime API
 //! emulator on loopback, the real `bootstrap` binary run against it, a moto
-//! server, and a fake AWS endpoint that always throttles.
+//! server, a fake AWS endpoint that always throttles, and one that answers
+//! from a script (`scripted`).
 //!
 //! The Runtime API is the HTTP interface a custom runtime polls
 //! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>); the
@@ -10,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod overflow;
+pub mod scripted;
 
 use std::collections::VecDeque;
 use std::ffi::OsString;

@@ -23,8 +23,12 @@ pub fn load_config() -> Result<Config, lambda_runtime::Error> {
 
 /// The production re-ingester: the AWS SDK, `REINGEST` from `config`.
 /// Reads only environment variables (see `aws.rs`).
-pub fn reingester(config: &Config) -> Reingester<AwsSink> {
-    Reingester::new(AwsSink::from_env(), config.reingest, RetryPolicy::default())
+pub async fn reingester(config: &Config) -> Reingester<AwsSink> {
+    Reingester::new(
+        AwsSink::from_env().await,
+        config.reingest,
+        RetryPolicy::default(),
+    )
 }
 
 /// Sets up `tracing` the way Lambda's advanced logging controls expect:

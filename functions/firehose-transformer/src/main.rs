@@ -8,6 +8,6 @@ use lambda_runtime::Error;
 async fn main() -> Result<(), Error> {
     firehose_transformer::init_logging();
     let config = firehose_transformer::load_config()?;
-    let reingester = firehose_transformer::reingester(&config);
+    let reingester = firehose_transformer::reingester(&config).await;
     firehose_transformer::runtime::run(&config, &reingester).await
 }

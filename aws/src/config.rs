@@ -1,7 +1,6 @@
 //! The shared SDK configuration: `aws-config`'s loader with the region and
 //! credentials taken from the environment only, no profile files, the SDK's
-//! HTTP client over rustls with `ring`, and the caller's retries and
-//! timeouts.
+//! HTTP client ([`crate::http`]), and the caller's retries and timeouts.
 
 use std::time::Duration;
 
@@ -14,9 +13,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-use aws_smithy_http_client::Builder;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 /// The connect timeout `aws-config` sets when none is given.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
@@ -85,7 +81,7 @@ pub(crate) fn configure(
     loader
         .region(region)
         .credentials_provider(credentials)
-        .http_client(http_client())
+        .http_client(crate::http::http_client())
         .retry_config(options.retry.clone())
         .timeout_config(options.timeout.clone())
         // An empty profile: no ~/.aws/config or ~/.aws/credentials lookup
@@ -95,14 +91,4 @@ pub(crate) fn configure(
                 .with_contents(EnvConfigFileKind::Config, "")
                 .build(),
         )
-}
-
-/// The SDK's HTTP client (hyper 1, HTTP/1.1 and HTTP/2) over rustls with
-/// the `ring` crypto provider and the system's root certificates, loaded
-/// when a client first needs a connection. `ring` rather than the SDK's
-/// default aws-lc, which does not cross-compile for arm64 with zig.
-pub fn http_client() -> SharedHttpClient {
-    Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
 }

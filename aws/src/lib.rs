@@ -22,11 +22,13 @@
 //! same name, so a function compiles only the clients it calls.
 
 mod config;
+mod http;
 #[cfg(feature = "secretsmanager")]
 pub mod secrets;
 
 pub use aws_config::SdkConfig;
-pub use config::{http_client, load, Options, CONNECT_TIMEOUT};
+pub use config::{load, Options, CONNECT_TIMEOUT};
+pub use http::http_client;
 
 // The SDK types a caller configures `Options` with.
 pub use aws_config::retry::RetryConfig;

@@ -67,5 +67,12 @@ pub fn sts_client(config: &SdkConfig) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::new(config)
 }
 
-#[cfg(test)]
+// The tests use every client: they run with the default features.
+#[cfg(all(
+    test,
+    feature = "firehose",
+    feature = "kinesis",
+    feature = "secretsmanager",
+    feature = "sts"
+))]
 mod tests;

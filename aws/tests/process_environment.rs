@@ -3,6 +3,7 @@
 //! variables Lambda sets, and `AWS_ENDPOINT_URL` sends the call to a
 //! loopback endpoint. One test in its own binary: it sets the process's
 //! variables before any client exists, so nothing races with it.
+#![cfg(feature = "firehose")]
 #![allow(clippy::unwrap_used)]
 
 use cognito_activity_aws::{firehose, firehose_client, load, Options};

@@ -168,3 +168,45 @@ fn logs_are_json_lines_without_addresses_or_user_names() {
         assert!(!logs.contains(secret), "logs carry {secret}:\n{logs}");
     }
 }
+
+#[test]
+fn no_log_level_carries_addresses_user_names_or_the_event() {
+    // The sample events' raw record bytes, which no line may hold at any level.
+    let needles: Vec<String> = SECRETS
+        .iter()
+        .map(|s| s.to_string())
+        .chain([
+            "\"records\"".to_string(),
+            "approximateArrivalTimestamp".to_string(),
+        ])
+        .collect();
+    for level in ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"] {
+        let api = RuntimeApi::start();
+        let function = Bootstrap::spawn(&api, &[("AWS_LAMBDA_LOG_LEVEL", level)]);
+        for name in EVENTS {
+            // The mixed batch's bad records are logged at WARN (ids and reasons only).
+            let _ = api.invoke(&read_event(name), Duration::from_secs(30));
+        }
+        let logs = match level {
+            "TRACE" | "DEBUG" | "INFO" => {
+                function.logs_when(|l| l.matches("invocation complete").count() >= EVENTS.len())
+            }
+            "WARN" => function.logs_when(|l| l.contains("WARN")),
+            _ => function.logs(),
+        };
+        if level == "TRACE" {
+            // Something is logged below INFO, so the level was in force.
+            assert!(
+                logs.contains("TRACE") || logs.contains("DEBUG"),
+                "nothing below INFO at TRACE:\n{logs}"
+            );
+        }
+        for needle in &needles {
+            assert!(
+                !logs.contains(needle.as_str()),
+                "{level}: logs carry {needle}:\n{logs}"
+            );
+        }
+        drop(function);
+    }
+}

@@ -38,6 +38,18 @@ pub async fn reingester(config: &Config) -> Reingester<AwsSink> {
 /// `ERROR`; `FATAL` counts as `ERROR`). Written here rather than taken from
 /// lambda_runtime's `tracing` feature, whose env-filter brings a regex
 /// engine into the binary for a single level setting.
+/// Our crates at `level`; every other crate (runtime, HTTP, SDK) at WARN or above.
+pub fn log_filter(
+    level: tracing_subscriber::filter::LevelFilter,
+) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::LevelFilter;
+    tracing_subscriber::filter::Targets::new()
+        .with_default(level.min(LevelFilter::WARN))
+        .with_target("firehose_transformer", level)
+        .with_target("bootstrap", level)
+        .with_target("cognito_activity", level)
+}
+
 pub fn init_logging() {
     use tracing_subscriber::filter::LevelFilter;
     let level = match std::env::var("AWS_LAMBDA_LOG_LEVEL")
@@ -52,19 +64,71 @@ pub fn init_logging() {
         _ => LevelFilter::INFO,
     };
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    // Only our own code logs below WARN: the runtime, HTTP and SDK crates log request and
+    // response bodies (the event itself: IP addresses, user names) at DEBUG and TRACE, so at
+    // any ApplicationLogLevel they are held at WARN or above (tests/tests/bootstrap.rs runs
+    // every level).
+    let filter = log_filter(level);
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_target(false)
         .with_ansi(false)
         // CloudWatch adds its own timestamp to every line.
         .without_time();
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     if json {
-        builder
+        let subscriber = builder
             .json()
             .with_current_span(false)
             .with_span_list(false)
-            .init();
+            .finish();
+        subscriber.with(filter).init();
     } else {
-        builder.init();
+        builder.finish().with(filter).init();
+    }
+}
+
+#[cfg(test)]
+mod log_filter_tests {
+    use super::log_filter;
+    use tracing::Level;
+    use tracing_subscriber::filter::LevelFilter;
+
+    #[test]
+    fn other_crates_never_log_below_warn_whatever_the_level() {
+        for level in [
+            LevelFilter::TRACE,
+            LevelFilter::DEBUG,
+            LevelFilter::INFO,
+            LevelFilter::WARN,
+            LevelFilter::ERROR,
+        ] {
+            let filter = log_filter(level);
+            for target in [
+                "lambda_runtime",
+                "lambda_runtime_api_client",
+                "hyper",
+                "aws_smithy_runtime",
+                "h2",
+            ] {
+                for below_warn in [Level::TRACE, Level::DEBUG, Level::INFO] {
+                    assert!(
+                        !filter.would_enable(target, &below_warn),
+                        "{target} at {below_warn} with {level}"
+                    );
+                }
+            }
+            let ours = level.into_level();
+            if let Some(ours) = ours {
+                for target in [
+                    "firehose_transformer::handler",
+                    "cognito_activity::batch",
+                    "bootstrap",
+                ] {
+                    assert!(filter.would_enable(target, &ours), "{target} at {ours}");
+                }
+            }
+        }
     }
 }

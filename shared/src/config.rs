@@ -45,6 +45,11 @@ pub const REINGEST: &str = "REINGEST";
 pub const IP_MODE: &str = "IP_MODE";
 pub const USER_NAME_MODE: &str = "USER_NAME_MODE";
 pub const HASH_KEY: &str = "HASH_KEY";
+/// Where the Lambda reads `HASH_KEY` from: the ARN of a Secrets Manager secret
+/// whose string is the key, fetched once at start and kept in memory only.
+/// The Lambda refuses `HASH_KEY` itself in its environment (anyone who may
+/// read the function's configuration would read the key); the CLI takes it.
+pub const HASH_KEY_SECRET_ARN: &str = "HASH_KEY_SECRET_ARN";
 pub const DROP_EVENT_RESPONSES: &str = "DROP_EVENT_RESPONSES";
 pub const INCLUDE_EVENT_TYPES: &str = "INCLUDE_EVENT_TYPES";
 pub const MIN_RISK_LEVEL: &str = "MIN_RISK_LEVEL";

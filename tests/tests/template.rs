@@ -11,7 +11,8 @@ use cfn::*;
 
 use cognito_activity::batch::Stats;
 use cognito_activity::config::{
-    Allowed, Config, Setting, HASH_KEY, METRICS_DIMENSIONS, PARTITION_KEYS, SETTINGS,
+    Allowed, Config, Setting, HASH_KEY, HASH_KEY_SECRET_ARN, METRICS_DIMENSIONS, PARTITION_KEYS,
+    SETTINGS,
 };
 use cognito_activity::metrics::{emf_line, metric_values, Dimensions};
 use serde_json::{json, Value};
@@ -39,6 +40,15 @@ fn pascal(name: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The environment variable the Lambda reads a setting from.
+fn env_var(setting: &Setting) -> &'static str {
+    if setting.name == HASH_KEY {
+        HASH_KEY_SECRET_ARN
+    } else {
+        setting.name
+    }
 }
 
 /// The parameter that feeds an environment variable (the one it is named after).
@@ -107,7 +117,8 @@ const PROCESS_VARIABLES: [&str; 1] = ["GLIBC_TUNABLES"];
 
 #[test]
 fn every_variable_the_function_reads_is_set_by_the_template_and_no_other() {
-    let read: BTreeSet<&str> = SETTINGS.iter().map(|s| s.name).collect();
+    // The Lambda reads HASH_KEY from the secret HASH_KEY_SECRET_ARN names.
+    let read: BTreeSet<&str> = SETTINGS.iter().map(|s| env_var(s)).collect();
     let set: BTreeSet<&str> = environment()
         .keys()
         .map(String::as_str)
@@ -164,7 +175,7 @@ fn every_variable_is_fed_from_the_parameter_named_after_it() {
             setting.name
         );
         let mut refs = BTreeSet::new();
-        references(&environment()[setting.name], &mut refs);
+        references(&environment()[env_var(setting)], &mut refs);
         let used: BTreeSet<_> = refs.iter().filter(|r| params.contains_key(*r)).collect();
         assert_eq!(
             used.into_iter().cloned().collect::<Vec<_>>(),
@@ -176,24 +187,50 @@ fn every_variable_is_fed_from_the_parameter_named_after_it() {
 }
 
 #[test]
-fn the_hash_key_comes_only_from_a_secrets_manager_dynamic_reference() {
-    let value = &environment()[HASH_KEY];
-    let text = value.to_string();
+fn the_hash_key_is_read_at_start_from_the_one_secret_the_function_may_read() {
+    let env = environment();
     assert!(
-        text.contains("{{resolve:secretsmanager:${HashKeySecretArn}:SecretString}}"),
-        "HASH_KEY must resolve the secret at deploy time: {text}"
+        !env.contains_key(HASH_KEY),
+        "the key itself must never be in the function's environment"
     );
-    let branches = value["Fn::If"].as_array().expect("HASH_KEY is an Fn::If");
-    assert_eq!(branches.len(), 3);
-    assert_eq!(
-        branches[2],
-        Value::from(""),
-        "without a secret HASH_KEY is empty"
+    assert_eq!(env[HASH_KEY_SECRET_ARN]["Ref"], "HashKeySecretArn");
+    let text = template().to_string();
+    assert!(
+        !text.contains("{{resolve:secretsmanager"),
+        "no dynamic reference: CloudFormation would write the value into the configuration"
     );
     assert_eq!(scalar(&parameter("HashKeySecretArn")["Default"]), "");
     assert!(
         !section("Parameters").contains_key("HashKey"),
         "the key itself must never be a parameter"
+    );
+    let role = function()["Properties"]["Role"]["Fn::GetAtt"][0]
+        .as_str()
+        .unwrap();
+    let mut grants = Vec::new();
+    statements(&section("Resources")[role], &mut grants);
+    let reads: Vec<_> = grants
+        .iter()
+        .filter(|s| {
+            strings(&s["Action"])
+                .iter()
+                .any(|a| a.starts_with("secretsmanager:"))
+        })
+        .collect();
+    assert_eq!(reads.len(), 1);
+    assert_eq!(
+        strings(&reads[0]["Action"]),
+        ["secretsmanager:GetSecretValue"]
+    );
+    assert_eq!(reads[0]["Resource"]["Ref"], "HashKeySecretArn");
+    let without = resources_with(&parameter_values(&[]));
+    let mut grants = Vec::new();
+    statements(&without[role], &mut grants);
+    assert!(
+        grants.iter().all(|s| !strings(&s["Action"])
+            .iter()
+            .any(|a| a.starts_with("secretsmanager:"))),
+        "no secret is readable when hashing is off"
     );
 }
 

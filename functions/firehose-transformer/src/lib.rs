@@ -10,15 +10,63 @@ pub mod runtime;
 pub use aws::AwsSink;
 pub use reingest::{Reingester, RetryPolicy};
 
+use cognito_activity::config::{HASH_KEY, HASH_KEY_SECRET_ARN};
 use cognito_activity::Config;
 
 /// Reads and validates the configuration once, at start. A bad value stops
 /// the function with a message naming the variable and the allowed values.
-pub fn load_config() -> Result<Config, lambda_runtime::Error> {
-    Config::from_env().map_err(|e| {
-        tracing::error!(variable = e.var, error = %e, "invalid configuration");
-        lambda_runtime::Error::from(e.to_string())
+pub async fn load_config() -> Result<Config, lambda_runtime::Error> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let refuse = |variable: &'static str, message: String| {
+        tracing::error!(variable, error = %message, "invalid configuration");
+        lambda_runtime::Error::from(message)
+    };
+    if env(HASH_KEY).is_some() {
+        return Err(refuse(
+            HASH_KEY,
+            format!(
+                "{HASH_KEY} must not be set in the function's environment (its configuration is \
+                 readable by whoever may read the function): name the Secrets Manager secret \
+                 holding the key in {HASH_KEY_SECRET_ARN}"
+            ),
+        ));
+    }
+    let key = match env(HASH_KEY_SECRET_ARN) {
+        Some(arn) => Some(
+            hash_key_from(&arn)
+                .await
+                .map_err(|e| refuse(HASH_KEY_SECRET_ARN, format!("{HASH_KEY_SECRET_ARN}: {e}")))?,
+        ),
+        None => None,
+    };
+    Config::from_lookup(|name| {
+        if name == HASH_KEY {
+            key.clone()
+        } else {
+            env(name)
+        }
     })
+    .map_err(|e| {
+        let var = if e.var == HASH_KEY {
+            HASH_KEY_SECRET_ARN
+        } else {
+            e.var
+        };
+        refuse(var, e.to_string())
+    })
+}
+
+/// The HMAC key: the secret's string, read once at start, kept in memory only.
+async fn hash_key_from(arn: &str) -> Result<String, cognito_activity_aws::secrets::SecretError> {
+    let started = std::time::Instant::now();
+    let sdk = cognito_activity_aws::load(&cognito_activity_aws::Options::default()).await;
+    let client = cognito_activity_aws::secrets_manager_client(&sdk);
+    let key = cognito_activity_aws::secrets::secret_string(&client, arn).await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "hash key read from Secrets Manager"
+    );
+    Ok(key)
 }
 
 /// The production re-ingester: the AWS SDK, `REINGEST` from `config`.
@@ -31,13 +79,6 @@ pub async fn reingester(config: &Config) -> Reingester<AwsSink> {
     )
 }
 
-/// Sets up `tracing` the way Lambda's advanced logging controls expect:
-/// JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (the template's
-/// `LoggingConfig`), plain text otherwise, at the level named by
-/// `AWS_LAMBDA_LOG_LEVEL` (`TRACE`, `DEBUG`, `INFO` (default), `WARN`,
-/// `ERROR`; `FATAL` counts as `ERROR`). Written here rather than taken from
-/// lambda_runtime's `tracing` feature, whose env-filter brings a regex
-/// engine into the binary for a single level setting.
 /// Our crates at `level`; every other crate (runtime, HTTP, SDK) at WARN or above.
 pub fn log_filter(
     level: tracing_subscriber::filter::LevelFilter,
@@ -50,6 +91,13 @@ pub fn log_filter(
         .with_target("cognito_activity", level)
 }
 
+/// Sets up `tracing` the way Lambda's advanced logging controls expect:
+/// JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (the template's
+/// `LoggingConfig`), plain text otherwise, at the level named by
+/// `AWS_LAMBDA_LOG_LEVEL` (`TRACE`, `DEBUG`, `INFO` (default), `WARN`,
+/// `ERROR`; `FATAL` counts as `ERROR`). Written here rather than taken from
+/// lambda_runtime's `tracing` feature, whose env-filter brings a regex
+/// engine into the binary for a single level setting.
 pub fn init_logging() {
     use tracing_subscriber::filter::LevelFilter;
     let level = match std::env::var("AWS_LAMBDA_LOG_LEVEL")

@@ -7,7 +7,7 @@ use lambda_runtime::Error;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     firehose_transformer::init_logging();
-    let config = firehose_transformer::load_config()?;
+    let config = firehose_transformer::load_config().await?;
     let reingester = firehose_transformer::reingester(&config).await;
     firehose_transformer::runtime::run(&config, &reingester).await
 }

@@ -530,8 +530,13 @@ impl Config {
             .collect();
         let metrics = one_of(METRICS)? == "true";
         let (ns_setting, metrics_namespace) = get(METRICS_NAMESPACE);
+        // CloudWatch reserves the AWS/ prefix and rejects metrics put there: the
+        // alarms built on them would go silent.
         let ns_ok = metrics_namespace.len() <= 255
             && !metrics_namespace.starts_with(':')
+            && !metrics_namespace
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case("aws/"))
             && metrics_namespace
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || " .-_/#:".contains(c));
@@ -539,7 +544,7 @@ impl Config {
             return Err(invalid(
                 ns_setting,
                 &metrics_namespace,
-                "not a CloudWatch namespace (ASCII letters, digits and . - _ / # : space, at most 255)",
+                "not a CloudWatch namespace (ASCII letters, digits and . - _ / # : space, at most 255, not starting with AWS/, which CloudWatch reserves)",
             ));
         }
         let metrics_dimensions = list_of(METRICS_DIMENSIONS)?
@@ -728,6 +733,12 @@ mod tests {
             with(&[(METRICS_NAMESPACE, "bad\nname")]).unwrap_err().var,
             METRICS_NAMESPACE
         );
+        for reserved in ["AWS/Lambda", "aws/custom", "Aws/X"] {
+            let err = with(&[(METRICS_NAMESPACE, reserved)]).unwrap_err();
+            assert_eq!(err.var, METRICS_NAMESPACE, "{reserved}");
+            assert!(err.to_string().contains("AWS/"), "{err}");
+        }
+        assert!(with(&[(METRICS_NAMESPACE, "AWSome/Metrics")]).is_ok());
         let c = with(&[(METRICS_DIMENSIONS, "function_name,delivery_stream")]).unwrap();
         assert_eq!(c.metrics_dimensions.len(), 2);
         assert_eq!(

@@ -137,11 +137,15 @@ fn a_bad_configuration_stops_the_function_naming_the_variable_and_the_choices() 
     let status = function.wait_exit().expect("the function kept running");
     assert!(!status.success());
     let logs = function.logs();
+    assert!(logs.contains("OUTPUT_FORMAT"), "{logs}");
+    // Lambda's own reporting gets it too: /runtime/init/error.
     let init = api
         .init_error(Duration::from_secs(1))
         .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    let message = format!("{init}\n{logs}");
+        .expect("the configuration error is posted to /runtime/init/error");
+    let posted: Value = serde_json::from_str(&init).unwrap();
+    assert_eq!(posted["errorType"], "ConfigurationError", "{init}");
+    let message = posted["errorMessage"].as_str().unwrap();
     assert!(message.contains("OUTPUT_FORMAT"), "{message}");
     for choice in ["ocsf", "ecs", "splunk"] {
         assert!(message.contains(choice), "{choice} not named: {message}");

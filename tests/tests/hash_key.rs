@@ -73,10 +73,11 @@ fn a_key_in_the_environment_is_refused_at_start() {
             (HASH_KEY, "0123456789abcdef0123456789abcdef"),
         ],
     );
-    let error = api.init_error(Duration::from_secs(30));
     let status = function.wait_exit();
-    let text = String::from_utf8_lossy(error.as_deref().unwrap_or_default()).into_owned()
-        + &function.logs();
+    let error = api
+        .init_error(Duration::from_secs(5))
+        .expect("posted to /runtime/init/error");
+    let text = String::from_utf8_lossy(&error).into_owned() + &function.logs();
     assert!(status.is_some_and(|s| !s.success()), "{text}");
     assert!(
         text.contains(HASH_KEY_SECRET_ARN),

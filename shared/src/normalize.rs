@@ -17,7 +17,7 @@ use crate::cognito::{classify, squash_into, Field, LogKind, Object};
 use crate::config::{Config, IpMode, UserNameMode};
 use crate::error::RecordError;
 use crate::geo;
-use crate::privacy::{hmac_hex, truncate_ip, Domain};
+use crate::privacy::{hmac_hex, private_view, truncate_ip, Domain};
 use crate::time;
 
 /// Bumped on any change a consumer could notice.
@@ -1429,6 +1429,8 @@ fn apply_ip<'a>(source: &mut Source<'a>, raw: Cow<'a, str>, cfg: &Config) -> boo
         },
         IpMode::Truncate => match parsed {
             Some(ip) => {
+                // An IPv4 address carried in IPv6 is truncated (and counted) as IPv4.
+                let ip = private_view(ip);
                 source.ip = Some(Cow::Owned(truncate_ip(ip).to_string()));
                 source.ip_version = Some(if ip.is_ipv4() { 4 } else { 6 });
                 true
@@ -1438,6 +1440,9 @@ fn apply_ip<'a>(source: &mut Source<'a>, raw: Cow<'a, str>, cfg: &Config) -> boo
         IpMode::Hash => {
             // Hash the canonical text of a valid address, so that
             // "2001:DB8::1" and "2001:db8::1" hash alike.
+            // An IPv4 address carried in IPv6 hashes as that IPv4 address: one
+            // client, one pseudonym, whichever way its address arrived.
+            let parsed = parsed.map(private_view);
             let canonical = parsed.map(|ip| ip.to_string());
             let text = canonical.as_deref().unwrap_or(&raw);
             source.ip_hash = Some(hmac_hex(&cfg.hash_key, Domain::Ip, text));
@@ -1930,6 +1935,33 @@ pub(crate) mod tests {
             ..Config::default()
         };
         [Config::default(), private, truncate]
+    }
+
+    #[test]
+    fn an_ipv4_address_carried_in_ipv6_is_truncated_and_hashed_as_that_ipv4_address() {
+        let record = |ip: &str| {
+            format!(
+                r#"{{"eventSource":"USER_AUTH_EVENTS","message":{{"eventType":"SignIn","ipAddress":"{ip}"}}}}"#
+            )
+        };
+        let [_, private, truncate] = configs();
+        for carried in [
+            "::ffff:203.0.113.77",
+            "2002:cb00:714d::1",
+            "2001:0:4136:e378:8000:63bf:34ff:8eb2",
+            "64:ff9b::cb00:714d",
+        ] {
+            for cfg in [&private, &truncate] {
+                let got = norm_with(&record(carried), cfg);
+                let plain = norm_with(&record("203.0.113.77"), cfg);
+                assert_eq!(got["source"], plain["source"], "{carried}");
+                assert!(
+                    !got.to_string().contains("203.0.113.77"),
+                    "{carried}: {got}"
+                );
+                assert!(!got.to_string().contains("cb00:714d"), "{carried}: {got}");
+            }
+        }
     }
 
     #[test]

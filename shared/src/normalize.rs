@@ -1056,6 +1056,7 @@ pub fn normalize<'a>(
         message,
         obj.obj("logSourceId").map(|o| o.0.as_slice()),
         ctx,
+        cfg,
     ))
 }
 
@@ -1232,6 +1233,7 @@ pub fn normalize_text<'a>(
             None => more_source.as_slice(),
         }),
         ctx,
+        cfg,
     ))
 }
 
@@ -1244,6 +1246,7 @@ fn finish<'a>(
     message: Message<'a>,
     log_source: Option<&[(Cow<'a, str>, Field<'a>)]>,
     ctx: &Context<'a>,
+    cfg: &Config,
 ) -> Normalized<'a> {
     let Message {
         event,
@@ -1296,6 +1299,11 @@ fn finish<'a>(
             Cow::Borrowed("logSourceId"),
             Field::Obj(Object(unmapped_src)),
         ));
+    }
+    if !unmapped.is_empty()
+        && (cfg.ip_mode != IpMode::Keep || cfg.user_name_mode == UserNameMode::Hash)
+    {
+        scrub_unmapped(&mut unmapped, None, cfg);
     }
 
     let has_risk =
@@ -1412,6 +1420,61 @@ fn set<'a>(slot: &mut Option<Cow<'a, str>>, value: Option<Cow<'a, str>>) -> bool
         }
         None => false,
     }
+}
+
+/// Under a privacy mode, what nothing else maps must not carry what the mode
+/// hides: wherever it is under `unmapped` (a top-level `ipAddress`, a case
+/// variant such as `IpAddress`, `xForwardedFor`, an extra member of
+/// `logSourceId`, inside arrays and objects), a string that is an IP address,
+/// or a comma-separated list of them, is truncated or hashed as `source.ip`
+/// would be (`IP_MODE`), and the string under a user-name-like key
+/// (`username`, `user_name`, `preferredUsername`, any case) is hashed
+/// (`USER_NAME_MODE=hash`).
+fn scrub_unmapped(entries: &mut [(Cow<'_, str>, Field<'_>)], parent: Option<&str>, cfg: &Config) {
+    for (key, value) in entries.iter_mut() {
+        scrub_field(value, Some(key.as_ref()).or(parent), cfg);
+    }
+}
+
+fn scrub_field(value: &mut Field<'_>, key: Option<&str>, cfg: &Config) {
+    match value {
+        Field::Obj(Object(members)) => scrub_unmapped(members, key, cfg),
+        Field::Arr(items) => items.iter_mut().for_each(|v| scrub_field(v, key, cfg)),
+        Field::Str(text) => {
+            if cfg.user_name_mode == UserNameMode::Hash && key.is_some_and(is_user_name_key) {
+                *text = Cow::Owned(hmac_hex(&cfg.hash_key, Domain::UserName, text));
+            } else if cfg.ip_mode != IpMode::Keep {
+                if let Some(hidden) = hide_addresses(text, cfg) {
+                    *text = Cow::Owned(hidden);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_user_name_key(key: &str) -> bool {
+    let folded: String = key
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    matches!(folded.as_str(), "username" | "preferredusername")
+}
+
+/// `text` with each address of an address or a comma-separated list of
+/// addresses truncated or hashed; `None` when it is not one.
+fn hide_addresses(text: &str, cfg: &Config) -> Option<String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let addresses: Vec<IpAddr> = parts.iter().map(|p| parse_ip(p)).collect::<Option<_>>()?;
+    let hidden: Vec<String> = addresses
+        .into_iter()
+        .map(|ip| match cfg.ip_mode {
+            IpMode::Hash => hmac_hex(&cfg.hash_key, Domain::Ip, &private_view(ip).to_string()),
+            _ => truncate_ip(ip).to_string(),
+        })
+        .collect();
+    Some(hidden.join(", "))
 }
 
 /// Applies `IP_MODE` to a raw address. Returns false when the value is not

@@ -119,3 +119,88 @@ fn truncation_keeps_only_the_network_in_every_format() {
         );
     }
 }
+
+/// A record that hides addresses and user names where nothing maps them:
+/// a top-level `ipAddress` and `userName`, case variants, a forwarded-for
+/// list, an extra `logSourceId` member, nested objects and arrays.
+fn hostile_event() -> Vec<u8> {
+    let record = serde_json::json!({
+        "eventTimestamp": "1732400000000",
+        "eventSource": "USER_AUTH_EVENTS",
+        "logLevel": "INFO",
+        "ipAddress": "198.51.100.201",
+        "userName": "mallory",
+        "message": {
+            "eventType": "SignIn",
+            "eventResponse": "Pass",
+            "userName": "trent",
+            "ipAddress": "203.0.113.99",
+            "IpAddress": "198.51.100.202",
+            "UserName": "peggy",
+            "xForwardedFor": "198.51.100.203, 2002:cb00:71cc::1",
+            "context": {"clientIps": ["198.51.100.204"], "preferred_username": "victor"}
+        },
+        "logSourceId": {"userPoolId": "us-east-1_Ab12Cd34E", "sourceIp": "198.51.100.205"}
+    });
+    let data = base64::engine::general_purpose::STANDARD.encode(record.to_string());
+    serde_json::json!({
+        "invocationId": "i",
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
+        "region": "us-east-1",
+        "records": [{"recordId": "r1", "approximateArrivalTimestamp": 1732400000000u64, "data": data}]
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn hostile_outputs(cfg: &Config) -> String {
+    let processed = process_event(&hostile_event(), cfg).expect("a Firehose event");
+    let r = &processed.response.records[0];
+    assert_eq!(r.result, RecordResult::Ok);
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(r.data.to_base64().as_bytes())
+        .expect("base64");
+    String::from_utf8(data).expect("UTF-8")
+}
+
+const HIDDEN_IPS: [&str; 7] = [
+    "198.51.100.201",
+    "203.0.113.99",
+    "198.51.100.202",
+    "198.51.100.203",
+    "2002:cb00:71cc::1",
+    "198.51.100.204",
+    "198.51.100.205",
+];
+const HIDDEN_USERS: [&str; 5] = ["mallory", "trent", "peggy", "victor", "Victor"];
+
+#[test]
+fn addresses_and_user_names_under_unmapped_are_hidden_in_every_format() {
+    // Privacy off: they are all there (the record does carry them).
+    let plain = hostile_outputs(&Config::default());
+    for raw in HIDDEN_IPS.iter().chain(&HIDDEN_USERS[..4]) {
+        assert!(plain.contains(raw), "{raw} not in {plain}");
+    }
+    for format in FORMATS {
+        let hashed = hostile_outputs(&Config {
+            output_format: format,
+            ..hashing()
+        });
+        for raw in HIDDEN_IPS.iter().chain(&HIDDEN_USERS) {
+            assert!(!hashed.contains(raw), "{format:?}: {raw} in {hashed}");
+        }
+        let truncated = hostile_outputs(&Config {
+            output_format: format,
+            ip_mode: IpMode::Truncate,
+            ..Config::default()
+        });
+        for raw in HIDDEN_IPS {
+            assert!(!truncated.contains(raw), "{format:?}: {raw} in {truncated}");
+        }
+        // The networks stay, lists stay lists; the 6to4 address is its IPv4 /24.
+        assert!(
+            truncated.contains("198.51.100.0, 203.0.113.0"),
+            "{format:?}: {truncated}"
+        );
+    }
+}

@@ -38,18 +38,23 @@ fn ensure_python_packages() {
     assert!(installed.success(), "pip install {PACKAGES:?} failed");
 }
 
-#[test]
-fn every_detection_finds_its_planted_attack_and_no_benign_user_in_every_format() {
+/// Runs one of `analysis/`'s scripts on the real CLI and every output format.
+fn run_analysis_script(script: &str) -> std::process::Output {
     ensure_python_packages();
     let cli = cargo_binary("cognito-activity-cli", "cognito-activity");
-    let out = Command::new("python3")
-        .arg(workspace().join("analysis/check_detections.py"))
+    Command::new("python3")
+        .arg(workspace().join("analysis").join(script))
         .arg("--cli")
         .arg(&cli)
         .arg("--formats")
         .arg(OutputFormat::NAMES.join(","))
         .output()
-        .expect("python3 runs");
+        .expect("python3 runs")
+}
+
+#[test]
+fn every_detection_finds_its_planted_attack_and_no_benign_user_in_every_format() {
+    let out = run_analysis_script("check_detections.py");
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     assert!(
@@ -82,16 +87,7 @@ fn athena_template() -> serde_json::Value {
 
 #[test]
 fn the_committed_athena_template_is_what_the_generator_writes_from_the_real_output() {
-    ensure_python_packages();
-    let cli = cargo_binary("cognito-activity-cli", "cognito-activity");
-    let out = Command::new("python3")
-        .arg(workspace().join("analysis/athena_template.py"))
-        .arg("--cli")
-        .arg(&cli)
-        .arg("--formats")
-        .arg(OutputFormat::NAMES.join(","))
-        .output()
-        .expect("python3 runs");
+    let out = run_analysis_script("athena_template.py");
     assert!(
         out.status.success(),
         "{}",

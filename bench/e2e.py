@@ -153,6 +153,9 @@ class RuntimeApi:
         self.events = queue.Queue()
         self.answers = queue.Queue()
         self.next_id = 0
+        # How long each invocation may run (the Lambda-Runtime-Deadline-Ms
+        # header), in milliseconds from when it is handed out.
+        self.deadline_ms = 900_000
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -180,7 +183,7 @@ class RuntimeApi:
                     body, rest = read_exactly(conn, int(headers.get("content-length", 0)), rest)
                 if method == "GET" and path == NEXT:
                     request_id, event = self.events.get()
-                    deadline = int(time.time() * 1000) + 900_000
+                    deadline = int(time.time() * 1000) + self.deadline_ms
                     head = (
                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                         f"Lambda-Runtime-Aws-Request-Id: {request_id}\r\n"

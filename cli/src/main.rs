@@ -146,11 +146,11 @@ fn replay(path: &Path, decode: bool, format: Option<Format>) -> Result<ExitCode>
         .with_context(|| format!("{} is not a Firehose event", path.display()))?;
     // The CLI has no AWS credentials: records that do not fit in the response
     // stay ProcessingFailed, as when re-ingestion fails in the Lambda.
-    let overflow: Vec<usize> = processed.overflow.iter().map(|o| o.index).collect();
-    if !overflow.is_empty() {
+    let overflow = processed.overflow.len();
+    if overflow > 0 {
         eprintln!(
             "{} record(s) did not fit in the {}-byte response budget; {}",
-            overflow.len(),
+            overflow,
             cfg.response_budget_bytes,
             if cfg.reingest {
                 "the Lambda would re-ingest them (REINGEST=true); the CLI cannot, so they are ProcessingFailed here"
@@ -159,9 +159,7 @@ fn replay(path: &Path, decode: bool, format: Option<Format>) -> Result<ExitCode>
             }
         );
     }
-    for index in overflow {
-        processed.settle(index, Settlement::Failed);
-    }
+    processed.settle(std::iter::repeat_n(Settlement::Failed, overflow));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if decode {

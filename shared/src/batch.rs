@@ -53,6 +53,31 @@ pub struct Stats {
     pub account_takeovers: u64,
     /// Failed records by [`RecordError::code`].
     pub failures: BTreeMap<&'static str, u64>,
+    /// Bytes of gzip records (after base64) and what they inflated to: the
+    /// invocation's decompression allowance is counted from these.
+    pub bytes_gzip_in: u64,
+    pub bytes_inflated: u64,
+}
+
+/// The invocation may inflate `MAX_DECOMPRESSED_BYTES` plus this many times
+/// the gzip bytes it has read so far (the record being read included), in
+/// total. One record may still expand to the cap; a batch of bombs costs
+/// what a batch of ordinary envelopes does instead of the cap once per
+/// record. CloudWatch Logs envelopes of Cognito events expand 4 to 9 times,
+/// so ordinary batches never come near it; a record past it is
+/// `ProcessingFailed` (`inflate_allowance`) with its original data.
+pub const INFLATE_RATIO: u64 = 64;
+
+impl Stats {
+    /// What the next gzip record of `compressed` bytes may inflate to.
+    fn inflate_allowance(&self, cap: usize, compressed: usize) -> usize {
+        let total = (cap as u64)
+            .saturating_add(
+                INFLATE_RATIO.saturating_mul(self.bytes_gzip_in.saturating_add(compressed as u64)),
+            )
+            .saturating_sub(self.bytes_inflated);
+        usize::try_from(total).unwrap_or(usize::MAX).min(cap)
+    }
 }
 
 impl Stats {
@@ -176,35 +201,45 @@ pub struct Processed {
 }
 
 impl Processed {
-    /// Records the fate of an overflow record. Re-ingested records become
-    /// `Dropped`; failed ones stay `ProcessingFailed` and get their original
-    /// data back if the budget allows (Firehose writes its own copy of the
+    /// Records the fate of every overflow record, in one pass: the `n`th
+    /// settlement is the `n`th overflow record's (a missing one counts as
+    /// `Failed`). Re-ingested records become `Dropped`; failed ones stay
+    /// `ProcessingFailed` and get their original data back, in overflow
+    /// order, while the budget allows (Firehose writes its own copy of the
     /// source record, `rawData`, to the error prefix either way).
-    pub fn settle(&mut self, index: usize, how: Settlement) {
-        let Some(pos) = self.overflow.iter().position(|o| o.index == index) else {
-            return;
-        };
-        let overflow = self.overflow.remove(pos);
-        let current = self.response.json_len();
-        let Some(rec) = self.response.records.get_mut(index) else {
-            return;
-        };
-        match how {
-            Settlement::Reingested => {
-                rec.result = RecordResult::Dropped;
-                rec.data = Data::default();
-                self.stats.records_reingested += 1;
-                self.stats.records_failed = self.stats.records_failed.saturating_sub(1);
-                self.stats.records_dropped += 1;
-            }
-            Settlement::Failed => {
-                let original = Data::Raw(overflow.original);
-                if current + original.base64_len() <= self.budget {
-                    rec.data = original;
+    ///
+    /// The response's size is measured once and then kept up to date
+    /// record by record, so settling costs the same per record however many
+    /// overflow (measuring it per record made a batch of ~20,000 tiny
+    /// overflow records take seconds).
+    pub fn settle(&mut self, settlements: impl IntoIterator<Item = Settlement>) {
+        let overflow = std::mem::take(&mut self.overflow);
+        let mut settlements = settlements.into_iter();
+        let mut len = self.response.json_len();
+        for o in overflow {
+            let how = settlements.next().unwrap_or(Settlement::Failed);
+            let Some(rec) = self.response.records.get_mut(o.index) else {
+                continue;
+            };
+            let before = rec.json_len_but_id();
+            match how {
+                Settlement::Reingested => {
+                    rec.result = RecordResult::Dropped;
+                    rec.data = Data::default();
+                    self.stats.records_reingested += 1;
+                    self.stats.records_failed = self.stats.records_failed.saturating_sub(1);
+                    self.stats.records_dropped += 1;
+                }
+                Settlement::Failed => {
+                    let original = Data::Raw(o.original);
+                    if len + original.base64_len() <= self.budget {
+                        rec.data = original;
+                    }
                 }
             }
+            len = len - before + rec.json_len_but_id();
         }
-        self.stats.bytes_out = self.response.json_len() as u64;
+        self.stats.bytes_out = len as u64;
     }
 
     /// The response as JSON bytes.
@@ -517,10 +552,19 @@ fn transform(
     let Some(data) = record.data.as_deref() else {
         return RecordOutcome::Failed(RecordError::DataMissing);
     };
-    let decoded = match decode_record(data, cfg.max_decompressed_bytes) {
+    let cap = cfg.max_decompressed_bytes;
+    let decoded = match decode_record(data, |compressed| stats.inflate_allowance(cap, compressed)) {
         Ok(d) => d,
+        // Stopped by the invocation's allowance rather than the cap.
+        Err(RecordError::TooLarge { limit }) if limit < cap => {
+            return RecordOutcome::Failed(RecordError::InflateAllowance { limit })
+        }
         Err(e) => return RecordOutcome::Failed(e),
     };
+    if decoded.was_gzip {
+        stats.bytes_gzip_in += decoded.compressed_len as u64;
+        stats.bytes_inflated += decoded.bytes.len() as u64;
+    }
     let text = match utf8(&decoded.bytes) {
         Ok(t) => t,
         Err(e) => return RecordOutcome::Failed(e),
@@ -1235,10 +1279,9 @@ mod overflow_tests {
             [1, 2]
         );
         assert_eq!(p.stats.records_failed, 2);
-        p.settle(1, Settlement::Reingested);
-        p.settle(2, Settlement::Failed);
-        p.settle(2, Settlement::Reingested); // already settled: no effect
+        p.settle([Settlement::Reingested, Settlement::Failed]);
         assert!(p.overflow.is_empty());
+        p.settle([Settlement::Reingested]); // nothing left to settle: no effect
         assert_eq!(p.response.records[1].result, RecordResult::Dropped);
         assert_eq!(p.response.records[2].result, RecordResult::ProcessingFailed);
         assert_eq!(p.stats.records_reingested, 1);
@@ -1247,6 +1290,91 @@ mod overflow_tests {
         // The original comes back only when it fits in what is left.
         if !p.response.records[2].data.is_empty() {
             assert_eq!(p.response.records[2].data.to_base64(), datas[2]);
+        }
+        assert_eq!(p.stats.bytes_out, p.to_json().len() as u64);
+    }
+
+    /// Settling overflow records one at a time, measuring the whole
+    /// response each time: what `settle` did before it kept the size up to
+    /// date (issue #17), kept as its reference.
+    fn settle_one_by_one(p: &mut Processed, settlements: &[Settlement]) {
+        for (o, how) in std::mem::take(&mut p.overflow).into_iter().zip(settlements) {
+            let current = p.response.json_len();
+            let rec = &mut p.response.records[o.index];
+            match how {
+                Settlement::Reingested => {
+                    rec.result = RecordResult::Dropped;
+                    rec.data = Data::default();
+                }
+                Settlement::Failed => {
+                    let original = Data::Raw(o.original);
+                    if current + original.base64_len() <= p.budget {
+                        rec.data = original;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Many small overflow records, some of whose originals fit back.
+    fn many_overflowing(n: usize) -> Processed {
+        let mut datas = vec![envelope(200, false)];
+        datas.extend(
+            (0..n).map(|_| base64_encode(b"{\"eventSource\":\"USER_AUTH_EVENTS\",\"message\":{}}")),
+        );
+        let ev = event(&datas);
+        let full = process_event(&ev, &with_budget(usize::MAX)).unwrap();
+        let budget = full.response.records[0].json_len()
+            + (n + 1)
+                * (full.response.records[1].json_len()
+                    - full.response.records[1].data.base64_len())
+            + n * 20;
+        process_event(&ev, &with_budget(budget)).unwrap()
+    }
+
+    #[test]
+    fn settling_many_records_answers_as_settling_them_one_by_one() {
+        let mut p = many_overflowing(300);
+        assert!(p.overflow.len() > 250, "{} overflow", p.overflow.len());
+        let settlements: Vec<Settlement> = (0..p.overflow.len())
+            .map(|i| {
+                if i % 3 == 0 {
+                    Settlement::Reingested
+                } else {
+                    Settlement::Failed
+                }
+            })
+            .collect();
+        let mut reference = p.clone();
+        settle_one_by_one(&mut reference, &settlements);
+        p.settle(settlements.iter().copied());
+        assert_eq!(p.response, reference.response);
+        assert!(p
+            .response
+            .records
+            .iter()
+            .any(|r| r.result == RecordResult::ProcessingFailed && !r.data.is_empty()));
+        assert!(p
+            .response
+            .records
+            .iter()
+            .any(|r| r.result == RecordResult::ProcessingFailed && r.data.is_empty()));
+        assert_eq!(p.stats.bytes_out, p.to_json().len() as u64);
+        assert!(p.to_json().len() <= p.budget);
+    }
+
+    #[test]
+    fn settling_measures_the_whole_response_once_however_many_records_overflow() {
+        for n in [10, 1_000] {
+            let mut p = many_overflowing(n);
+            let overflow = p.overflow.len();
+            let before = crate::firehose::RESPONSE_MEASURES.get();
+            p.settle(std::iter::repeat_n(Settlement::Failed, overflow));
+            assert_eq!(
+                crate::firehose::RESPONSE_MEASURES.get() - before,
+                1,
+                "{n} records"
+            );
         }
     }
 }

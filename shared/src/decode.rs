@@ -124,7 +124,17 @@ fn gunzip_one_member(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
         isize_field[2],
         isize_field[3],
     ]);
-    let mut size = usize::try_from(hint).unwrap_or(usize::MAX).min(limit);
+    // The first buffer: what the trailer claims, but never more than the
+    // compressed length plausibly expands to (the claim is the sender's: a
+    // forged "4 GiB" must not cost a cap-sized zeroed buffer per record),
+    // then doubled as the data proves it needs more.
+    let plausible = (body_end - start)
+        .saturating_mul(FIRST_GUESS_RATIO)
+        .max(MIN_FIRST_BUFFER);
+    let mut size = usize::try_from(hint)
+        .unwrap_or(usize::MAX)
+        .min(plausible)
+        .min(limit);
     loop {
         let mut out = vec![0u8; size];
         match with_decompressor(|d| d.gzip_decompress(bytes, &mut out)) {
@@ -140,12 +150,21 @@ fn gunzip_one_member(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
                 return one_member.then_some(out);
             }
             Err(libdeflater::DecompressionError::InsufficientSpace) if size < limit => {
-                size = size.saturating_mul(2).max(64 * 1024).min(limit);
+                size = size.saturating_mul(2).max(MIN_FIRST_BUFFER).min(limit);
             }
+            // Over the cap or corrupt: which one, and where, is the streaming
+            // decoder's to say (libdeflate may stop short of bad data).
             Err(_) => return None,
         }
     }
 }
+
+/// How much a gzip member's deflate data is first assumed to expand when its
+/// trailer claims more: CloudWatch Logs envelopes of Cognito events expand
+/// about 4 to 9 times. (Deflate cannot expand more than 1032 times.)
+const FIRST_GUESS_RATIO: usize = 16;
+/// The smallest first buffer.
+const MIN_FIRST_BUFFER: usize = 4096;
 
 thread_local! {
     // libdeflate's decompressor is about 11 KB of tables: one per thread
@@ -168,16 +187,31 @@ fn with_decompressor<T>(f: impl FnOnce(&mut libdeflater::Decompressor) -> T) -> 
 #[inline(never)]
 fn gunzip_streaming(bytes: &[u8], limit: usize) -> Result<Vec<u8>, RecordError> {
     // Reading one byte past the limit tells "exactly limit" from "more".
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(8).min(limit));
-    #[allow(clippy::disallowed_methods)] // the one capped use: `take` below
-    let mut reader = MultiGzDecoder::new(bytes).take(cap);
-    reader
-        .read_to_end(&mut out)
-        .map_err(|_| RecordError::Gzip)?;
-    if out.len() > limit {
+    let cap = limit.saturating_add(1);
+    #[allow(clippy::disallowed_methods)] // the one capped use: `cap` below
+    let mut reader = MultiGzDecoder::new(bytes);
+    // Grown as data arrives, never past `cap`: `read_to_end` doubles its
+    // buffer, which for output just past a power of two held twice the cap.
+    let mut out = vec![0u8; bytes.len().saturating_mul(4).max(64).min(cap)];
+    let mut len = 0;
+    loop {
+        if len == out.len() {
+            if len == cap {
+                break;
+            }
+            out.resize(len.saturating_mul(2).min(cap), 0);
+        }
+        match reader.read(&mut out[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(RecordError::Gzip),
+        }
+    }
+    if len > limit {
         return Err(RecordError::TooLarge { limit });
     }
+    out.truncate(len);
     Ok(out)
 }
 
@@ -186,21 +220,30 @@ fn gunzip_streaming(bytes: &[u8], limit: usize) -> Result<Vec<u8>, RecordError> 
 pub struct Decoded {
     pub bytes: Vec<u8>,
     pub was_gzip: bool,
+    /// The gzip stream's length (0 when not gzip).
+    pub compressed_len: usize,
 }
 
-/// base64, then gzip when present.
-pub fn decode_record(data: &str, limit: usize) -> Result<Decoded, RecordError> {
+/// base64, then gzip when present, inflating at most `limit(compressed
+/// length)` bytes.
+pub fn decode_record(
+    data: &str,
+    limit: impl FnOnce(usize) -> usize,
+) -> Result<Decoded, RecordError> {
     let raw = base64_decode(data)?;
     if is_gzip(&raw) {
-        let bytes = gunzip_capped(&raw, limit)?;
+        let compressed_len = raw.len();
+        let bytes = gunzip_capped(&raw, limit(compressed_len))?;
         Ok(Decoded {
             bytes,
             was_gzip: true,
+            compressed_len,
         })
     } else {
         Ok(Decoded {
             bytes: raw,
             was_gzip: false,
+            compressed_len: 0,
         })
     }
 }
@@ -235,10 +278,10 @@ mod tests {
     #[test]
     fn correctly_detects_gzipped_content() {
         let plain = b"{\"a\":1}";
-        let d = decode_record(&base64_encode(&gzip(plain)), 1024).unwrap();
+        let d = decode_record(&base64_encode(&gzip(plain)), |_| 1024).unwrap();
         assert!(d.was_gzip);
         assert_eq!(d.bytes, plain);
-        let d = decode_record(&base64_encode(plain), 1024).unwrap();
+        let d = decode_record(&base64_encode(plain), |_| 1024).unwrap();
         assert!(!d.was_gzip);
         assert_eq!(d.bytes, plain);
     }
@@ -436,15 +479,18 @@ mod tests {
 
     #[test]
     fn rejects_invalid_base64() {
-        assert_eq!(decode_record("not base64!", 10), Err(RecordError::Base64));
-        assert_eq!(decode_record("QQ", 10), Err(RecordError::Base64));
-        assert_eq!(decode_record("", 10).unwrap().bytes, b"");
+        assert_eq!(
+            decode_record("not base64!", |_| 10),
+            Err(RecordError::Base64)
+        );
+        assert_eq!(decode_record("QQ", |_| 10), Err(RecordError::Base64));
+        assert_eq!(decode_record("", |_| 10).unwrap().bytes, b"");
     }
 
     proptest! {
         #[test]
         fn any_bytes_decode_or_fail_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-            let _ = decode_record(&base64_encode(&bytes), 4096);
+            let _ = decode_record(&base64_encode(&bytes), |_| 4096);
             let mut gz = vec![0x1f, 0x8b];
             gz.extend(&bytes);
             let _ = gunzip_capped(&gz, 4096);

@@ -28,6 +28,10 @@ pub enum RecordError {
     /// The gzip stream expands past `MAX_DECOMPRESSED_BYTES`.
     #[error("gzip data expands past the {limit}-byte cap")]
     TooLarge { limit: usize },
+    /// The gzip stream expands past what is left of the invocation's
+    /// decompression allowance (`batch::INFLATE_RATIO`).
+    #[error("gzip data expands past the {limit} bytes this invocation may still inflate")]
+    InflateAllowance { limit: usize },
     /// The bytes are not UTF-8.
     #[error("record is not valid UTF-8 at byte {offset}")]
     Utf8 { offset: usize },
@@ -57,6 +61,7 @@ impl RecordError {
             RecordError::Empty => "empty",
             RecordError::Gzip => "gzip",
             RecordError::TooLarge { .. } => "too_large",
+            RecordError::InflateAllowance { .. } => "inflate_allowance",
             RecordError::Utf8 { .. } => "utf8",
             RecordError::Json(_) => "json",
             RecordError::NotCognito { .. } => "not_cognito",

@@ -588,6 +588,13 @@ pub struct FirehoseResponse {
     pub records: Vec<ResponseRecord>,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How often this thread measured a whole response: tests count it to
+    /// hold per-record work to per-record cost.
+    pub(crate) static RESPONSE_MEASURES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// `{"records":[` + `]}`
 pub const RESPONSE_ENVELOPE_LEN: usize = b"{\"records\":[]}".len();
 
@@ -615,6 +622,8 @@ impl FirehoseResponse {
     }
 
     pub fn json_len(&self) -> usize {
+        #[cfg(test)]
+        RESPONSE_MEASURES.set(RESPONSE_MEASURES.get() + 1);
         RESPONSE_ENVELOPE_LEN
             + self
                 .records

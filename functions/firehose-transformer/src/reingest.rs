@@ -186,8 +186,8 @@ impl<S: Sink> Reingester<S> {
             Err(reason) => {
                 for o in &pending {
                     tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
-                    processed.settle(o.index, Settlement::Failed);
                 }
+                processed.settle(std::iter::repeat_n(Settlement::Failed, pending.len()));
                 return;
             }
         };
@@ -217,38 +217,35 @@ impl<S: Sink> Reingester<S> {
         )
         .await;
 
-        for (i, (o, p)) in pending.iter().zip(&plans).enumerate() {
+        // How many pieces of each overflow record were accepted: one pass.
+        let mut pieces_accepted = vec![0usize; plans.len()];
+        for (&who, &ok) in owner.iter().zip(&accepted) {
+            if ok {
+                pieces_accepted[who] += 1;
+            }
+        }
+        let mut settlements = Vec::with_capacity(pending.len());
+        for ((o, p), ok) in pending.iter().zip(&plans).zip(pieces_accepted) {
             let outcome = match p {
                 Plan::Fail(reason) => Err(*reason),
-                Plan::Put(list) => {
-                    let ok = owner
-                        .iter()
-                        .zip(&accepted)
-                        .filter(|(who, _)| **who == i)
-                        .filter(|(_, ok)| **ok)
-                        .count();
-                    if ok == list.len() {
-                        Ok(list.len())
-                    } else if ok == 0 {
-                        Err("reingest_failed")
-                    } else {
-                        // Some pieces are in the stream already: a replay of
-                        // the failed record duplicates them (at least once).
-                        Err("reingest_partly_failed")
-                    }
-                }
+                Plan::Put(list) if ok == list.len() => Ok(list.len()),
+                Plan::Put(_) if ok == 0 => Err("reingest_failed"),
+                // Some pieces are in the stream already: a replay of the
+                // failed record duplicates them (at least once).
+                Plan::Put(_) => Err("reingest_partly_failed"),
             };
-            match outcome {
+            settlements.push(match outcome {
                 Ok(pieces) => {
                     tracing::info!(record_id = %o.record_id, pieces, "overflow record re-ingested");
-                    processed.settle(o.index, Settlement::Reingested);
+                    Settlement::Reingested
                 }
                 Err(reason) => {
                     tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
-                    processed.settle(o.index, Settlement::Failed);
+                    Settlement::Failed
                 }
-            }
+            });
         }
+        processed.settle(settlements);
     }
 }
 

@@ -440,7 +440,7 @@ pub(crate) mod tests {
                 let Some(data) = r.data.as_deref() else {
                     continue;
                 };
-                let Ok(d) = crate::decode::decode_record(data, 1 << 24) else {
+                let Ok(d) = crate::decode::decode_record(data, |_| 1 << 24) else {
                     continue;
                 };
                 let Ok(text) = String::from_utf8(d.bytes) else {

@@ -553,7 +553,21 @@ fn transform(
         return RecordOutcome::Failed(RecordError::DataMissing);
     };
     let cap = cfg.max_decompressed_bytes;
-    let decoded = match decode_record(data, |compressed| stats.inflate_allowance(cap, compressed)) {
+    // (gzip length, what it may inflate to), when the record is gzip.
+    let mut inflating = None;
+    let decoded = decode_record(data, |compressed| {
+        let limit = stats.inflate_allowance(cap, compressed);
+        inflating = Some((compressed, limit));
+        limit
+    });
+    if let Some((compressed, limit)) = inflating {
+        stats.bytes_gzip_in += compressed as u64;
+        // A stream that failed is counted as having used all it was given:
+        // how far it got before failing is not known, and a batch of
+        // corrupt bombs must use up the allowance as whole ones do.
+        stats.bytes_inflated += decoded.as_ref().map_or(limit, |d| d.bytes.len()) as u64;
+    }
+    let decoded = match decoded {
         Ok(d) => d,
         // Stopped by the invocation's allowance rather than the cap.
         Err(RecordError::TooLarge { limit }) if limit < cap => {
@@ -561,10 +575,6 @@ fn transform(
         }
         Err(e) => return RecordOutcome::Failed(e),
     };
-    if decoded.was_gzip {
-        stats.bytes_gzip_in += decoded.compressed_len as u64;
-        stats.bytes_inflated += decoded.bytes.len() as u64;
-    }
     let text = match utf8(&decoded.bytes) {
         Ok(t) => t,
         Err(e) => return RecordOutcome::Failed(e),

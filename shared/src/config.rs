@@ -555,10 +555,30 @@ impl Config {
             })
             .collect();
 
+        let max_decompressed_bytes = integer(MAX_DECOMPRESSED_BYTES)?;
+        // Lambda sets its memory size; a cap the function cannot hold would
+        // turn a gzip bomb into an out-of-memory crash of the whole batch.
+        if let Some(mb) = lookup(FUNCTION_MEMORY_SIZE).and_then(|v| v.trim().parse::<u64>().ok()) {
+            let most = max_decompressed_for_memory(mb);
+            if max_decompressed_bytes > most {
+                let (s, v) = get(MAX_DECOMPRESSED_BYTES);
+                let mut e = invalid(
+                    s,
+                    &v,
+                    &format!(
+                        "more than a {mb} MB function can inflate (twice the cap plus {} MiB must fit in its memory)",
+                        MEMORY_MARGIN_BYTES >> 20
+                    ),
+                );
+                e.allowed = format!("a whole number from 1048576 to {most} at {mb} MB");
+                return Err(e);
+            }
+        }
+
         Ok(Config {
             output_format,
             ocsf_version,
-            max_decompressed_bytes: integer(MAX_DECOMPRESSED_BYTES)? as usize,
+            max_decompressed_bytes: max_decompressed_bytes as usize,
             response_budget_bytes: integer(RESPONSE_BUDGET_BYTES)? as usize,
             reingest: one_of(REINGEST)? == "true",
             ip_mode,
@@ -573,6 +593,22 @@ impl Config {
             metrics_dimensions,
         })
     }
+}
+
+/// The memory Lambda gives the function, in MB (set by Lambda itself).
+pub const FUNCTION_MEMORY_SIZE: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+
+/// What a function needs beside inflating one record: the runtime, the
+/// event (up to 6 MB, held as read and as decoded), one record's output and
+/// the response (up to 6 MB). A batch of 16 MiB gzip bombs peaks at about
+/// 45 MiB RSS (docs/performance.md, bench/memory.sh).
+pub const MEMORY_MARGIN_BYTES: u64 = 64 << 20;
+
+/// The largest `MAX_DECOMPRESSED_BYTES` a function of `memory_mb` MB can
+/// hold: inflating one record takes up to twice the cap while its buffer
+/// grows, plus [`MEMORY_MARGIN_BYTES`].
+pub fn max_decompressed_for_memory(memory_mb: u64) -> u64 {
+    (memory_mb.saturating_mul(1 << 20)).saturating_sub(MEMORY_MARGIN_BYTES) / 2
 }
 
 fn invalid(s: &Setting, value: &str, reason: &str) -> ConfigError {
@@ -615,6 +651,39 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_decompression_cap_must_fit_the_functions_memory() {
+        // 128 MB holds the default cap, and up to 32 MiB.
+        assert!(with(&[(FUNCTION_MEMORY_SIZE, "128")]).is_ok());
+        assert_eq!(max_decompressed_for_memory(128), 32 << 20);
+        assert!(with(&[
+            (FUNCTION_MEMORY_SIZE, "128"),
+            (MAX_DECOMPRESSED_BYTES, "33554432")
+        ])
+        .is_ok());
+        let e = with(&[
+            (FUNCTION_MEMORY_SIZE, "128"),
+            (MAX_DECOMPRESSED_BYTES, "33554433"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, MAX_DECOMPRESSED_BYTES);
+        assert!(e.allowed.contains("33554432 at 128 MB"), "{}", e.allowed);
+        assert!(e.to_string().contains("MAX_DECOMPRESSED_BYTES"), "{e}");
+        // The largest cap needs 576 MB.
+        assert!(with(&[
+            (FUNCTION_MEMORY_SIZE, "576"),
+            (MAX_DECOMPRESSED_BYTES, "268435456")
+        ])
+        .is_ok());
+        assert!(with(&[
+            (FUNCTION_MEMORY_SIZE, "512"),
+            (MAX_DECOMPRESSED_BYTES, "268435456")
+        ])
+        .is_err());
+        // Outside Lambda (the CLI), nothing to check against.
+        assert!(with(&[(MAX_DECOMPRESSED_BYTES, "268435456")]).is_ok());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::io::Read;
 
 use base64_simd::STANDARD;
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 
 use crate::error::RecordError;
 
@@ -124,6 +124,11 @@ fn gunzip_one_member(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
         isize_field[2],
         isize_field[3],
     ]);
+    if usize::try_from(hint).map_or(true, |h| h > limit) {
+        // Over the cap if the claim is true, forged if not: either way the
+        // streaming decoder answers, growing its buffer only as data comes.
+        return None;
+    }
     // The first buffer: what the trailer claims, but never more than the
     // compressed length plausibly expands to (the claim is the sender's: a
     // forged "4 GiB" must not cost a cap-sized zeroed buffer per record),
@@ -131,10 +136,7 @@ fn gunzip_one_member(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
     let plausible = (body_end - start)
         .saturating_mul(FIRST_GUESS_RATIO)
         .max(MIN_FIRST_BUFFER);
-    let mut size = usize::try_from(hint)
-        .unwrap_or(usize::MAX)
-        .min(plausible)
-        .min(limit);
+    let mut size = (hint as usize).min(plausible).min(limit);
     loop {
         let mut out = vec![0u8; size];
         match with_decompressor(|d| d.gzip_decompress(bytes, &mut out)) {
@@ -152,8 +154,9 @@ fn gunzip_one_member(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
             Err(libdeflater::DecompressionError::InsufficientSpace) if size < limit => {
                 size = size.saturating_mul(2).max(MIN_FIRST_BUFFER).min(limit);
             }
-            // Over the cap or corrupt: which one, and where, is the streaming
-            // decoder's to say (libdeflate may stop short of bad data).
+            // Corrupt, or over the cap: which one, and where, is the
+            // streaming decoder's to say (libdeflate can stop short of where
+            // flate2 finds bad data past the cap).
             Err(_) => return None,
         }
     }
@@ -189,6 +192,8 @@ fn gunzip_streaming(bytes: &[u8], limit: usize) -> Result<Vec<u8>, RecordError> 
     // Reading one byte past the limit tells "exactly limit" from "more".
     let cap = limit.saturating_add(1);
     #[allow(clippy::disallowed_methods)] // the one capped use: `cap` below
+    // The `bufread` decoder reads the slice in place (the `read` one would
+    // allocate a 32 KB buffer to copy it through).
     let mut reader = MultiGzDecoder::new(bytes);
     // Grown as data arrives, never past `cap`: `read_to_end` doubles its
     // buffer, which for output just past a power of two held twice the cap.

@@ -471,6 +471,31 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// As [`scalar`](Self::scalar), but a number too large for any numeric
+    /// type (`1e999`) reads as `None` instead of failing the document: for
+    /// optional fields whose bad value is ignored like any other.
+    pub fn scalar_in_range(&mut self) -> Result<Option<Field<'a>>, Stop> {
+        if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
+            return self.scalar();
+        }
+        let start = self.pos;
+        match self.number() {
+            Ok(n) => Ok(Some(n)),
+            // Only a number of valid grammar is forgiven (the range is
+            // what failed); broken JSON stays an error.
+            Err(stop) => {
+                let end = self.pos;
+                self.pos = start;
+                if self.number_token().is_ok() && self.pos == end {
+                    Ok(None)
+                } else {
+                    self.pos = end;
+                    Err(stop)
+                }
+            }
+        }
+    }
+
     /// Judges the value at the cursor, which is of the wrong type for
     /// where it stands, as serde_json does: an object or array by its first
     /// byte, a scalar after reading it, so broken JSON stays a JSON error.

@@ -197,7 +197,34 @@ pub struct Processed {
     pub source_kinesis_stream_arn: Option<String>,
     pub region: Option<String>,
     pub invocation_id: Option<String>,
+    /// Per-record warnings written so far, shared with whoever settles.
+    pub warnings: RecordWarnings,
     budget: usize,
+}
+
+/// How many records an invocation names at WARN level. Past it, records are
+/// named at DEBUG only: a batch of 20,000 bad records once wrote 20,000
+/// lines (most of its cost, and CloudWatch Logs bills every byte). The
+/// invocation's summary line counts every failure by code.
+pub const RECORD_WARNINGS_PER_INVOCATION: usize = 25;
+
+/// Counts the per-record warnings of one invocation.
+#[derive(Debug, Clone, Default)]
+pub struct RecordWarnings {
+    written: usize,
+}
+
+impl RecordWarnings {
+    /// Whether the next record may be named at WARN level.
+    pub fn take(&mut self) -> bool {
+        self.written += 1;
+        self.written <= RECORD_WARNINGS_PER_INVOCATION
+    }
+
+    /// Warnings past the allowance, written at DEBUG only.
+    pub fn demoted(&self) -> usize {
+        self.written.saturating_sub(RECORD_WARNINGS_PER_INVOCATION)
+    }
 }
 
 impl Processed {
@@ -1039,6 +1066,7 @@ fn assemble(
     let mut overflow = Vec::new();
     let mut failed_later = Vec::new();
     let mut originals = BTreeMap::new();
+    let mut warnings = RecordWarnings::default();
 
     for (index, (record, entry)) in event.records.iter().zip(kept).enumerate() {
         match entry {
@@ -1052,7 +1080,8 @@ fn assemble(
                 let id_len = id_lens.get(index).copied().unwrap_or_default();
                 let response_len = id_len + MIN_LEN_BUT_ID + ok.extra;
                 let record_id = ok.answer.record_id;
-                tracing::warn!(
+                // Its fate (re-ingested or failed) is logged when settled.
+                tracing::debug!(
                     record_id = %record_id,
                     reason = "response_budget",
                     response_len,
@@ -1092,7 +1121,11 @@ fn assemble(
             }
             Kept::Failed(err) => {
                 let record_id = record.record_id.to_string();
-                tracing::warn!(record_id = %record_id, reason = %err, code = err.code(), "record failed");
+                if warnings.take() {
+                    tracing::warn!(record_id = %record_id, reason = %err, code = err.code(), "record failed");
+                } else {
+                    tracing::debug!(record_id = %record_id, reason = %err, code = err.code(), "record failed");
+                }
                 stats.records_failed += 1;
                 *stats.failures.entry(err.code()).or_default() += 1;
                 failed_later.push(index);
@@ -1145,6 +1178,7 @@ fn assemble(
             .map(str::to_owned),
         region: event.region.as_deref().map(str::to_owned),
         invocation_id: event.invocation_id.as_deref().map(str::to_owned),
+        warnings,
         budget,
     }
 }
@@ -1340,6 +1374,15 @@ mod overflow_tests {
                     - full.response.records[1].data.base64_len())
             + n * 20;
         process_event(&ev, &with_budget(budget)).unwrap()
+    }
+
+    #[test]
+    fn an_invocation_names_at_most_its_allowance_of_records_at_warn_level() {
+        let datas: Vec<String> = (0..100).map(|_| "not base64!".to_string()).collect();
+        let p = process_event(&event(&datas), &with_budget(usize::MAX)).unwrap();
+        assert_eq!(p.stats.records_failed, 100);
+        assert_eq!(p.stats.failures.get("base64"), Some(&100));
+        assert_eq!(p.warnings.demoted(), 100 - RECORD_WARNINGS_PER_INVOCATION);
     }
 
     #[test]
@@ -1592,6 +1635,7 @@ mod budget_equivalence_tests {
                 .map(str::to_owned),
             region: event.region.as_deref().map(str::to_owned),
             invocation_id: event.invocation_id.as_deref().map(str::to_owned),
+            warnings: RecordWarnings::default(),
             budget,
         }
     }

@@ -118,9 +118,8 @@ fn hostile_batches_cost_about_what_ordinary_ones_do() {
     let allowance = CAP as u64 + cognito_activity::batch::INFLATE_RATIO * s.bytes_gzip_in;
     assert!(s.bytes_inflated <= allowance, "{s:?}");
     assert!(s.bytes_inflated < 200 * CAP as u64 / 4, "{s:?}");
-    assert_eq!(
-        s.failures.get("inflate_allowance").copied().unwrap_or(0) > 0,
-        true,
+    assert!(
+        s.failures.get("inflate_allowance").copied().unwrap_or(0) > 100,
         "{s:?}"
     );
     // Nothing is lost: every record is answered, failed ones with their data.

@@ -33,6 +33,14 @@ pub async fn handle<S: Sink>(
         reingester.settle(&mut processed, config, deadline).await;
     }
     let s = &processed.stats;
+    // Every failure, by code ("json:3,gzip:1"): the records past the
+    // per-record warning allowance are named only at DEBUG.
+    let failures = s
+        .failures
+        .iter()
+        .map(|(code, n)| format!("{code}:{n}"))
+        .collect::<Vec<_>>()
+        .join(",");
     tracing::info!(
         request_id = %request_id,
         invocation_id = processed.invocation_id.as_deref().unwrap_or(""),
@@ -46,6 +54,10 @@ pub async fn handle<S: Sink>(
         events_filtered = s.events_filtered,
         bytes_in = s.bytes_in,
         bytes_out = s.bytes_out,
+        bytes_inflated = s.bytes_inflated,
+        records_overflow = s.records_overflow,
+        failures = %failures,
+        records_not_named = processed.warnings.demoted(),
         "invocation complete"
     );
     if config.metrics {

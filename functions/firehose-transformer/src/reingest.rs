@@ -185,7 +185,11 @@ impl<S: Sink> Reingester<S> {
             Ok(target) => target,
             Err(reason) => {
                 for o in &pending {
-                    tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
+                    if processed.warnings.take() {
+                        tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
+                    } else {
+                        tracing::debug!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
+                    }
                 }
                 processed.settle(std::iter::repeat_n(Settlement::Failed, pending.len()));
                 return;
@@ -236,11 +240,15 @@ impl<S: Sink> Reingester<S> {
             };
             settlements.push(match outcome {
                 Ok(pieces) => {
-                    tracing::info!(record_id = %o.record_id, pieces, "overflow record re-ingested");
+                    tracing::debug!(record_id = %o.record_id, pieces, "overflow record re-ingested");
                     Settlement::Reingested
                 }
                 Err(reason) => {
-                    tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
+                    if processed.warnings.take() {
+                        tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
+                    } else {
+                        tracing::debug!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
+                    }
                     Settlement::Failed
                 }
             });

@@ -24,7 +24,8 @@ Each hostile event is compared with the ordinary event of its kind (`x
 ordinary`): the overflow tail with the OCSF direct batch, the gzip ones
 with the CloudWatch Logs batch (gzip records).
 
-Then, unless --skip-hung, the overflow-tail event once more with
+Then the peak RSS of a fresh process handling each event once; then,
+unless --skip-hung, the overflow-tail event once more with
 REINGEST=true, a re-ingestion endpoint that accepts connections and never
 answers, and a 15 s deadline: the response must arrive before the deadline
 (the function stops re-ingesting 1.5 s before it).
@@ -198,6 +199,20 @@ def main():
         mine = f"{per_mb[name] / per_mb[kind[name]]:11.2f}" if name in kind else ""
         print(f"{name:<16} {len(body) / 1e6:5.2f} {ms:8.1f} {per_mb[name]:7.2f} "
               f"{per_mb[name] / per_mb['ordinary direct']:9.2f} {mine}")
+
+    # Peak memory: a fresh process per event, invoked once, its VmHWM.
+    print("\npeak RSS of a fresh bootstrap after one invocation (MAX_DECOMPRESSED_BYTES "
+          "16 MiB, 128 MB function):")
+    for name, body, fmt in events:
+        api, proc = launch({"OUTPUT_FORMAT": fmt}, cpu)
+        try:
+            api.invoke(body, timeout=600)
+            with open(f"/proc/{proc.pid}/status") as f:
+                hwm = next(line.split()[1] for line in f if line.startswith("VmHWM"))
+        finally:
+            proc.kill()
+            proc.wait()
+        print(f"  {name:<16} {int(hwm) / 1024:6.1f} MiB")
 
     if not args.skip_hung:
         api, proc = launch({"OUTPUT_FORMAT": "ocsf", "REINGEST": "true",

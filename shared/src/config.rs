@@ -600,8 +600,8 @@ pub const FUNCTION_MEMORY_SIZE: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
 
 /// What a function needs beside inflating one record: the runtime, the
 /// event (up to 6 MB, held as read and as decoded), one record's output and
-/// the response (up to 6 MB). A batch of 16 MiB gzip bombs peaks at about
-/// 45 MiB RSS (docs/performance.md, bench/memory.sh).
+/// the response (up to 6 MB). A 6 MB batch of 16 MiB gzip bombs peaks at
+/// about 37 MiB RSS (`python3 bench/hostile.py`, docs/reliability.md).
 pub const MEMORY_MARGIN_BYTES: u64 = 64 << 20;
 
 /// The largest `MAX_DECOMPRESSED_BYTES` a function of `memory_mb` MB can

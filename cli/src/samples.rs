@@ -84,7 +84,8 @@ fn activity(a: &Activity<'_>) -> Value {
             "country": a.country,
             "eventFeedbackValue": "",
             "eventFeedbackDate": "",
-            "eventFeedbackProvider": ""
+            "eventFeedbackProvider": "",
+            "hasContextData": "true"
         },
         "logSourceId": {"userPoolId": POOL}
     })

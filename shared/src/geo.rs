@@ -17,6 +17,12 @@
 //! "Czech Republic", "Cape Verde", "Macedonia", ...), and a few other common
 //! variants (World Bank / UN style, "UK", "USA", "UAE").
 //!
+//! MaxMind's English names, current and from earlier GeoLite2 and GeoIP
+//! Legacy editions, are kept with their codes in `tests/data/maxmind/`;
+//! `tests/maxmind_country_names.rs` checks that each one resolves to
+//! MaxMind's code (one documented exception: bare "Congo", which 2018–2019
+//! GeoLite2 editions used for CD, resolves to CG as in ISO 3166-1).
+//!
 //! Matching is forgiving: case-insensitive, whitespace-collapsing,
 //! accent-folding (`"Türkiye"` == `"turkiye"`), punctuation-insensitive,
 //! `&` == `and`, `St`/`St.` == `Saint`, and the article "the" is ignored
@@ -104,6 +110,7 @@ static COUNTRIES: &[Entry] = &[
     ("CC", "CCK", "Cocos (Keeling) Islands", &["Cocos Islands", "Keeling Islands"]),
     ("CD", "COD", "Congo, Democratic Republic of the", &[
         "DR Congo",
+        "Congo (DRC)",
         "D.R. Congo",
         "DRC",
         "Congo DR",

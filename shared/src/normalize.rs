@@ -117,6 +117,11 @@ pub struct Risk<'a> {
     pub level: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compromised_credentials: Option<bool>,
+    /// `hasContextData`: whether the app sent the user context data
+    /// (device fingerprint, IP address, location) that threat protection
+    /// scores risk with. Without it the assessment rests on less.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_context_data: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -550,6 +555,7 @@ enum Msg {
     FeedbackProvider,
     CompromisedCredential,
     CompromisedCredentials,
+    HasContextData,
 }
 
 /// Which known `message` key `k` is: dispatched on the length first, so
@@ -591,6 +597,7 @@ fn msg_key(k: &str) -> Option<Msg> {
             _ => return None,
         },
         13 if k == "eventResponse" => Msg::EventResponse,
+        14 if k == "hasContextData" => Msg::HasContextData,
         17 if k == "eventFeedbackDate" => Msg::FeedbackDate,
         18 if k == "eventFeedbackValue" => Msg::FeedbackValue,
         21 if k == "eventFeedbackProvider" => Msg::FeedbackProvider,
@@ -656,6 +663,7 @@ fn msg_key_raw(rest: &[u8]) -> Option<(usize, Msg)> {
     const K_EVENTRES: u64 = word(b"eventRes");
     const K_EVENTFEE: u64 = word(b"eventFee");
     const K_COMPROMI: u64 = word(b"compromi");
+    const K_HASCONTE: u64 = word(b"hasConte");
     let candidate: (&[u8], Msg) = if rest.get(..5).is_some_and(|h| h == b"city\"") {
         (b"city", Msg::City)
     } else {
@@ -691,6 +699,7 @@ fn msg_key_raw(rest: &[u8]) -> Option<(usize, Msg)> {
                 ),
                 _ => (b"compromisedCredentialDetected", Msg::CompromisedCredential),
             },
+            K_HASCONTE => (b"hasContextData", Msg::HasContextData),
             _ => return None,
         }
     };
@@ -942,6 +951,13 @@ impl<'a> Message<'a> {
             Msg::CompromisedCredential | Msg::CompromisedCredentials => match parse_bool(v) {
                 Some(b) => {
                     risk.compromised_credentials.get_or_insert(b);
+                    true
+                }
+                None => false,
+            },
+            Msg::HasContextData => match parse_bool(v) {
+                Some(b) => {
+                    risk.has_context_data = Some(b);
                     true
                 }
                 None => false,
@@ -1306,8 +1322,10 @@ fn finish<'a>(
         scrub_unmapped(&mut unmapped, None, cfg);
     }
 
-    let has_risk =
-        risk.decision.is_some() || risk.level.is_some() || risk.compromised_credentials.is_some();
+    let has_risk = risk.decision.is_some()
+        || risk.level.is_some()
+        || risk.compromised_credentials.is_some()
+        || risk.has_context_data.is_some();
     let has_user = user.sub.is_some()
         || user.name.is_some()
         || user.pool_id.is_some()
@@ -1826,6 +1844,40 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn has_context_data_is_a_boolean_in_risk_and_anything_else_stays_unmapped() {
+        // AWS's example record writes the flag as a string, like
+        // compromisedCredentialDetected; a JSON boolean is taken as well.
+        for (raw, want) in [
+            ("\"true\"", Some(true)),
+            ("\"false\"", Some(false)),
+            ("\" TRUE \"", Some(true)),
+            ("true", Some(true)),
+            ("false", Some(false)),
+        ] {
+            let v = norm(&format!(
+                r#"{{"eventSource":"USER_AUTH_EVENTS","message":{{"eventType":"SignIn","hasContextData":{raw}}}}}"#
+            ));
+            assert_eq!(v["risk"]["has_context_data"].as_bool(), want, "{raw}");
+            assert!(v.get("unmapped").is_none(), "{raw}");
+        }
+        for raw in ["\"\"", "null", "\"null\""] {
+            let v = norm(&format!(
+                r#"{{"eventSource":"USER_AUTH_EVENTS","message":{{"eventType":"SignIn","hasContextData":{raw}}}}}"#
+            ));
+            assert!(v.get("risk").is_none(), "absent: {raw}");
+            assert!(v.get("unmapped").is_none(), "absent: {raw}");
+        }
+        for raw in ["\"yes\"", "1", "[true]"] {
+            let v = norm(&format!(
+                r#"{{"eventSource":"USER_AUTH_EVENTS","message":{{"eventType":"SignIn","hasContextData":{raw}}}}}"#
+            ));
+            assert!(v.get("risk").is_none(), "{raw}");
+            let kept: serde_json::Value = serde_json::from_str(raw).unwrap();
+            assert_eq!(v["unmapped"]["message"]["hasContextData"], kept, "{raw}");
+        }
+    }
+
+    #[test]
     fn numbers_where_strings_belong_are_taken_as_text() {
         let v = norm(
             r#"{"eventTimestamp":1723070073369,"eventSource":"USER_AUTH_EVENTS","message":{"eventType":"SignIn","compromisedCredentialDetected":true,"version":1}}"#,
@@ -1864,7 +1916,7 @@ pub(crate) mod tests {
         assert_eq!(v["event"]["outcome"], "unknown");
     }
 
-    const MSG_KEYS: [&str; 25] = [
+    const MSG_KEYS: [&str; 26] = [
         "city",
         "eventId",
         "version",
@@ -1890,6 +1942,7 @@ pub(crate) mod tests {
         "eventFeedbackProvider",
         "compromisedCredentialDetected",
         "compromisedCredentialsDetected",
+        "hasContextData",
     ];
     const TOP_KEYS: [&str; 5] = [
         "eventTimestamp",
@@ -2095,8 +2148,9 @@ pub(crate) mod tests {
             "messageType",
             "extra",
         ];
-        const MSG: [&str; 30] = [
+        const MSG: [&str; 31] = [
             "eventId",
+            "hasContextData",
             "eventType",
             "eventResponse",
             "requestId",
@@ -2127,8 +2181,9 @@ pub(crate) mod tests {
             "",
             "eventType",
         ];
-        const VALUES: [&str; 25] = [
+        const VALUES: [&str; 26] = [
             "\"\"",
+            "\"TRUE\"",
             "null",
             "\"null\"",
             "\"  \"",

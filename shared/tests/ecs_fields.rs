@@ -136,7 +136,8 @@ fn activity(overrides: Value) -> String {
         "country": "Ireland",
         "eventFeedbackValue": "",
         "eventFeedbackDate": "",
-        "eventFeedbackProvider": ""
+        "eventFeedbackProvider": "",
+        "hasContextData": "true"
     });
     for (k, v) in overrides.as_object().unwrap() {
         message[k] = v.clone();

@@ -163,7 +163,8 @@ fn activity(overrides: Value) -> String {
         "country": "Ireland",
         "eventFeedbackValue": "",
         "eventFeedbackDate": "",
-        "eventFeedbackProvider": ""
+        "eventFeedbackProvider": "",
+        "hasContextData": "true"
     });
     let m = message.as_object_mut().expect("an object");
     for (k, v) in overrides.as_object().expect("overrides are an object") {

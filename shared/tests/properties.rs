@@ -135,7 +135,7 @@ fn field_text() -> impl Strategy<Value = String> {
 
 /// A Cognito user-activity record with arbitrary strings in every field.
 fn cognito_record() -> impl Strategy<Value = Value> {
-    const MESSAGE: [&str; 22] = [
+    const MESSAGE: [&str; 23] = [
         "version",
         "eventId",
         "eventType",
@@ -153,6 +153,7 @@ fn cognito_record() -> impl Strategy<Value = Value> {
         "requestId",
         "idpName",
         "compromisedCredentialDetected",
+        "hasContextData",
         "city",
         "country",
         "eventFeedbackValue",

@@ -702,6 +702,16 @@ mod tests {
     }
 
     #[test]
+    fn has_context_data_is_a_cognito_risk_boolean() {
+        let v = ecs(
+            r#"{"eventSource":"USER_AUTH_EVENTS","message":{"eventType":"SignIn","hasContextData":"false"}}"#,
+        );
+        assert_eq!(v["cognito"]["risk"]["has_context_data"], false);
+        assert!(v["event"].get("severity").is_none());
+        assert!(v["cognito"].get("unmapped").is_none(), "{v}");
+    }
+
+    #[test]
     fn risk_levels_become_severity_and_risk_score() {
         assert_eq!(risk_numbers("none"), Some((0, 0.0)));
         assert_eq!(risk_numbers("low"), Some((1, 21.0)));

@@ -133,6 +133,11 @@ pub(crate) fn write_risk(out: &mut Vec<u8>, r: &Risk<'_>) {
         Some(false) => out.extend_from_slice(b",\"compromised_credentials\":false"),
         None => {}
     }
+    match r.has_context_data {
+        Some(true) => out.extend_from_slice(b",\"has_context_data\":true"),
+        Some(false) => out.extend_from_slice(b",\"has_context_data\":false"),
+        None => {}
+    }
     close(out, start, *b"{}");
 }
 

@@ -939,6 +939,21 @@ mod tests {
     }
 
     #[test]
+    fn has_context_data_goes_with_the_risk_under_unmapped_and_leaves_severity_alone() {
+        for (raw, want) in [("true", true), ("false", false)] {
+            let v = activity(&format!(
+                r#""eventType":"SignIn","eventResponse":"Pass","hasContextData":"{raw}""#
+            ));
+            assert_eq!(v["unmapped"]["risk"]["has_context_data"], want);
+            assert!(v["unmapped"].get("extra").is_none(), "{v}");
+            assert_eq!(v["severity_id"], 1);
+        }
+        let v = activity(r#""eventType":"SignIn","hasContextData":"maybe""#);
+        assert!(v["unmapped"].get("risk").is_none());
+        assert_eq!(v["unmapped"]["extra"]["message"]["hasContextData"], "maybe");
+    }
+
+    #[test]
     fn maps_each_event_type_to_its_class_and_activity() {
         for (ty, class, id, name) in [
             ("SignIn", 3002, 1, "Logon"),

@@ -792,9 +792,18 @@ impl Sink<'_> {
     }
 }
 
-/// Whether `s` can stand in a JSON string literal without escaping.
-fn is_json_safe(s: &str) -> bool {
-    s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+/// A failed record's original `data`, as its answer carries it back: the
+/// base64 text as sent (without the whitespace around it that the decoder
+/// tolerates: what is left is base64's alphabet, which needs no JSON
+/// escaping); and text that is not base64 at all, encoded, so that the
+/// answer is valid base64 and Firehose reads back exactly the text that was
+/// sent (answering it verbatim gave Firehose a field it cannot decode, and
+/// text needing JSON escaping had to be left out).
+fn echo(data: &str, err: &RecordError) -> Data {
+    match err {
+        RecordError::Base64 => Data::Raw(data.as_bytes().to_vec()),
+        _ => Data::Base64(data.trim_ascii().to_string()),
+    }
 }
 
 /// The smallest answer a record can have: `ProcessingFailed` with no data.
@@ -1129,12 +1138,8 @@ fn assemble(
                 stats.records_failed += 1;
                 *stats.failures.entry(err.code()).or_default() += 1;
                 failed_later.push(index);
-                // Text that would need JSON escaping is not echoed (the
-                // response writer copies `data` verbatim); it cannot be
-                // base64, and Firehose keeps its own copy of the record for
-                // the error prefix.
-                if let Some(d) = record.data.as_deref().filter(|d| is_json_safe(d)) {
-                    originals.insert(index, d.to_string());
+                if let Some(d) = record.data.as_deref() {
+                    originals.insert(index, echo(d, &err));
                 }
                 records.push(ResponseRecord {
                     record_id,
@@ -1149,10 +1154,10 @@ fn assemble(
     // Failed records carry their original data back when it fits (it
     // always does unless the response is already near the budget).
     for index in failed_later {
-        if let Some(original) = originals.get(&index) {
-            if original.len() <= free {
-                free -= original.len();
-                records[index].data = Data::Base64(original.clone());
+        if let Some(original) = originals.remove(&index) {
+            if original.base64_len() <= free {
+                free -= original.base64_len();
+                records[index].data = original;
             }
         }
     }
@@ -1594,12 +1599,8 @@ mod budget_equivalence_tests {
                     stats.records_failed += 1;
                     *stats.failures.entry(err.code()).or_default() += 1;
                     failed_later.push(index);
-                    // Text that would need JSON escaping is not echoed (the
-                    // response writer copies `data` verbatim); it cannot be
-                    // base64, and Firehose keeps its own copy of the record for
-                    // the error prefix.
-                    if let Some(d) = record.data.as_deref().filter(|d| is_json_safe(d)) {
-                        originals.insert(index, d.to_string());
+                    if let Some(d) = record.data.as_deref() {
+                        originals.insert(index, echo(d, &err));
                     }
                     records.push(ResponseRecord {
                         record_id,
@@ -1614,10 +1615,10 @@ mod budget_equivalence_tests {
         // Failed records carry their original data back when it fits (it
         // always does unless the response is already near the budget).
         for index in failed_later {
-            if let Some(original) = originals.get(&index) {
-                if original.len() <= free {
-                    free -= original.len();
-                    records[index].data = Data::Base64(original.clone());
+            if let Some(original) = originals.remove(&index) {
+                if original.base64_len() <= free {
+                    free -= original.base64_len();
+                    records[index].data = original;
                 }
             }
         }

@@ -97,27 +97,24 @@ def overflow_tail():
     return event(records)
 
 
+def repeated(data):
+    """An event of as many records carrying `data` as fit in SIZE."""
+    records, used = [], 100
+    per = len(json.dumps(record(0, data), separators=(",", ":"))) + 1
+    while used + per < SIZE:
+        records.append(record(len(records), data))
+        used += per
+    return event(records)
+
+
 def forged_isize():
     body = bytearray(gzip.compress(json.dumps(FIELD_RECORD).encode(), 9, mtime=0))
     body[-4:] = (0xFFFFFFFF).to_bytes(4, "little")  # "4 GiB"
-    records, used, i = [], 100, 0
-    per = len(json.dumps(record(0, bytes(body)), separators=(",", ":"))) + 1
-    while used + per < SIZE:
-        records.append(record(i, bytes(body)))
-        used += per
-        i += 1
-    return event(records)
+    return repeated(bytes(body))
 
 
 def bombs():
-    body = gzip.compress(bytes(16 * 1024 * 1024), 9, mtime=0)
-    records, used, i = [], 100, 0
-    per = len(json.dumps(record(0, body), separators=(",", ":"))) + 1
-    while used + per < SIZE:
-        records.append(record(i, body))
-        used += per
-        i += 1
-    return event(records)
+    return repeated(gzip.compress(bytes(16 * 1024 * 1024), 9, mtime=0))
 
 
 def hung_endpoint():

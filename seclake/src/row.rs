@@ -1,0 +1,114 @@
+//! One OCSF record (the JSON the library's mapping emits) as one row.
+//!
+//! Everything but `unmapped` goes into its column as it is. `unmapped`
+//! becomes a `map<string,string>` ([`flatten_unmapped`]): objects are
+//! walked to dotted keys (`risk.level`, `origin.transport`,
+//! `extra.message.brandNewField`); a string is its value, a number or
+//! boolean its JSON text (`true`, `12`), an array its compact JSON text
+//! (`challenges` → `[{"name":"Password","result":"success"}]`); nulls are
+//! left out. Keys are sorted. Should two paths flatten to one key (an
+//! unknown input field whose name holds a dot, next to a nested one of the
+//! same spelling), the first in key order keeps it and the other is
+//! dropped: a lossy corner of a field nobody maps.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+/// The flattened form of an `unmapped` object.
+pub fn flatten_unmapped(unmapped: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Value::Object(members) = unmapped {
+        walk(members, "", &mut out);
+    }
+    out
+}
+
+fn walk(members: &Map<String, Value>, prefix: &str, out: &mut BTreeMap<String, String>) {
+    for (key, value) in members {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let text = match value {
+            Value::Null => continue,
+            Value::Object(inner) => {
+                walk(inner, &path, out);
+                continue;
+            }
+            Value::String(s) => s.clone(),
+            Value::Bool(_) | Value::Number(_) | Value::Array(_) => value.to_string(),
+        };
+        out.entry(path).or_insert(text);
+    }
+}
+
+/// The record with `unmapped` flattened, ready for the Arrow decoder.
+pub fn prepare(mut record: Value) -> Value {
+    if let Some(object) = record.as_object_mut() {
+        if let Some(unmapped) = object.get("unmapped") {
+            let flat: Map<String, Value> = flatten_unmapped(unmapped)
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+            object.insert("unmapped".into(), Value::Object(flat));
+        }
+    }
+    record
+}
+
+/// The record's `time` (epoch milliseconds), when it has a usable one.
+pub fn time_ms(record: &Value) -> Option<i64> {
+    record.get("time").and_then(Value::as_i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn flattens_objects_to_dotted_keys_and_arrays_to_json_text() {
+        let flat = flatten_unmapped(&json!({
+            "risk": {"level": "high", "compromised_credentials": true},
+            "challenges": [{"name": "Password", "result": "success"}],
+            "origin": {"transport": "direct", "log_group": null},
+            "extra": {"message": {"n": 12}}
+        }));
+        let expected: BTreeMap<String, String> = [
+            ("challenges", r#"[{"name":"Password","result":"success"}]"#),
+            ("extra.message.n", "12"),
+            ("origin.transport", "direct"),
+            ("risk.compromised_credentials", "true"),
+            ("risk.level", "high"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(flat, expected);
+    }
+
+    #[test]
+    fn a_colliding_key_keeps_the_first_value_in_key_order() {
+        let flat = flatten_unmapped(&json!({"extra": {"a": {"b": "nested"}, "a.b": "dotted"}}));
+        assert_eq!(flat.len(), 1);
+        assert_eq!(flat.get("extra.a.b").map(String::as_str), Some("nested"));
+    }
+
+    #[test]
+    fn anything_but_an_object_flattens_to_nothing() {
+        assert!(flatten_unmapped(&json!("text")).is_empty());
+        assert!(flatten_unmapped(&json!(null)).is_empty());
+    }
+
+    #[test]
+    fn prepare_touches_only_unmapped() {
+        let row = prepare(json!({"time": 5, "user": {"name": "a"}, "unmapped": {"x": {"y": 1}}}));
+        assert_eq!(
+            row,
+            json!({"time": 5, "user": {"name": "a"}, "unmapped": {"x.y": "1"}})
+        );
+        assert_eq!(time_ms(&row), Some(5));
+    }
+}

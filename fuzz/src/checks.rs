@@ -302,7 +302,7 @@ fn same_tree<T: PartialEq + std::fmt::Debug>(ours: &T, theirs: &T) -> bool {
 /// `parse::parse_value` against `serde_json::from_str::<Field>`.
 fn check_value_against_serde(text: &str) {
     use cognito_activity::cognito::Field;
-    let ours = cognito_activity::parse::parse_value(text);
+    let ours = cognito_activity::json::parse::parse_value(text);
     let theirs = serde_json::from_str::<Field<'_>>(text);
     match (&ours, &theirs) {
         (Ok(a), Ok(b)) => assert!(
@@ -380,11 +380,11 @@ fn check_escaped_document(text: &str) {
         Err(e) => panic!("a str always serializes: {e}"),
     };
     let raw = &quoted[1..quoted.len() - 1];
-    match cognito_activity::parse::unescape(raw) {
+    match cognito_activity::json::parse::unescape(raw) {
         Ok(back) => assert_eq!(back, text, "unescape gives back the text"),
         Err(e) => panic!("unescape fails on serde_json's own escaping: {e:?}"),
     }
-    if let Some(doc) = cognito_activity::parse::escaped_document(raw) {
+    if let Some(doc) = cognito_activity::json::parse::escaped_document(raw) {
         let plain = single_object(text);
         assert!(
             plain.as_ref().is_some_and(|p| same_tree(&doc, p)),
@@ -406,8 +406,8 @@ fn check_raw_message(text: &str) {
         Ok(other) => panic!("a quoted body read as a non-string: {other:?}"),
         Err(_) => None,
     };
-    let unescaped = cognito_activity::parse::unescape(text);
-    let doc = cognito_activity::parse::escaped_document(text);
+    let unescaped = cognito_activity::json::parse::unescape(text);
+    let doc = cognito_activity::json::parse::escaped_document(text);
     // `unescape` trusts `raw_string` to have checked the body, so only a
     // valid body is held to the reference.
     let Some(value) = value else {
@@ -537,7 +537,7 @@ fn check_envelope_against_serde(text: &str) {
                     Ok(m) => m,
                     Err(e) => panic!("a validated message does not unescape: {e:?}"),
                 };
-                if let Some(doc) = cognito_activity::parse::escaped_document(ev.raw_message) {
+                if let Some(doc) = cognito_activity::json::parse::escaped_document(ev.raw_message) {
                     let plain = single_object(&message);
                     assert!(
                         plain.as_ref().is_some_and(|p| same_tree(&doc, p)),

@@ -296,14 +296,14 @@ pub struct LogEvent<'a> {
     pub timestamp: Option<i64>,
     /// The `message` string as it stands in the envelope, escapes and all
     /// (validated): most messages are read straight from it
-    /// ([`crate::parse::escaped_document`]).
+    /// ([`crate::json::parse::escaped_document`]).
     pub raw_message: &'a str,
 }
 
 impl<'a> LogEvent<'a> {
     /// The message's text.
     pub fn message(&self) -> Result<Cow<'a, str>, crate::error::JsonFault> {
-        crate::parse::unescape(self.raw_message)
+        crate::json::parse::unescape(self.raw_message)
     }
 }
 
@@ -343,7 +343,7 @@ mod envelope {
 
     use super::{Envelope, LogEvent};
     use crate::cognito::Field;
-    use crate::parse::{Parser, Stop};
+    use crate::json::parse::{Parser, Stop};
 
     /// Why the text is not an envelope.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -685,7 +685,7 @@ fn transform(
                 // Read straight from the escaped text when the message has
                 // the common form; unescaped and parsed otherwise.
                 let message;
-                let docs = match crate::parse::escaped_document(ev.raw_message) {
+                let docs = match crate::json::parse::escaped_document(ev.raw_message) {
                     Some(doc) => Ok(vec![doc]),
                     None => match ev.message() {
                         Ok(text) => {
@@ -811,7 +811,7 @@ fn echo(data: &str, err: &RecordError) -> Data {
 fn min_len(record_id: &str) -> usize {
     // What `ResponseRecord::json_len` gives for that answer, without
     // building one.
-    crate::firehose::json_str_len(record_id) + MIN_LEN_BUT_ID
+    crate::json::escape::str_len(record_id) + MIN_LEN_BUT_ID
 }
 
 /// [`min_len`] without the record id's string.
@@ -918,7 +918,7 @@ impl Room {
         let id_lens: Vec<usize> = event
             .records
             .iter()
-            .map(|r| crate::firehose::json_str_len(&r.record_id))
+            .map(|r| crate::json::escape::str_len(&r.record_id))
             .collect();
         // Every record is first guaranteed its minimal answer.
         let reserved: usize = crate::firehose::RESPONSE_ENVELOPE_LEN
@@ -1960,7 +1960,7 @@ mod envelope_equivalence_tests {
                     members.push(format!("\"logEvents\":{e}"));
                 }
                 let text = format!("{{{}}}", members.join(","));
-                crate::parse::damage(&text, edits)
+                crate::json::parse::damage(&text, edits)
             })
     }
 

@@ -21,9 +21,10 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::cognito::{BorrowedKey, Field};
 use crate::error::{EventError, JsonFault};
-use crate::parse::{Parser, Stop};
+use crate::json::escape::{str_len, write_str};
+use crate::json::parse::{Parser, Stop};
+use crate::json::value::{BorrowedKey, Field};
 
 /// The invocation event.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -539,7 +540,7 @@ impl ResponseRecord {
     /// Appends this record's JSON to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"recordId\":");
-        write_json_str(out, &self.record_id);
+        write_str(out, &self.record_id);
         out.extend_from_slice(b",\"result\":\"");
         out.extend_from_slice(self.result.as_str().as_bytes());
         out.extend_from_slice(b"\",\"data\":\"");
@@ -553,9 +554,9 @@ impl ResponseRecord {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_json_str(out, k);
+                write_str(out, k);
                 out.push(b':');
-                write_json_str(out, v);
+                write_str(out, v);
             }
             out.extend_from_slice(b"}}");
         }
@@ -564,7 +565,7 @@ impl ResponseRecord {
 
     /// The exact number of bytes [`write_json`](Self::write_json) appends.
     pub fn json_len(&self) -> usize {
-        json_str_len(&self.record_id) + self.json_len_but_id()
+        str_len(&self.record_id) + self.json_len_but_id()
     }
 
     /// [`json_len`](Self::json_len) without the record id's string: what
@@ -577,7 +578,7 @@ impl ResponseRecord {
             n += b",\"metadata\":{\"partitionKeys\":{}}".len();
             n += keys.len().saturating_sub(1);
             for (k, v) in keys {
-                n += json_str_len(k) + 1 + json_str_len(v);
+                n += str_len(k) + 1 + str_len(v);
             }
         }
         n
@@ -634,85 +635,6 @@ impl FirehoseResponse {
                 .sum::<usize>()
             + self.records.len().saturating_sub(1)
     }
-}
-
-/// Whether any byte of `bytes` must be escaped in a JSON string (`"`, `\\`
-/// or a control character). Eight bytes at a time with the bit tricks of
-/// <https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord>
-/// (exact, not approximate): most strings need no escape, and this is how we
-/// find out at memory speed.
-pub fn needs_escaping(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        let quote = has_zero(x ^ (ONES * u64::from(b'"')));
-        let backslash = has_zero(x ^ (ONES * u64::from(b'\\')));
-        if below_space | quote | backslash != 0 {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
-}
-
-/// Writes `s` as a JSON string literal.
-pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    if !needs_escaping(bytes) {
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
-    }
-    out.push(b'"');
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.extend_from_slice(esc);
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
-}
-
-/// The length [`write_json_str`] writes.
-pub fn json_str_len(s: &str) -> usize {
-    if !needs_escaping(s.as_bytes()) {
-        return s.len() + 2;
-    }
-    2 + s
-        .bytes()
-        .map(|b| match b {
-            b'"' | b'\\' | b'\n' | b'\r' | b'\t' => 2,
-            0..=0x1f => 6,
-            _ => 1,
-        })
-        .sum::<usize>()
 }
 
 #[cfg(test)]
@@ -778,7 +700,7 @@ mod tests {
                     members.push(format!("\"records\":{r}"));
                 }
                 let text = format!("{{{}}}", members.join(","));
-                crate::parse::damage(&text, edits)
+                crate::json::parse::damage(&text, edits)
             })
     }
 
@@ -947,38 +869,7 @@ mod tests {
         assert_eq!(ev.delivery_stream_name(), Some("my-stream"));
     }
 
-    #[test]
-    fn every_byte_that_needs_escaping_is_found_at_every_position() {
-        for len in 1..20 {
-            for pos in 0..len {
-                for b in 0u8..=0x7f {
-                    let mut bytes = vec![b'a'; len];
-                    bytes[pos] = b;
-                    let want = b < 0x20 || b == b'"' || b == b'\\';
-                    assert_eq!(
-                        needs_escaping(&bytes),
-                        want,
-                        "byte {b:#x} at {pos} of {len}"
-                    );
-                }
-            }
-        }
-        // Bytes of multi-byte UTF-8 never need escaping.
-        assert!(!needs_escaping("é😀ÿ€ 日本".as_bytes()));
-    }
-
     proptest! {
-        #[test]
-        fn json_string_writer_round_trips(s in "\\PC*|[\\x00-\\x20\"\\\\]*") {
-            let mut out = Vec::new();
-            write_json_str(&mut out, &s);
-            prop_assert_eq!(out.len(), json_str_len(&s));
-            let naive = s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
-            prop_assert_eq!(needs_escaping(s.as_bytes()), naive);
-            let back: String = serde_json::from_slice(&out).unwrap();
-            prop_assert_eq!(back, s);
-        }
-
         #[test]
         fn our_event_parser_answers_as_the_serde_json_one(text in event_like()) {
             let ours = FirehoseEvent::parse(text.as_bytes());

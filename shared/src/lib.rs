@@ -15,13 +15,16 @@ pub mod filter;
 pub mod firehose;
 pub mod geo;
 pub mod ip;
+pub mod json;
 pub mod metrics;
 pub mod normalize;
 pub mod output;
-pub mod parse;
 pub mod privacy;
 pub mod split;
 pub mod time;
+
+// Until normalize/ reads the JSON layer by its own path (temporary).
+pub(crate) use json::parse;
 
 pub use batch::{process_event, Processed, Settlement, Stats};
 pub use config::Config;

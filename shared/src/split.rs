@@ -35,7 +35,8 @@ use crate::batch::process_parsed;
 use crate::config::Config;
 use crate::decode::{base64_encode, gunzip_capped, is_gzip};
 use crate::error::RecordError;
-use crate::firehose::{write_json_str, FirehoseEvent, FirehoseRecord};
+use crate::firehose::{FirehoseEvent, FirehoseRecord};
+use crate::json::escape::write_str;
 
 /// The field added to every envelope this module writes. The library's
 /// envelope parser reads it to serve re-ingested pieces first
@@ -148,7 +149,7 @@ impl RawEnvelope<'_> {
         let mut out = Vec::new();
         out.push(b'{');
         for (k, v) in &self.fields {
-            write_json_str(&mut out, k);
+            write_str(&mut out, k);
             out.push(b':');
             if k == "logEvents" {
                 out.push(b'[');
@@ -164,7 +165,7 @@ impl RawEnvelope<'_> {
             }
             out.push(b',');
         }
-        write_json_str(&mut out, MARKER_FIELD);
+        write_str(&mut out, MARKER_FIELD);
         out.extend_from_slice(b":true}");
         out
     }

@@ -1,7 +1,7 @@
 //! A compact JSON serializer for serde that writes what `serde_json` writes,
 //! byte for byte, with a faster string path. serde_json checks every byte of
 //! every string against an escape table; most of our strings need no escape,
-//! and [`crate::firehose::needs_escaping`] finds that out eight bytes at a
+//! and [`crate::json::escape::is_clean`] finds that out eight bytes at a
 //! time. The OCSF and ECS mappers serialize through serde, and strings are
 //! most of their output, so this is where their time went
 //! (docs/performance.md).

@@ -180,7 +180,7 @@ fn close(out: &mut Vec<u8>, start: usize, [open, end]: [u8; 2]) {
 #[inline]
 fn field(out: &mut Vec<u8>, key_quote: &str, v: &str) {
     out.extend_from_slice(key_quote.as_bytes());
-    value(out, v);
+    rest_of_str(out, v);
 }
 
 /// A timestamp field, if present: its bytes need no escape (digits and
@@ -253,168 +253,10 @@ impl<'o> Fields<'o> {
     }
 }
 
-/// Whether a byte must be escaped in a JSON string.
-#[inline]
-fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = ONES * 0x80;
-
-/// Nonzero if and only if one of the eight bytes of `x` needs an escape.
-///
-/// `(v - ONES * k) & !v & HIGH` is nonzero exactly when some byte of `v` is
-/// below `k`, for `k <= 0x80`
-/// (<https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord>:
-/// a borrow can mark bytes above the first one found, never one alone).
-/// `x ^ 0x02` maps the control characters onto themselves and `"` (0x22)
-/// onto 0x20, and nothing else below 0x21, so one such test finds both;
-/// `x ^ '\\'` maps a backslash to zero. The two share their `!v & HIGH`,
-/// since the xors leave each byte's high bit as it was.
-#[inline(always)]
-fn dirty(x: u64) -> u64 {
-    let control_or_quote = (x ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
-    let backslash = (x ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
-    (control_or_quote | backslash) & !x & HIGH
-}
-
-/// A clean byte, to fill the unused bytes of a word built from a string
-/// shorter than eight bytes.
-const PAD: u64 = ONES * 0x41;
-const QUOTE: u8 = b'"';
-
-/// Appends the rest of the JSON string literal of `s` after its opening
-/// quote: `s` escaped, and the closing quote.
-///
-/// Up to 16 bytes, the string is read as one or two (overlapping) words,
-/// checked, and appended with its closing quote as one copy of 8 or 24
-/// bytes (a constant length: no loop and no call to `memcpy`), the bytes
-/// past the quote then cut off again. Longer strings go to [`value_long`].
-#[inline]
-fn value(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    let n = bytes.len();
-    let start = out.len();
-    if let (Some(head), Some(tail)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
-        if n > 16 {
-            return value_long(out, bytes);
-        }
-        let (head, tail) = (u64::from_le_bytes(*head), u64::from_le_bytes(*tail));
-        if dirty(head) | dirty(tail) != 0 {
-            return escaped_value(out, bytes);
-        }
-        // The two words overlap by 16 - n bytes, the same bytes in both, so
-        // or-ing them together puts every byte in its place; the bytes
-        // from `n` on are zero, and the quote goes to byte `n` (to the
-        // last eight bytes when `n` is 16, its shift then being 128).
-        let v = u128::from(head)
-            | u128::from(tail) << (8 * (n - 8))
-            | u128::from(QUOTE) << (8 * n - 8) << 8;
-        let mut buf = [QUOTE; 24];
-        buf[..16].copy_from_slice(&v.to_le_bytes());
-        out.extend_from_slice(&buf);
-        out.truncate(start + n + 1);
-        return;
-    }
-    let v = if let (Some(head), Some(tail)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
-        u64::from(u32::from_le_bytes(*head)) | u64::from(u32::from_le_bytes(*tail)) << (8 * (n - 4))
-    } else {
-        match *bytes {
-            [] => 0,
-            [a] => u64::from(a),
-            [a, b] => u64::from(a) | u64::from(b) << 8,
-            [a, b, c] => u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16,
-            _ => return escaped_value(out, bytes),
-        }
-    };
-    // Bytes from `n` on are zero in `v`: checked as a clean byte instead.
-    if dirty(v | PAD << (8 * n)) != 0 {
-        return escaped_value(out, bytes);
-    }
-    out.extend_from_slice(&(v | u64::from(QUOTE) << (8 * n)).to_le_bytes());
-    out.truncate(start + n + 1);
-}
-
-/// [`value`] for strings of more than 16 bytes: up to 32, four words (the
-/// last two overlapping the first two) and two 16-byte copies; longer,
-/// eight bytes at a time and one copy.
-#[inline(never)]
-fn value_long(out: &mut Vec<u8>, bytes: &[u8]) {
-    let n = bytes.len();
-    if let (true, Some(head), Some(tail)) =
-        (n <= 32, bytes.first_chunk::<16>(), bytes.last_chunk::<16>())
-    {
-        let (head, tail) = (u128::from_le_bytes(*head), u128::from_le_bytes(*tail));
-        let dirty16 = |v: u128| dirty(v as u64) | dirty((v >> 64) as u64);
-        if dirty16(head) | dirty16(tail) != 0 {
-            return escaped_value(out, bytes);
-        }
-        let start = out.len();
-        out.extend_from_slice(&head.to_le_bytes());
-        out.truncate(start + n - 16);
-        out.extend_from_slice(&tail.to_le_bytes());
-    } else if is_clean(bytes) {
-        out.extend_from_slice(bytes);
-    } else {
-        return escaped_value(out, bytes);
-    }
-    out.push(QUOTE);
-}
-
-/// Whether no byte of `bytes` needs an escape (any length; [`value`] has
-/// its own checks for strings up to 32 bytes).
-fn is_clean(bytes: &[u8]) -> bool {
-    let word = |w: &[u8; 8]| u64::from_le_bytes(*w);
-    let Some(tail) = bytes.last_chunk::<8>() else {
-        return !bytes.iter().any(|&b| needs_escape(b));
-    };
-    let mut acc = dirty(word(tail));
-    let mut rest = bytes;
-    while let Some((w, r)) = rest.split_first_chunk::<8>() {
-        acc |= dirty(word(w));
-        rest = r;
-    }
-    acc == 0
-}
-
-/// Appends `s` as a JSON string literal, escaped as serde_json escapes.
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(QUOTE);
-    value(out, s);
-}
-
-/// [`value`] for a string with something to escape.
-#[cold]
-#[inline(never)]
-fn escaped_value(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.reserve(bytes.len());
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !needs_escape(b) {
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..i]);
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
-            }
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(QUOTE);
-}
+use crate::json::escape::rest_of_str;
+/// The one JSON string writer, used here, in every format and in the
+/// Firehose response.
+pub(crate) use crate::json::escape::write_str;
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -514,81 +356,6 @@ pub(crate) mod tests {
         assert!(seen > 20, "only {seen} records compared");
     }
 
-    #[test]
-    fn the_clean_string_check_agrees_with_a_byte_by_byte_one() {
-        for len in 0..80 {
-            for pos in 0..len {
-                for bad in [0u8, 0x1f, b'"', b'\\'] {
-                    let mut v = vec![b'a'; len];
-                    v[pos] = bad;
-                    assert!(!is_clean(&v), "{len} {pos} {bad}");
-                }
-                let mut v = vec![b'a'; len];
-                v[pos] = 0x7f;
-                assert!(is_clean(&v));
-            }
-            assert!(is_clean(&vec![0xffu8; len]));
-        }
-    }
-
-    #[test]
-    fn the_word_check_finds_exactly_the_bytes_that_need_an_escape() {
-        // Every byte value at every place, on clean backgrounds below and
-        // above it, and every pair of neighbouring bytes (a borrow from
-        // one byte into the next must never hide or invent a finding).
-        for background in [b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff] {
-            for pos in 0..8 {
-                for b in 0..=255u8 {
-                    let mut w = [background; 8];
-                    w[pos] = b;
-                    let found = dirty(u64::from_le_bytes(w)) != 0;
-                    assert_eq!(found, needs_escape(b), "{background} {pos} {b}");
-                }
-            }
-        }
-        for pos in [0, 3, 6] {
-            for a in 0..=255u8 {
-                for b in 0..=255u8 {
-                    let mut w = [b'a'; 8];
-                    w[pos] = a;
-                    w[pos + 1] = b;
-                    let found = dirty(u64::from_le_bytes(w)) != 0;
-                    assert_eq!(found, needs_escape(a) || needs_escape(b), "{pos} {a} {b}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn strings_of_every_length_are_written_as_serde_writes_them() {
-        // Each length through each path (short words, one or two words,
-        // 16-byte chunks, the general loop), each escaped byte at each
-        // place, after a prefix so that positions in `out` are not zero.
-        let ours = |s: &str| {
-            let mut out = b"prefix".to_vec();
-            write_str(&mut out, s);
-            String::from_utf8(out).unwrap()
-        };
-        for len in 0..80 {
-            let clean = "é-x_Z9 ".chars().cycle().take(len).collect::<String>();
-            assert_eq!(
-                ours(&clean),
-                format!("prefix{}", serde_json::to_string(&clean).unwrap())
-            );
-            for pos in 0..len {
-                for bad in ['\0', '\u{1f}', '\n', '"', '\\', '\u{7f}', '😀'] {
-                    let mut v: Vec<char> = vec!['a'; len];
-                    v[pos] = bad;
-                    let s: String = v.into_iter().collect();
-                    assert_eq!(
-                        ours(&s),
-                        format!("prefix{}", serde_json::to_string(&s).unwrap())
-                    );
-                }
-            }
-        }
-    }
-
     pub(crate) fn configs() -> Vec<Config> {
         let hashed = Config {
             ip_mode: IpMode::Hash,
@@ -612,34 +379,9 @@ pub(crate) mod tests {
         }
     }
 
-    /// Strings of 0 to 70 bytes, mostly ASCII, with quotes, backslashes,
-    /// control characters and multi-byte characters mixed in.
-    fn tricky_string() -> impl Strategy<Value = String> {
-        let c = prop_oneof![
-            8 => proptest::char::range(' ', '~'),
-            1 => proptest::char::range('\0', '\u{1f}'),
-            1 => Just('"'),
-            1 => Just('\\'),
-            1 => prop_oneof![Just('\u{7f}'), Just('é'), Just('€'), Just('😀')],
-        ];
-        proptest::collection::vec(c, 0..70).prop_map(|v| v.into_iter().collect())
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
-        #[test]
-        fn any_string_is_written_as_serde_to_string_writes_it(
-            s in tricky_string(),
-            prefix in "[a-z]{0,9}",
-        ) {
-            let mut out = prefix.as_bytes().to_vec();
-            write_str(&mut out, &s);
-            prop_assert_eq!(
-                String::from_utf8(out).unwrap(),
-                format!("{prefix}{}", serde_json::to_string(&s).unwrap())
-            );
-        }
 
         #[test]
         fn any_string_value_is_written_as_serde_writes_it(

@@ -21,8 +21,9 @@
 
 use std::borrow::Cow;
 
-use crate::cognito::{Field, Object};
 use crate::error::JsonFault;
+use crate::json::escape::plain_run;
+use crate::json::value::{Field, Object};
 
 /// serde_json's default recursion limit: a value nested this deep is an error.
 const DEPTH_LIMIT: usize = 128;
@@ -707,66 +708,6 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The index of the first byte at or after `i` that ends a plain run of
-/// string contents: a quote, a backslash or a control character (or the end).
-#[inline]
-fn plain_run(bytes: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let start = i;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let backslash = x ^ (ONES * u64::from(b'\\'));
-        let found = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (x.wrapping_sub(ONES * 0x20) & !x);
-        let found = found & HIGH;
-        if found != 0 {
-            return i + (found.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-        if i - start >= 64 {
-            return long_run(bytes, i);
-        }
-    }
-    while let Some(&b) = bytes.get(i) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
-            return i;
-        }
-        i += 1;
-    }
-    i
-}
-
-/// [`plain_run`] for long strings (base64 in a Firehose event, long
-/// messages): `memchr` finds the next quote or backslash with SIMD, then the
-/// run before it is checked for control characters 32 bytes at a time.
-fn long_run(bytes: &[u8], i: usize) -> usize {
-    let rest = bytes.get(i..).unwrap_or_default();
-    let stop = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
-    let run = rest.get(..stop).unwrap_or_default();
-    let mut chunks = run.chunks_exact(32);
-    let mut offset = 0;
-    for chunk in chunks.by_ref() {
-        if chunk.iter().fold(false, |any, &b| any | (b < 0x20)) {
-            break;
-        }
-        offset += 32;
-    }
-    match run
-        .get(offset..)
-        .unwrap_or_default()
-        .iter()
-        .position(|&b| b < 0x20)
-    {
-        Some(p) => i + offset + p,
-        None => i + stop,
-    }
-}
-
 /// Parses every value in `text` (a single document, newline-delimited or
 /// concatenated documents), calling `each` with each value and its index,
 /// as serde_json's `StreamDeserializer` reads them. Stops at the first fault
@@ -1180,7 +1121,7 @@ mod tests {
                     text.push_str(&doc.unwrap_or_default());
                     text.push('\n');
                 }
-                crate::parse::damage(&text, edits)
+                crate::json::parse::damage(&text, edits)
             })
     }
 

@@ -2,8 +2,8 @@
 //!
 //! - `replay EVENT.json [--decode]`: a Firehose event file through the exact
 //!   library call the Lambda makes; prints the Firehose response.
-//! - `normalize [FILE...]`: raw Cognito log lines (plain or gzip, stdin when
-//!   no file) to output lines.
+//! - `normalize [FILE...]`: raw Cognito log lines or CloudWatch Logs
+//!   envelopes (plain or gzip, stdin when no file) to output lines.
 //! - `sample-events [--out DIR]`: rebuilds `events/`.
 //!
 //! It reads the same environment variables as the Lambda.
@@ -14,17 +14,18 @@
 mod report;
 mod samples;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use cognito_activity::batch::Settlement;
-use cognito_activity::cognito::parse_documents;
 use cognito_activity::config::OutputFormat;
-use cognito_activity::normalize::{normalize, Context};
-use cognito_activity::{decode, filter, output, process_event, Config, RecordResult};
+use cognito_activity::firehose::Settlement;
+use cognito_activity::normalize::Context;
+use cognito_activity::pipeline::reader::{self, Line, Lines};
+use cognito_activity::pipeline::{self, Holds, RecordOutcome};
+use cognito_activity::{process_event, Config, RecordResult, Stats};
 use serde_json::{json, Value};
 
 #[derive(Parser)]
@@ -74,7 +75,7 @@ enum Command {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
-    /// Normalize raw Cognito log records (one JSON object per line, plain or gzip).
+    /// Normalize raw Cognito log records (one JSON object or CloudWatch Logs envelope per line, plain or gzip).
     Normalize {
         /// Files to read; stdin when none.
         files: Vec<PathBuf>,
@@ -208,28 +209,17 @@ fn replay(path: &Path, decode: bool, format: Option<Format>) -> Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a whole input, gunzipping it when it starts with the gzip magic.
-fn read_input(name: &str, mut reader: Box<dyn Read>, cfg: &Config) -> Result<Vec<u8>> {
-    let mut raw = Vec::new();
-    reader
-        .read_to_end(&mut raw)
-        .with_context(|| format!("reading {name}"))?;
-    if decode::is_gzip(&raw) {
-        decode::gunzip_capped(&raw, cfg.max_decompressed_bytes.max(256 * 1024 * 1024))
-            .map_err(|e| anyhow::anyhow!("{name}: {e}"))
-    } else {
-        Ok(raw)
-    }
-}
-
 #[derive(Default)]
 struct Summary {
     lines: u64,
     events: u64,
-    filtered: u64,
     bad: u64,
 }
 
+/// `normalize`: each input line (a Cognito document, or a CloudWatch Logs
+/// envelope as a subscription delivers it) through the library's pipeline,
+/// as the Lambda runs each record. Input is read a line at a time, so any
+/// size streams through in bounded memory.
 fn normalize_files(
     files: &[PathBuf],
     format: Option<Format>,
@@ -254,37 +244,39 @@ fn normalize_files(
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut sum = Summary::default();
-    let mut buf = Vec::new();
+    let mut stats = Stats::default();
     for (name, reader) in inputs {
-        let bytes = read_input(&name, reader, &cfg)?;
-        for (i, line) in BufReader::new(bytes.as_slice()).split(b'\n').enumerate() {
-            let line = line?;
-            let lineno = i + 1;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        let reader = reader::open(reader).with_context(|| format!("reading {name}"))?;
+        let mut lines = Lines::new(reader, cfg.max_decompressed_bytes);
+        while let Some((lineno, line)) = lines
+            .next_line()
+            .with_context(|| format!("reading {name}"))?
+        {
+            let line = match line {
+                Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => continue,
+                Line::Text(text) => text,
+                Line::TooLong { len } => {
+                    sum.lines += 1;
+                    sum.bad += 1;
+                    let limit = cfg.max_decompressed_bytes;
+                    eprintln!("{name}:{lineno}: line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES ({limit})");
+                    continue;
+                }
+            };
             sum.lines += 1;
-            let result = decode::utf8(&line).and_then(|text| {
-                let docs = parse_documents(text)?;
-                buf.clear();
-                let mut written = 0;
-                for doc in &docs {
-                    let n = normalize(doc, &ctx, &cfg)?;
-                    if filter::check(&n, &cfg).is_err() {
-                        sum.filtered += 1;
-                        continue;
-                    }
-                    output::write_line(&n, &cfg, &mut buf);
-                    written += 1;
+            match pipeline::transform(
+                line,
+                Holds::DocumentsOrEnvelope { compressed: false },
+                &ctx,
+                &cfg,
+                &mut stats,
+            ) {
+                RecordOutcome::Ok { output, events, .. } => {
+                    sum.events += events as u64;
+                    out.write_all(&output)?;
                 }
-                Ok(written)
-            });
-            match result {
-                Ok(written) => {
-                    sum.events += written;
-                    out.write_all(&buf)?;
-                }
-                Err(e) => {
+                RecordOutcome::Dropped { .. } => {}
+                RecordOutcome::Failed(e) => {
                     sum.bad += 1;
                     eprintln!("{name}:{lineno}: {e}");
                 }
@@ -294,7 +286,7 @@ fn normalize_files(
     out.flush()?;
     eprintln!(
         "{} lines read, {} events written, {} filtered, {} bad lines",
-        sum.lines, sum.events, sum.filtered, sum.bad
+        sum.lines, sum.events, stats.events_filtered, sum.bad
     );
     Ok(if sum.bad > 0 {
         ExitCode::from(1)

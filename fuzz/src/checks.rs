@@ -25,7 +25,7 @@ pub fn check_decode_record(data: &[u8]) {
             approximate_arrival_timestamp: Some(1_507_217_624_302),
         };
         let mut stats = cognito_activity::Stats::default();
-        let outcome = cognito_activity::batch::transform_record(&record, cfg, &mut stats);
+        let outcome = cognito_activity::firehose::transform_record(&record, cfg, &mut stats);
         check_outcome(&outcome, cfg);
     }
 }
@@ -184,7 +184,7 @@ fn check_response(
     );
     for r in &processed.response.records {
         if r.result == RecordResult::Ok {
-            let bytes = match cognito_activity::batch::decode_response_data(r) {
+            let bytes = match cognito_activity::firehose::decode_response_data(r) {
                 Ok(b) => b,
                 Err(e) => panic!("an Ok record's data is not base64: {e}"),
             };
@@ -201,8 +201,8 @@ fn check_response(
     }
 }
 
-fn check_outcome(outcome: &cognito_activity::batch::RecordOutcome, cfg: &cognito_activity::Config) {
-    use cognito_activity::batch::RecordOutcome;
+fn check_outcome(outcome: &cognito_activity::pipeline::RecordOutcome, cfg: &cognito_activity::Config) {
+    use cognito_activity::pipeline::RecordOutcome;
     match outcome {
         RecordOutcome::Ok {
             output,
@@ -530,7 +530,7 @@ fn reference_envelope(text: &str, was_gzip: bool) -> EnvelopeReading<'_> {
 /// object its unescaped text holds.
 fn check_envelope_against_serde(text: &str) {
     for was_gzip in [false, true] {
-        let parsed = cognito_activity::batch::parse_envelope(text, was_gzip);
+        let parsed = cognito_activity::envelope::parse_envelope(text, was_gzip);
         if let Ok(Some(env)) = &parsed {
             for ev in &env.log_events {
                 let message = match ev.message() {

@@ -21,9 +21,9 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use cognito_activity::batch::{parse_envelope, Envelope, LogEvent};
 use cognito_activity::cognito::parse_documents;
 use cognito_activity::decode::{base64_decode, base64_encode_append, gunzip_capped, is_gzip, utf8};
+use cognito_activity::envelope::{parse_envelope, Envelope, LogEvent};
 use cognito_activity::firehose::FirehoseEvent;
 use cognito_activity::json::parse::escaped_document;
 use cognito_activity::normalize::{normalize, normalize_text, Context, Normalized, Transport};

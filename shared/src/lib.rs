@@ -3,13 +3,13 @@
 //!
 //! The library is synchronous and free of the AWS SDK and tokio, so the
 //! Lambda, the CLI, the tests and the benchmarks all run the same code.
-//! [`batch::process_event`] turns a whole Firehose transformation event into
+//! [`firehose::process_event`] turns a whole Firehose transformation event into
 //! the whole response; everything else serves it.
 
-pub mod batch;
 pub mod cognito;
 pub mod config;
 pub mod decode;
+pub mod envelope;
 pub mod error;
 pub mod filter;
 pub mod firehose;
@@ -19,14 +19,16 @@ pub mod json;
 pub mod metrics;
 pub mod normalize;
 pub mod output;
+pub mod pipeline;
 pub mod privacy;
-pub mod split;
+pub mod stats;
 pub mod time;
 
 // Until normalize/ reads the JSON layer by its own path (temporary).
 pub(crate) use json::parse;
 
-pub use batch::{process_event, Processed, Settlement, Stats};
 pub use config::Config;
 pub use error::{EventError, RecordError};
+pub use firehose::{process_event, Processed, Settlement};
 pub use firehose::{FirehoseResponse, RecordResult};
+pub use stats::Stats;

@@ -11,8 +11,8 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::batch::Stats;
 use crate::config::{Config, MetricDimension};
+use crate::stats::Stats;
 
 /// Dimension values for this invocation.
 #[derive(Debug, Clone, Default)]

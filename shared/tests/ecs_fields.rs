@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use base64::Engine as _;
-use cognito_activity::batch::decode_response_data;
+use cognito_activity::firehose::decode_response_data;
 use cognito_activity::output::ecs::ECS_VERSION;
 use cognito_activity::{process_event, Config, RecordResult};
 use serde_json::{json, Map, Value};

@@ -232,11 +232,14 @@ fn invalid_utf8_fails_with_the_offset() {
     let event = sandwich(&with_bytes(&bytes));
     let ev = cognito_activity::firehose::FirehoseEvent::parse(&event).unwrap();
     let mut stats = cognito_activity::Stats::default();
-    let outcome =
-        cognito_activity::batch::transform_record(&ev.records[1], &Config::default(), &mut stats);
+    let outcome = cognito_activity::firehose::transform_record(
+        &ev.records[1],
+        &Config::default(),
+        &mut stats,
+    );
     assert_eq!(
         outcome,
-        cognito_activity::batch::RecordOutcome::Failed(cognito_activity::RecordError::Utf8 {
+        cognito_activity::pipeline::RecordOutcome::Failed(cognito_activity::RecordError::Utf8 {
             offset
         })
     );

@@ -115,7 +115,7 @@ fn hostile_batches_cost_about_what_ordinary_ones_do() {
     let bombs_event = event(&vec![bomb.clone(); 200]);
     let bombs = run(&bombs_event, &cfg);
     let s = &bombs.processed.stats;
-    let allowance = CAP as u64 + cognito_activity::batch::INFLATE_RATIO * s.bytes_gzip_in;
+    let allowance = CAP as u64 + cognito_activity::firehose::INFLATE_RATIO * s.bytes_gzip_in;
     assert!(s.bytes_inflated <= allowance, "{s:?}");
     assert!(s.bytes_inflated < 200 * CAP as u64 / 4, "{s:?}");
     assert!(

@@ -5,7 +5,7 @@
 //! difference the chosen one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use cognito_activity::batch::parse_envelope;
+use cognito_activity::envelope::parse_envelope;
 use cognito_activity::firehose::FirehoseEvent;
 use cognito_activity::{EventError, RecordError};
 

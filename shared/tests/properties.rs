@@ -321,8 +321,8 @@ proptest! {
                 approximate_arrival_timestamp: None,
             };
             let mut stats = cognito_activity::Stats::default();
-            let outcome = cognito_activity::batch::transform_record(&rec, &cfg, &mut stats);
-            let is_ok = matches!(outcome, cognito_activity::batch::RecordOutcome::Ok { .. });
+            let outcome = cognito_activity::firehose::transform_record(&rec, &cfg, &mut stats);
+            let is_ok = matches!(outcome, cognito_activity::pipeline::RecordOutcome::Ok { .. });
             prop_assert!(is_ok, "{:?}: {:?}", cfg.output_format, outcome);
         }
     }

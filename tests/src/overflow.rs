@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use cognito_activity::decode::{base64_encode, gunzip_capped};
-use cognito_activity::split::gzip;
+use cognito_activity::firehose::split::gzip;
 use serde_json::{json, Value};
 
 use crate::Reply;

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cognito_activity::decode::base64_decode;
-use cognito_activity::split::MARKER_FIELD;
+use cognito_activity::firehose::split::MARKER_FIELD;
 use e2e::overflow::{
     self, counts, envelope, event_ids, input_ids, overflowed_and_reingested, record_id, results,
     unzip_json,

@@ -9,12 +9,12 @@ use std::collections::BTreeSet;
 
 use cfn::*;
 
-use cognito_activity::batch::Stats;
 use cognito_activity::config::{
     Allowed, Config, Setting, HASH_KEY, HASH_KEY_SECRET_ARN, METRICS_DIMENSIONS, PARTITION_KEYS,
     SETTINGS,
 };
 use cognito_activity::metrics::{emf_line, metric_values, Dimensions};
+use cognito_activity::Stats;
 use serde_json::{json, Value};
 
 /// A key long enough for `IP_MODE=hash` / `USER_NAME_MODE=hash`.

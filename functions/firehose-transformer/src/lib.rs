@@ -171,7 +171,7 @@ mod log_filter_tests {
             if let Some(ours) = ours {
                 for target in [
                     "firehose_transformer::handler",
-                    "cognito_activity::batch",
+                    "cognito_activity::firehose::response",
                     "bootstrap",
                 ] {
                     assert!(filter.would_enable(target, &ours), "{target} at {ours}");

@@ -13,7 +13,7 @@
 //! answered `Dropped` only once all its pieces were accepted; otherwise it
 //! stays `ProcessingFailed`, so Firehose keeps its own copy in the error
 //! prefix. A CloudWatch Logs envelope is re-ingested as marked pieces from
-//! `cognito_activity::split`, each small enough to be served first, whole,
+//! `cognito_activity::firehose::split`, each small enough to be served first, whole,
 //! by a later invocation.
 //!
 //! The AWS SDK lives behind [`Sink`] (see `aws.rs`), so the chunking and the
@@ -22,9 +22,11 @@
 use std::future::Future;
 use std::time::Duration;
 
-use cognito_activity::batch::{Overflow, Processed, Settlement};
 use cognito_activity::firehose::arn_resource_name;
-use cognito_activity::split::{split_envelope, Limits, Probe, SplitError, MAX_PIECE_BYTES};
+use cognito_activity::firehose::split::{
+    split_envelope, Limits, Probe, SplitError, MAX_PIECE_BYTES,
+};
+use cognito_activity::firehose::{Overflow, Processed, Settlement};
 use cognito_activity::Config;
 use tokio::time::Instant;
 
@@ -666,7 +668,7 @@ mod tests {
 
     fn overflowing(budget: usize) -> (Processed, Config) {
         use cognito_activity::decode::base64_encode;
-        use cognito_activity::split::gzip;
+        use cognito_activity::firehose::split::gzip;
         let events: Vec<serde_json::Value> = (0..200)
             .map(|i| {
                 let msg = serde_json::json!({"eventTimestamp": "1732400000000",

@@ -293,7 +293,7 @@ pub(crate) mod tests {
                 let Ok(text) = String::from_utf8(d.bytes) else {
                     continue;
                 };
-                match crate::batch::parse_envelope(&text, d.was_gzip) {
+                match crate::envelope::parse_envelope(&text, d.was_gzip) {
                     Ok(Some(env)) => out.extend(
                         env.log_events
                             .iter()

@@ -31,17 +31,16 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::batch::process_parsed;
+use super::batch::process_parsed;
+use super::wire::{FirehoseEvent, FirehoseRecord};
 use crate::config::Config;
 use crate::decode::{base64_encode, gunzip_capped, is_gzip};
 use crate::error::RecordError;
-use crate::firehose::{FirehoseEvent, FirehoseRecord};
 use crate::json::escape::write_str;
 
-/// The field added to every envelope this module writes. The library's
-/// envelope parser reads it to serve re-ingested pieces first
-/// (`batch::assemble`), which bounds how often a piece can bounce.
-pub const MARKER_FIELD: &str = "cognitoActivityReingested";
+/// The field added to every envelope this module writes; the envelope
+/// parser owns its name.
+pub use crate::envelope::MARKER_FIELD;
 
 /// Firehose's per-record limit: 1,000 KiB (the Kinesis `PutRecords` limit,
 /// 1 MiB including the partition key, is larger).
@@ -452,7 +451,8 @@ mod tests {
                 "data": base64_encode(&piece),
             }],
         });
-        let processed = crate::process_event(&serde_json::to_vec(&event).unwrap(), &cfg).unwrap();
+        let processed =
+            crate::firehose::process_event(&serde_json::to_vec(&event).unwrap(), &cfg).unwrap();
         assert_eq!(
             processed.response.records[0].result,
             crate::RecordResult::Ok

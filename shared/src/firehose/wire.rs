@@ -601,6 +601,11 @@ thread_local! {
 /// `{"records":[` + `]}`
 pub const RESPONSE_ENVELOPE_LEN: usize = b"{\"records\":[]}".len();
 
+/// The smallest answer a record can have (`ProcessingFailed` with no data)
+/// without its record id's string.
+pub const MIN_ANSWER_LEN_BUT_ID: usize = b"{\"recordId\":,\"result\":\"\",\"data\":\"\"}".len()
+    + RecordResult::ProcessingFailed.as_str().len();
+
 impl FirehoseResponse {
     pub fn to_json(&self) -> Vec<u8> {
         // Room for the whole response, ids taken as needing no escape

@@ -1,0 +1,203 @@
+//! The response budget, applied while records are transformed: every
+//! record is first guaranteed its smallest answer, then pieces re-ingested
+//! earlier take the rest in input order, then the other `Ok` records in
+//! input order, each skipped when it does not fit (see
+//! [`super::batch::process_parsed`] for why answers are held tentatively).
+
+use crate::decode::base64_len;
+use crate::error::RecordError;
+use crate::pipeline::RecordOutcome;
+
+use super::wire::{
+    Data, FirehoseEvent, FirehoseRecord, RecordResult, ResponseRecord, MIN_ANSWER_LEN_BUT_ID,
+    RESPONSE_ENVELOPE_LEN,
+};
+
+/// What is kept of one record's outcome while the others are transformed.
+pub(super) enum Kept {
+    Ok(OkAnswer),
+    Dropped { reason: &'static str },
+    Failed(RecordError),
+}
+
+/// An `Ok` record: its answer's size always, its data only while the answer
+/// is in the response.
+pub(super) struct OkAnswer {
+    /// The `Ok` answer; `data` is empty unless `held`.
+    pub(super) answer: ResponseRecord,
+    /// Length of the base64 data.
+    pub(super) data_len: usize,
+    /// What the answer costs beyond the record's reserved minimal answer.
+    pub(super) extra: usize,
+    pub(super) events: usize,
+    /// Re-ingested earlier ([`crate::envelope::MARKER_FIELD`]): served first.
+    pub(super) marked: bool,
+    /// In the response, as things stand.
+    pub(super) fits: bool,
+    /// `answer.data` holds the data (else it must be transformed again if
+    /// it `fits` at the end).
+    pub(super) held: bool,
+}
+
+/// The response budget, as records are admitted.
+pub(super) struct Room {
+    /// Each record's id, as a JSON string, in bytes: read once.
+    pub(super) id_lens: Vec<usize>,
+    /// What is left after every record's minimal answer is reserved.
+    free: usize,
+    /// Taken by marked answers (final: they are admitted in input order).
+    marked_used: usize,
+    /// Taken by unmarked answers that fit so far (tentative).
+    unmarked_used: usize,
+}
+
+impl Room {
+    pub(super) fn new(event: &FirehoseEvent<'_>, budget: usize) -> Self {
+        let n = event.records.len();
+        let id_lens: Vec<usize> = event
+            .records
+            .iter()
+            .map(|r| crate::json::escape::str_len(&r.record_id))
+            .collect();
+        // Every record is first guaranteed its minimal answer.
+        let reserved: usize = RESPONSE_ENVELOPE_LEN
+            + n.saturating_sub(1)
+            + id_lens
+                .iter()
+                .map(|len| len + MIN_ANSWER_LEN_BUT_ID)
+                .sum::<usize>();
+        Room {
+            id_lens,
+            free: budget.saturating_sub(reserved),
+            marked_used: 0,
+            unmarked_used: 0,
+        }
+    }
+
+    /// What is left for answers beyond the minimal ones.
+    pub(super) fn free(&self) -> usize {
+        self.free
+            .saturating_sub(self.marked_used)
+            .saturating_sub(self.unmarked_used)
+    }
+
+    /// Decides whether `outcome` fits, keeping its output as its answer's
+    /// data if so and dropping it otherwise. `kept` holds the earlier
+    /// records, whose unmarked answers may have to make way.
+    pub(super) fn admit(
+        &mut self,
+        record: &FirehoseRecord<'_>,
+        outcome: RecordOutcome,
+        kept: &mut [Kept],
+    ) -> Kept {
+        let (output, partition_keys, events, marked) = match outcome {
+            RecordOutcome::Ok {
+                output,
+                partition_keys,
+                events,
+                reingested,
+            } => (output, partition_keys, events, reingested),
+            RecordOutcome::Dropped { reason } => return Kept::Dropped { reason },
+            RecordOutcome::Failed(e) => return Kept::Failed(e),
+        };
+        let mut answer = ResponseRecord {
+            record_id: record.record_id.to_string(),
+            result: RecordResult::Ok,
+            data: Data::default(),
+            partition_keys,
+        };
+        let data_len = base64_len(output.len());
+        // The id costs the same in both answers.
+        // (Never below the minimal answer: saturating only says so.)
+        let extra = (answer.json_len_but_id() + data_len).saturating_sub(MIN_ANSWER_LEN_BUT_ID);
+        let fits = if marked {
+            let fits = extra <= self.free.saturating_sub(self.marked_used);
+            if fits {
+                self.marked_used += extra;
+                if self.unmarked_used > self.free.saturating_sub(self.marked_used) {
+                    self.readmit_unmarked(kept);
+                }
+            }
+            fits
+        } else {
+            let fits = extra <= self.free();
+            if fits {
+                self.unmarked_used += extra;
+            }
+            fits
+        };
+        if fits {
+            // Held as bytes; encoded when the response is written.
+            answer.data = Data::Raw(output);
+        }
+        Kept::Ok(OkAnswer {
+            answer,
+            data_len,
+            extra,
+            events,
+            marked,
+            fits,
+            held: fits,
+        })
+    }
+
+    /// Applies the input-order rule again to the unmarked answers seen so
+    /// far, with what the marked ones leave, dropping the data of those
+    /// that no longer fit.
+    fn readmit_unmarked(&mut self, kept: &mut [Kept]) {
+        let limit = self.free.saturating_sub(self.marked_used);
+        let mut used = 0usize;
+        for entry in kept.iter_mut() {
+            let Kept::Ok(ok) = entry else { continue };
+            if ok.marked {
+                continue;
+            }
+            ok.fits = ok.extra <= limit - used;
+            if ok.fits {
+                used += ok.extra;
+            } else if ok.held {
+                ok.answer.data = Data::default();
+                ok.held = false;
+            }
+        }
+        self.unmarked_used = used;
+    }
+
+    /// Transforms again the records whose answers fit in the end but whose
+    /// output was dropped when they did not seem to. Transforming is
+    /// deterministic, so the output is the one measured before; should it
+    /// ever differ in size, the record overflows instead (the budget still
+    /// holds).
+    pub(super) fn fill_in(
+        &mut self,
+        event: &FirehoseEvent<'_>,
+        mut transform: impl FnMut(&FirehoseRecord<'_>) -> RecordOutcome,
+        kept: &mut [Kept],
+    ) {
+        for (record, entry) in event.records.iter().zip(kept.iter_mut()) {
+            let Kept::Ok(ok) = entry else { continue };
+            if !ok.fits || ok.held {
+                continue;
+            }
+            match transform(record) {
+                RecordOutcome::Ok { output, .. } if base64_len(output.len()) == ok.data_len => {
+                    ok.answer.data = Data::Raw(output);
+                    ok.held = true;
+                }
+                _ => {
+                    tracing::error!(
+                        record_id = %record.record_id,
+                        reason = "transform_not_repeatable",
+                        "record transformed differently the second time"
+                    );
+                    ok.fits = false;
+                    if ok.marked {
+                        self.marked_used -= ok.extra;
+                    } else {
+                        self.unmarked_used -= ok.extra;
+                    }
+                }
+            }
+        }
+    }
+}

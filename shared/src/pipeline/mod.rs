@@ -1,0 +1,259 @@
+//! The pipeline every route runs: a payload of Cognito log documents in,
+//! normalized events through the filters, formatted lines out, with their
+//! partition keys and counts.
+//!
+//! A route (the Firehose batch, the CLI, next the S3 route) decodes its
+//! carrier (base64, gzip) and says what the payload [`Holds`]; the pipeline
+//! does the rest the same way for all of them:
+//!
+//! ```text
+//! payload bytes --utf8--> documents or envelope --normalize--> Normalized
+//!     --filter--> output::write_line --> lines (+ partition keys, Stats)
+//! ```
+//!
+//! [`reader`] feeds it from a stream of any size, one line at a time.
+
+pub mod reader;
+
+use std::collections::BTreeMap;
+
+use crate::cognito::{parse_documents, Object};
+use crate::config::{Config, OutputFormat};
+use crate::decode::utf8;
+use crate::envelope::parse_envelope;
+use crate::error::RecordError;
+use crate::filter;
+use crate::json::parse::escaped_document;
+use crate::normalize::{normalize, normalize_text, Context, Normalized, Transport};
+use crate::output;
+use crate::stats::Stats;
+
+/// What a payload holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// Cognito log documents: one JSON document, newline-delimited or
+    /// concatenated ones.
+    Documents,
+    /// Either documents or a CloudWatch Logs subscription envelope, told
+    /// apart by shape: the carrier mixes them (a Firehose stream takes
+    /// Cognito's own delivery and CloudWatch Logs subscriptions alike).
+    /// `compressed`: the payload was gzip, as CloudWatch Logs delivers
+    /// envelopes; one that then looks like a broken envelope fails as one
+    /// instead of being read as documents.
+    DocumentsOrEnvelope { compressed: bool },
+}
+
+/// How one record turned out, before the response budget is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordOutcome {
+    /// Transformed: `output` holds one line per kept event.
+    Ok {
+        output: Vec<u8>,
+        partition_keys: Option<BTreeMap<&'static str, String>>,
+        events: usize,
+        /// A piece this function re-ingested earlier (its envelope carries
+        /// [`crate::envelope::MARKER_FIELD`]): served first by the response budget.
+        reingested: bool,
+    },
+    /// Nothing to deliver: a control message, an empty envelope, or every
+    /// event filtered out.
+    Dropped {
+        reason: &'static str,
+    },
+    Failed(RecordError),
+}
+
+/// Runs one payload through the pipeline. `ctx` is what the route knows of
+/// where the payload came from (transport, account, arrival time); an
+/// envelope adds its own (log group, stream, event id and time, owner).
+/// Never panics; every error is a `Failed` outcome.
+pub fn transform(
+    payload: &[u8],
+    holds: Holds,
+    ctx: &Context<'_>,
+    cfg: &Config,
+    stats: &mut Stats,
+) -> RecordOutcome {
+    let text = match utf8(payload) {
+        Ok(t) => t,
+        Err(e) => return RecordOutcome::Failed(e),
+    };
+    if text.trim().is_empty() {
+        return RecordOutcome::Failed(RecordError::Empty);
+    }
+    let mut sink = Sink {
+        cfg,
+        // Output is about 1.4 times the input in the normalized format and
+        // 1.65 in OCSF and ECS: room for it from the start.
+        output: Vec::with_capacity(match cfg.output_format {
+            OutputFormat::Normalized | OutputFormat::Splunk => text.len() + text.len() / 2,
+            _ => text.len() * 2,
+        }),
+        keys: None,
+        events: 0,
+    };
+    let compressed = match holds {
+        Holds::Documents => false,
+        Holds::DocumentsOrEnvelope { compressed } => compressed,
+    };
+    // The usual record, one Cognito object as Cognito writes it, is
+    // normalized as it is parsed; anything else (an envelope among them)
+    // takes the general way below.
+    if !compressed {
+        if let Some(n) = normalize_text(text, ctx, cfg) {
+            sink.push_normalized(&n, stats);
+            return sink.finish();
+        }
+    }
+
+    // Plain text is parsed as Cognito records first: only one object with a
+    // top-level `messageType` can be an envelope, and asking that of the
+    // parsed tree is cheaper than searching every record's text for it.
+    let plain_docs = (!compressed).then(|| parse_documents(text));
+    let envelope = match (&plain_docs, holds) {
+        (_, Holds::Documents) => Ok(None),
+        (Some(Ok(docs)), _) if !(docs.len() == 1 && docs[0].get("messageType").is_some()) => {
+            Ok(None)
+        }
+        _ => parse_envelope(text, compressed),
+    };
+    match envelope {
+        Err(e) => RecordOutcome::Failed(e),
+        Ok(Some(env)) => {
+            match env.message_type.as_deref() {
+                Some("CONTROL_MESSAGE") => {
+                    return RecordOutcome::Dropped {
+                        reason: "control_message",
+                    }
+                }
+                Some("DATA_MESSAGE") => {}
+                _ => {
+                    return RecordOutcome::Failed(RecordError::Envelope {
+                        why: "unknown messageType",
+                    })
+                }
+            }
+            if env.log_events.is_empty() {
+                return RecordOutcome::Dropped {
+                    reason: "no_log_events",
+                };
+            }
+            let account = env.owner.clone().or_else(|| ctx.account_id.clone());
+            for (index, ev) in env.log_events.iter().enumerate() {
+                let ev_ctx = Context {
+                    transport: Some(Transport::CloudwatchLogs),
+                    account_id: account.clone(),
+                    log_group: env.log_group.clone(),
+                    log_stream: env.log_stream.clone(),
+                    log_event_id: ev.id.clone(),
+                    log_event_time_ms: ev.timestamp,
+                    arrival_time_ms: ctx.arrival_time_ms,
+                };
+                // Read straight from the escaped text when the message has
+                // the common form; unescaped and parsed otherwise.
+                let message;
+                let docs = match escaped_document(ev.raw_message) {
+                    Some(doc) => Ok(vec![doc]),
+                    None => match ev.message() {
+                        Ok(text) => {
+                            message = text;
+                            parse_documents(&message)
+                        }
+                        Err(fault) => Err(RecordError::Json(fault)),
+                    },
+                };
+                let docs = match docs {
+                    Ok(d) => d,
+                    Err(e) => {
+                        return RecordOutcome::Failed(RecordError::LogEvent {
+                            index,
+                            inner: Box::new(e),
+                        })
+                    }
+                };
+                for doc in &docs {
+                    if let Err(e) = sink.push(doc, &ev_ctx, stats) {
+                        return RecordOutcome::Failed(RecordError::LogEvent {
+                            index,
+                            inner: Box::new(e),
+                        });
+                    }
+                }
+            }
+            let mut outcome = sink.finish();
+            if let RecordOutcome::Ok { reingested, .. } = &mut outcome {
+                *reingested = env.reingested;
+            }
+            outcome
+        }
+        Ok(None) => {
+            let docs = match plain_docs.unwrap_or_else(|| parse_documents(text)) {
+                Ok(d) => d,
+                Err(e) => return RecordOutcome::Failed(e),
+            };
+            for (index, doc) in docs.iter().enumerate() {
+                if let Err(e) = sink.push(doc, &ctx, stats) {
+                    return RecordOutcome::Failed(match e {
+                        RecordError::NotCognito { why, .. } => {
+                            RecordError::NotCognito { index, why }
+                        }
+                        other => other,
+                    });
+                }
+            }
+            sink.finish()
+        }
+    }
+}
+
+/// Collects the output lines of one record.
+struct Sink<'c> {
+    cfg: &'c Config,
+    output: Vec<u8>,
+    keys: Option<BTreeMap<&'static str, String>>,
+    events: usize,
+}
+
+impl Sink<'_> {
+    fn push<'a>(
+        &mut self,
+        doc: &Object<'a>,
+        ctx: &Context<'a>,
+        stats: &mut Stats,
+    ) -> Result<(), RecordError> {
+        let n = normalize(doc, ctx, self.cfg)?;
+        self.push_normalized(&n, stats);
+        Ok(())
+    }
+
+    /// Counts, filters and writes one normalized event.
+    fn push_normalized(&mut self, n: &Normalized<'_>, stats: &mut Stats) {
+        stats.count_event(n);
+        if filter::check(n, self.cfg).is_err() {
+            stats.events_filtered += 1;
+            return;
+        }
+        if self.events == 0 {
+            // An envelope with many events takes the keys of its first kept
+            // event (docs/configuration.md).
+            self.keys = filter::partition_keys(n, self.cfg);
+        }
+        output::write_line(n, self.cfg, &mut self.output);
+        self.events += 1;
+    }
+
+    fn finish(self) -> RecordOutcome {
+        if self.events == 0 {
+            RecordOutcome::Dropped {
+                reason: "all_events_filtered",
+            }
+        } else {
+            RecordOutcome::Ok {
+                output: self.output,
+                partition_keys: self.keys,
+                events: self.events,
+                reingested: false,
+            }
+        }
+    }
+}

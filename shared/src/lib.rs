@@ -24,9 +24,6 @@ pub mod privacy;
 pub mod stats;
 pub mod time;
 
-// Until normalize/ reads the JSON layer by its own path (temporary).
-pub(crate) use json::parse;
-
 pub use config::Config;
 pub use error::{EventError, RecordError};
 pub use firehose::{process_event, Processed, Settlement};

@@ -16,7 +16,12 @@ fn modules() -> BTreeMap<String, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     collect(&root, &mut files);
-    assert!(files.len() > 20, "only {} files under {}", files.len(), root.display());
+    assert!(
+        files.len() > 20,
+        "only {} files under {}",
+        files.len(),
+        root.display()
+    );
     files
         .into_iter()
         .map(|file| {
@@ -99,10 +104,16 @@ fn imports(module: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<Strin
         let Some(at) = stmt.find("use ") else {
             continue;
         };
-        let tree: String = stmt[at + 4..].chars().filter(|c| !c.is_whitespace()).collect();
+        let tree: String = stmt[at + 4..]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         expand(&tree, &mut paths);
     }
-    for (at, _) in code.match_indices("crate::").chain(code.match_indices("super::")) {
+    for (at, _) in code
+        .match_indices("crate::")
+        .chain(code.match_indices("super::"))
+    {
         let before = code[..at].chars().last();
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
             continue;
@@ -244,7 +255,9 @@ fn the_layers_point_downwards() {
     let deps = |m: &str| graph.get(m).cloned().unwrap_or_default();
     let below = |m: &str, other: &str| {
         assert!(
-            !deps(m).iter().any(|d| d == other || d.starts_with(&format!("{other}::"))),
+            !deps(m)
+                .iter()
+                .any(|d| d == other || d.starts_with(&format!("{other}::"))),
             "{m} imports {other}: {:?}",
             deps(m)
         )
@@ -252,12 +265,26 @@ fn the_layers_point_downwards() {
     // The JSON layer knows nothing of Cognito, our formats or Firehose.
     for m in ["json", "json::parse", "json::value", "json::escape"] {
         assert!(graph.contains_key(m), "no module {m}");
-        for above in ["cognito", "normalize", "output", "firehose", "pipeline", "envelope"] {
+        for above in [
+            "cognito",
+            "normalize",
+            "output",
+            "firehose",
+            "pipeline",
+            "envelope",
+        ] {
             below(m, above);
         }
     }
     // The pipeline and everything under it know nothing of Firehose.
-    for m in ["pipeline", "pipeline::reader", "envelope", "filter", "output", "cognito"] {
+    for m in [
+        "pipeline",
+        "pipeline::reader",
+        "envelope",
+        "filter",
+        "output",
+        "cognito",
+    ] {
         below(m, "firehose");
     }
     // Filters classify with the taxonomy, not with an output format.
@@ -273,8 +300,12 @@ fn the_checker_sees_a_cycle_when_there_is_one() {
     assert_eq!(c, BTreeSet::from(["a".to_string()]));
     let graph = BTreeMap::from([("a".to_string(), a), ("b::c".to_string(), c)]);
     assert!(find_cycle(&graph).is_some());
-    let tests_only = without_tests("use crate::a;\n#[cfg(test)]\nmod tests { use crate::b; }\nfn x() {}");
-    assert_eq!(imports("z", &tests_only, &known), BTreeSet::from(["a".to_string()]));
+    let tests_only =
+        without_tests("use crate::a;\n#[cfg(test)]\nmod tests { use crate::b; }\nfn x() {}");
+    assert_eq!(
+        imports("z", &tests_only, &known),
+        BTreeSet::from(["a".to_string()])
+    );
 }
 
 #[test]
@@ -286,5 +317,8 @@ fn no_module_is_over_about_800_lines_of_code() {
             over.push(format!("{m}: {lines}"));
         }
     }
-    assert!(over.is_empty(), "modules over {MAX_CODE_LINES} lines of code: {over:?}");
+    assert!(
+        over.is_empty(),
+        "modules over {MAX_CODE_LINES} lines of code: {over:?}"
+    );
 }

@@ -51,7 +51,7 @@ impl<'a> FirehoseEvent<'a> {
     /// Parses an invocation event, borrowing from `json` where it can.
     ///
     /// Valid UTF-8 (every event Firehose sends) goes through our own parser
-    /// ([`crate::parse`]), which finds the end of each record's base64 with
+    /// ([`crate::json::parse`]), which finds the end of each record's base64 with
     /// SIMD; anything else through serde_json, which judges byte slices
     /// itself. The two give the same answers (a property test holds them
     /// equal).

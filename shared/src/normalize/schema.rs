@@ -1,0 +1,305 @@
+//! The normalized record's types: our own versioned schema
+//! (docs/schema.md). The serde derives here are its definition; the hand
+//! writer in `output::normalized` is held to them byte for byte.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use crate::cognito::{squash_into, LogKind, Object};
+use crate::time;
+
+pub const SCHEMA_VERSION: &str = "1";
+
+/// How the record reached Firehose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// Cognito log delivery straight to Firehose (or Firehose's own
+    /// CloudWatch Logs decompression, which leaves bare records).
+    Direct,
+    /// A CloudWatch Logs subscription filter envelope.
+    CloudwatchLogs,
+}
+
+/// Where the record came from, beyond the record itself.
+#[derive(Debug, Clone, Default)]
+pub struct Context<'a> {
+    pub transport: Option<Transport>,
+    /// The CloudWatch Logs envelope's `owner`, else the stream's account.
+    pub account_id: Option<Cow<'a, str>>,
+    pub log_group: Option<Cow<'a, str>>,
+    pub log_stream: Option<Cow<'a, str>>,
+    pub log_event_id: Option<Cow<'a, str>>,
+    /// The log event's timestamp (CloudWatch Logs), epoch ms.
+    pub log_event_time_ms: Option<i64>,
+    /// Firehose's `approximateArrivalTimestamp`, epoch ms.
+    pub arrival_time_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+    InProgress,
+    Unknown,
+}
+
+impl Outcome {
+    pub fn from_response(response: Option<&str>) -> Outcome {
+        match response {
+            Some("Pass") => return Outcome::Success,
+            Some("Fail") => return Outcome::Failure,
+            Some("InProgress") => return Outcome::InProgress,
+            _ => {}
+        }
+        Self::from_response_any_spelling(response)
+    }
+
+    pub(crate) fn from_response_any_spelling(response: Option<&str>) -> Outcome {
+        let mut buf = [0u8; 24];
+        match response.map(|r| squash_into(r, &mut buf)) {
+            Some("pass" | "success" | "succeeded") => Outcome::Success,
+            Some("fail" | "failure" | "failed") => Outcome::Failure,
+            Some("inprogress") => Outcome::InProgress,
+            _ => Outcome::Unknown,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::InProgress => "in_progress",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Event<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Cow<'a, str>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<Cow<'a, str>>,
+    pub outcome: Outcome,
+    /// `eventResponse` as Cognito wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<Cow<'a, str>>,
+    /// `creationDate` as RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<time::Stamp>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Risk<'a> {
+    /// `no_risk`, `account_takeover`, `block`, or the raw value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Cow<'a, str>>,
+    /// `none`, `low`, `medium`, `high`, or the raw value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compromised_credentials: Option<bool>,
+    /// `hasContextData`: whether the app sent the user context data
+    /// (device fingerprint, IP address, location) that threat protection
+    /// scores risk with. Without it the assessment rests on less.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_context_data: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Challenge<'a> {
+    pub name: Cow<'a, str>,
+    /// `success`, `failure`, or the raw value; absent when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Cow<'a, str>>,
+}
+
+impl Challenge<'_> {
+    /// Whether this is a second factor (SMS, email, TOTP, passkey...).
+    pub fn is_mfa(&self) -> bool {
+        // Squashed into a stack buffer; a name too long for it (none that
+        // Cognito writes) is squashed into a `String`.
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        for b in self.name.bytes().filter(u8::is_ascii_alphanumeric) {
+            match buf.get_mut(n) {
+                Some(slot) => *slot = b.to_ascii_lowercase(),
+                None => return is_mfa_name(squash(&self.name).as_bytes()),
+            }
+            n += 1;
+        }
+        is_mfa_name(buf.get(..n).unwrap_or_default())
+    }
+}
+
+/// Whether a squashed challenge name names a second factor.
+fn is_mfa_name(squashed: &[u8]) -> bool {
+    let has = |needle: &[u8]| squashed.windows(needle.len()).any(|w| w == needle);
+    has(b"mfa")
+        || has(b"totp")
+        || has(b"softwaretoken")
+        || has(b"otp")
+        || has(b"webauthn")
+        || has(b"passkey")
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct User<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<Cow<'a, str>>,
+    /// The user name, or its HMAC when `USER_NAME_MODE=hash`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub name_hashed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_id: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Source<'a> {
+    /// A valid address in its canonical text (possibly truncated by
+    /// `IP_MODE=truncate`); borrowed from the input when already canonical.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_version: Option<u8>,
+    /// HMAC of the address when `IP_MODE=hash`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<Cow<'a, str>>,
+    /// ISO 3166-1 alpha-2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<&'static str>,
+    /// ISO 3166-1 alpha-3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code3: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Device<'a> {
+    /// `deviceName` as Cognito wrote it.
+    pub name: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Feedback<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Notification<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Origin<'a> {
+    pub transport: Transport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_group: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_stream: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_event_id: Option<Cow<'a, str>>,
+}
+
+/// One normalized Cognito event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Normalized<'a> {
+    pub schema_version: &'static str,
+    pub kind: &'static str,
+    /// RFC 3339 UTC with milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<time::Stamp>,
+    /// The same instant as epoch milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_source: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<Cow<'a, str>>,
+    pub event: Event<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Risk<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub challenges: Vec<Challenge<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<User<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<Device<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Feedback<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Notification<'a>>,
+    pub origin: Origin<'a>,
+    /// Input fields with no home above, under their original keys
+    /// (message fields under `message`, logSourceId fields under
+    /// `logSourceId`).
+    #[serde(skip_serializing_if = "is_empty_object")]
+    pub unmapped: Object<'a>,
+}
+
+fn is_empty_object(o: &Object<'_>) -> bool {
+    o.0.is_empty()
+}
+
+impl<'a> Normalized<'a> {
+    pub fn log_kind(&self) -> LogKind {
+        if self.kind == LogKind::Notification.as_str() {
+            LogKind::Notification
+        } else {
+            LogKind::UserActivity
+        }
+    }
+
+    /// Whether this event is an account takeover or block decision, or came
+    /// with compromised credentials: the signals filters never drop.
+    pub fn is_security_signal(&self) -> bool {
+        let Some(risk) = &self.risk else { return false };
+        matches!(risk.decision.as_deref(), Some("account_takeover" | "block"))
+            || risk.compromised_credentials == Some(true)
+    }
+
+    pub fn is_mfa(&self) -> bool {
+        self.challenges.iter().any(Challenge::is_mfa)
+    }
+}
+
+/// Lowercase ASCII alphanumerics only: `ACCOUNT_TAKEOVER`, `AccountTakeover`
+/// and `account-takeover` all become `accounttakeover`. (The canonicalizers
+/// use the allocation-free [`squash_into`].)
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}

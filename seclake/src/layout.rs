@@ -16,7 +16,7 @@
 //! Source names are at most 20 characters (the API's limit, so that the
 //! provider role `AmazonSecurityLake-Provider-<name>-<region>` fits IAM's 64).
 
-use cognito_activity::output::ocsf::{Class, ACCOUNT_CHANGE, AUTHENTICATION};
+use cognito_activity::taxonomy::{Class, ACCOUNT_CHANGE, AUTHENTICATION};
 use cognito_activity::time::Civil;
 use sha2::{Digest, Sha256};
 

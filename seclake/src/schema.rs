@@ -25,7 +25,7 @@
 use std::sync::{Arc, OnceLock};
 
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
-use cognito_activity::output::ocsf::{Class, ACCOUNT_CHANGE, AUTHENTICATION};
+use cognito_activity::taxonomy::{Class, ACCOUNT_CHANGE, AUTHENTICATION};
 
 /// The value type of one column.
 #[derive(Debug, Clone, Copy)]

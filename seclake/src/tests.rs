@@ -9,7 +9,7 @@ use base64::Engine as _;
 use cognito_activity::cognito::parse_documents;
 use cognito_activity::config::{HashKey, IpMode, OcsfVersion, OutputFormat, UserNameMode};
 use cognito_activity::normalize::{normalize, Context};
-use cognito_activity::output::ocsf::{Class, ACCOUNT_CHANGE, AUTHENTICATION};
+use cognito_activity::taxonomy::{Class, ACCOUNT_CHANGE, AUTHENTICATION};
 use cognito_activity::{process_event, Config, RecordResult};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{json, Value};

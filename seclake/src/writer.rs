@@ -10,7 +10,7 @@
 //! parquet crate's version.
 
 use arrow_json::ReaderBuilder;
-use cognito_activity::output::ocsf::Class;
+use cognito_activity::taxonomy::Class;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel};
 use parquet::file::properties::WriterProperties;

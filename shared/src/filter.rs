@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::cognito::LogKind;
 use crate::config::{Config, PartitionKey, RiskRank};
 use crate::normalize::Normalized;
-use crate::output::ocsf;
+use crate::taxonomy;
 use crate::time::Civil;
 
 /// Why an event was filtered out.
@@ -115,7 +115,7 @@ pub fn partition_keys(n: &Normalized<'_>, cfg: &Config) -> Option<BTreeMap<&'sta
                     .and_then(|r| r.decision.as_deref())
                     .unwrap_or("none"),
             ),
-            PartitionKey::OcsfClass => ocsf::class_of(n).name.to_string(),
+            PartitionKey::OcsfClass => taxonomy::class_of(n).name.to_string(),
             PartitionKey::Year => {
                 civil.map_or_else(|| "unknown".to_string(), |c| format!("{:04}", c.year))
             }

@@ -22,6 +22,7 @@ pub mod output;
 pub mod pipeline;
 pub mod privacy;
 pub mod stats;
+pub mod taxonomy;
 pub mod time;
 
 pub use config::Config;

@@ -15,7 +15,7 @@
 
 use serde::ser::{self, Impossible, Serialize};
 
-use super::json::write_str;
+use super::normalized::write_str;
 
 /// Why a value was left to serde_json.
 #[derive(Debug)]

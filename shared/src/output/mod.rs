@@ -8,14 +8,14 @@
 
 pub mod ecs;
 mod fastser;
-mod json;
+mod normalized;
 pub mod ocsf;
 pub mod splunk;
 
 use crate::config::{Config, OutputFormat};
 use crate::normalize::Normalized;
 
-pub use json::write_normalized;
+pub use normalized::write_normalized;
 
 #[cfg(test)]
 thread_local! {

@@ -42,9 +42,9 @@ pub fn write(n: &Normalized<'_>, out: &mut Vec<u8>) {
         out.push(b',');
     }
     out.extend_from_slice(b"\"source\":");
-    super::json::write_str(out, &source(n));
+    super::normalized::write_str(out, &source(n));
     out.extend_from_slice(b",\"sourcetype\":");
-    super::json::write_str(out, SOURCETYPE);
+    super::normalized::write_str(out, SOURCETYPE);
     out.extend_from_slice(b",\"event\":");
     super::write_normalized(n, out);
     out.push(b'}');

@@ -246,7 +246,8 @@ fn normalize_files(
     let mut sum = Summary::default();
     let mut stats = Stats::default();
     for (name, reader) in inputs {
-        let reader = reader::open(reader).with_context(|| format!("reading {name}"))?;
+        let reader = reader::open(reader, cfg.max_decompressed_bytes as u64)
+            .with_context(|| format!("reading {name}"))?;
         let mut lines = Lines::new(reader, cfg.max_decompressed_bytes);
         while let Some((lineno, line)) = lines
             .next_line()

@@ -45,6 +45,16 @@ pub fn base64_encode_append(bytes: &[u8], out: &mut Vec<u8>) {
     STANDARD.encode_append(bytes, out);
 }
 
+/// A Firehose invocation may inflate `MAX_DECOMPRESSED_BYTES` plus this many times
+/// the gzip bytes it has read so far (the record being read included), in
+/// total. One record may still expand to the cap; a batch of bombs costs
+/// what a batch of ordinary envelopes does instead of the cap once per
+/// record. CloudWatch Logs envelopes of Cognito events expand 4 to 9 times,
+/// so ordinary batches never come near it; a record past it is
+/// `ProcessingFailed` (`inflate_allowance`) with its original data.
+/// The CLI's streaming reader holds gzip input to the same ratio.
+pub const INFLATE_RATIO: u64 = 64;
+
 /// Whether `bytes` start with the gzip magic number.
 pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])

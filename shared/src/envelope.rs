@@ -52,7 +52,7 @@ pub fn parse_envelope(text: &str, was_gzip: bool) -> Result<Option<Envelope<'_>>
     if !was_gzip && !text.contains("\"messageType\"") {
         return Ok(None);
     }
-    match envelope::parse(text) {
+    match parser::parse(text) {
         Ok(env) if env.message_type.is_some() => Ok(Some(env)),
         Ok(_) => Ok(None),
         Err(kind)
@@ -60,8 +60,8 @@ pub fn parse_envelope(text: &str, was_gzip: bool) -> Result<Option<Envelope<'_>>
         {
             Err(RecordError::Envelope {
                 why: match kind {
-                    envelope::Failure::Shape => "unexpected field types",
-                    envelope::Failure::Json => "not valid JSON",
+                    parser::Failure::Shape => "unexpected field types",
+                    parser::Failure::Json => "not valid JSON",
                 },
             })
         }
@@ -75,7 +75,7 @@ pub fn parse_envelope(text: &str, was_gzip: bool) -> Result<Option<Envelope<'_>>
 /// events each with a string `message`, an integer or null `timestamp` and
 /// a string or null `id`; a field named twice is a shape error. Messages
 /// are most of an envelope's bytes, and this reads them in one pass.
-mod envelope {
+mod parser {
     use std::borrow::Cow;
 
     use super::{Envelope, LogEvent};

@@ -29,7 +29,7 @@ pub enum RecordError {
     #[error("gzip data expands past the {limit}-byte cap")]
     TooLarge { limit: usize },
     /// The gzip stream expands past what is left of the invocation's
-    /// decompression allowance (`batch::INFLATE_RATIO`).
+    /// decompression allowance (`decode::INFLATE_RATIO`).
     #[error("gzip data expands past the {limit} bytes this invocation may still inflate")]
     InflateAllowance { limit: usize },
     /// The bytes are not UTF-8.

@@ -449,12 +449,12 @@ pub fn lookup(name: &str) -> Option<Country> {
     let index = index();
     // Fast path: the table's own spellings, exactly as written ("Japan",
     // "United States"), which is how Cognito writes them. Each was resolved
-    // through the slow path below when the index was built, so both paths
+    // through [`lookup_by_normalised_key`] when the index was built, so both paths
     // agree by construction.
     if let Some(&idx) = index.exact.get(name) {
         return country(idx);
     }
-    lookup_slow(index, name)
+    lookup_by_normalised_key(index, name)
 }
 
 fn country(idx: usize) -> Option<Country> {
@@ -467,8 +467,10 @@ fn country(idx: usize) -> Option<Country> {
         })
 }
 
-/// Normalises the input, then looks it up.
-fn lookup_slow(index: &Index, name: &str) -> Option<Country> {
+/// [`lookup`]'s production fallback for any spelling the exact index lacks
+/// (case, spacing, punctuation, aliases): normalises the input, then looks
+/// it up.
+fn lookup_by_normalised_key(index: &Index, name: &str) -> Option<Country> {
     let key = normalise(name)?;
     let found = if looks_like_code(name) {
         index.codes.get(key.as_str())
@@ -540,7 +542,7 @@ fn index() -> &'static Index {
         let mut exact = HashMap::with_capacity_and_hasher(COUNTRIES.len() * 4, Fnv);
         for &(alpha2, alpha3, name, aliases) in COUNTRIES {
             for spelling in [alpha2, alpha3, name].iter().chain(aliases) {
-                if let Some(found) = lookup_slow(&index, spelling) {
+                if let Some(found) = lookup_by_normalised_key(&index, spelling) {
                     if let Some(idx) = COUNTRIES.iter().position(|e| e.0 == found.alpha2) {
                         exact.insert(*spelling, idx);
                     }

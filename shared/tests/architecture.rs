@@ -3,6 +3,8 @@
 //! back; and no module holds more than about 800 lines of code. Test code
 //! (`#[cfg(test)]` items) is left out of both: tests may reach across.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -25,14 +25,7 @@ use super::budget::{Kept, Room};
 use super::response::{assemble, Processed};
 use super::wire::{FirehoseEvent, FirehoseRecord};
 
-/// The invocation may inflate `MAX_DECOMPRESSED_BYTES` plus this many times
-/// the gzip bytes it has read so far (the record being read included), in
-/// total. One record may still expand to the cap; a batch of bombs costs
-/// what a batch of ordinary envelopes does instead of the cap once per
-/// record. CloudWatch Logs envelopes of Cognito events expand 4 to 9 times,
-/// so ordinary batches never come near it; a record past it is
-/// `ProcessingFailed` (`inflate_allowance`) with its original data.
-pub const INFLATE_RATIO: u64 = 64;
+pub use crate::decode::INFLATE_RATIO;
 
 /// What the next gzip record of `compressed` bytes may inflate to, given
 /// what the invocation has read and inflated so far.

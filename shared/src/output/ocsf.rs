@@ -794,9 +794,9 @@ fn write_account(out: &mut Vec<u8>, a: &Account<'_>) {
     out.push(b'}');
 }
 
-/// The record as a JSON value, for tests and tools (the hot path writes
-/// bytes directly).
-pub fn to_value(n: &Normalized<'_>, cfg: &Config) -> serde_json::Value {
+/// The record as a JSON value, for tests.
+#[cfg(test)]
+pub(crate) fn to_value(n: &Normalized<'_>, cfg: &Config) -> serde_json::Value {
     let mut out = Vec::new();
     write(n, cfg, &mut out);
     serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null)

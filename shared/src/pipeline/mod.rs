@@ -192,7 +192,7 @@ pub fn transform(
                 Err(e) => return RecordOutcome::Failed(e),
             };
             for (index, doc) in docs.iter().enumerate() {
-                if let Err(e) = sink.push(doc, &ctx, stats) {
+                if let Err(e) = sink.push(doc, ctx, stats) {
                     return RecordOutcome::Failed(match e {
                         RecordError::NotCognito { why, .. } => {
                             RecordError::NotCognito { index, why }

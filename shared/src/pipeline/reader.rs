@@ -4,11 +4,13 @@
 //! envelope as a subscription delivers it, decompressed); gzip input is
 //! decompressed as it is read.
 
+use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use flate2::bufread::MultiGzDecoder;
 
-use crate::decode::is_gzip;
+use crate::decode::{is_gzip, INFLATE_RATIO};
 
 /// One line of input, without its line end.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,18 +86,84 @@ impl<R: BufRead> Lines<R> {
 }
 
 /// `reader` as buffered text, decompressed as it is read when it starts
-/// with the gzip magic (of one or more concatenated members).
-pub fn open<'r>(reader: impl Read + 'r) -> io::Result<Box<dyn BufRead + 'r>> {
+/// with the gzip magic (of one or more concatenated members). Gzip input may
+/// inflate to `floor` bytes plus [`INFLATE_RATIO`] times the compressed
+/// bytes read, no more (a read past it fails), so a small bomb cannot cost
+/// more than its size says.
+pub fn open<'r>(reader: impl Read + 'r, floor: u64) -> io::Result<Box<dyn BufRead + 'r>> {
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let head = reader.fill_buf()?;
-    Ok(if is_gzip(head) {
-        Box::new(BufReader::with_capacity(
-            64 * 1024,
-            MultiGzDecoder::new(reader),
-        ))
-    } else {
-        Box::new(reader)
-    })
+    if !is_gzip(head) {
+        return Ok(Box::new(reader));
+    }
+    let consumed = Rc::new(Cell::new(0u64));
+    let counted = Counted {
+        inner: reader,
+        consumed: Rc::clone(&consumed),
+    };
+    // Bounded by `Ratio` around it: its output is counted against its input.
+    #[allow(clippy::disallowed_methods)]
+    let gunzip = MultiGzDecoder::new(counted);
+    Ok(Box::new(BufReader::with_capacity(
+        64 * 1024,
+        Ratio {
+            inner: gunzip,
+            consumed,
+            produced: 0,
+            floor,
+        },
+    )))
+}
+
+/// A buffered reader that counts the bytes consumed from it.
+struct Counted<R> {
+    inner: R,
+    consumed: Rc<Cell<u64>>,
+}
+
+impl<R: BufRead> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.set(self.consumed.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.consumed.set(self.consumed.get() + amt as u64);
+        self.inner.consume(amt);
+    }
+}
+
+/// Decompressed output held to `floor` plus [`INFLATE_RATIO`] times the
+/// compressed bytes consumed.
+struct Ratio<R> {
+    inner: R,
+    consumed: Rc<Cell<u64>>,
+    produced: u64,
+    floor: u64,
+}
+
+impl<R: Read> Read for Ratio<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.produced += n as u64;
+        let allowed = self
+            .floor
+            .saturating_add(INFLATE_RATIO.saturating_mul(self.consumed.get()));
+        if self.produced > allowed {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("gzip input inflates more than {INFLATE_RATIO} times its size"),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -141,14 +209,39 @@ mod tests {
         std::io::Write::write_all(&mut gz, text).unwrap();
         let zipped = gz.finish().unwrap();
         let mut plain = String::new();
-        open(zipped.as_slice())
+        open(zipped.as_slice(), 1 << 20)
             .unwrap()
             .read_to_string(&mut plain)
             .unwrap();
         assert_eq!(plain.as_bytes(), text);
         let mut same = String::new();
-        open(&text[..]).unwrap().read_to_string(&mut same).unwrap();
+        open(&text[..], 1 << 20)
+            .unwrap()
+            .read_to_string(&mut same)
+            .unwrap();
         assert_eq!(same.as_bytes(), text);
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_its_ratio() {
+        // 64 MiB of newlines compress to about 64 KiB: far past 64 times.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let block = vec![b'\n'; 1 << 20];
+        for _ in 0..64 {
+            std::io::Write::write_all(&mut gz, &block).unwrap();
+        }
+        let zipped = gz.finish().unwrap();
+        assert!(zipped.len() < 1 << 20, "{}", zipped.len());
+        let mut lines = Lines::new(open(zipped.as_slice(), 1 << 16).unwrap(), 100);
+        let err = loop {
+            match lines.next_line() {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("the bomb was read to its end"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("64 times"), "{err}");
     }
 
     proptest! {

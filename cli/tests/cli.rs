@@ -102,6 +102,53 @@ fn normalize_gives_the_same_lines_as_the_lambda_in_every_format() {
 }
 
 #[test]
+fn normalize_reads_cloudwatch_logs_envelopes_as_the_lambda_does() {
+    use std::io::Read as _;
+    let path = events_dir().join("firehose-cwl-subscription.json");
+    let event: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    // Each record's envelope, gunzipped, one per line: what a CloudWatch
+    // Logs subscription delivers.
+    let mut envelopes = Vec::new();
+    for r in event["records"].as_array().unwrap() {
+        let gz = STANDARD.decode(r["data"].as_str().unwrap()).unwrap();
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(gz.as_slice())
+            .read_to_end(&mut text)
+            .unwrap();
+        assert!(!text.contains(&b'\n'));
+        envelopes.extend_from_slice(&text);
+        envelopes.push(b'\n');
+    }
+    for format in OutputFormat::NAMES {
+        let replay = cli(
+            &["replay", path.to_str().unwrap()],
+            &[("OUTPUT_FORMAT", format)],
+            None,
+        );
+        let response: Value = serde_json::from_slice(&replay.stdout).unwrap();
+        let mut lambda_lines = Vec::new();
+        for r in response["records"].as_array().unwrap() {
+            // The sample's control message is dropped both ways.
+            if r["result"] == "Dropped" {
+                continue;
+            }
+            assert_eq!(r["result"], "Ok");
+            lambda_lines.extend(STANDARD.decode(r["data"].as_str().unwrap()).unwrap());
+        }
+        let normalized = cli(&["normalize", "--format", format], &[], Some(&envelopes));
+        let stderr = String::from_utf8_lossy(&normalized.stderr);
+        assert!(normalized.status.success(), "{stderr}");
+        assert!(stderr.contains(", 0 bad lines"), "{stderr}");
+        assert!(lambda_lines.len() > 100, "{format}");
+        assert_eq!(
+            String::from_utf8(normalized.stdout).unwrap(),
+            String::from_utf8(lambda_lines).unwrap(),
+            "{format}"
+        );
+    }
+}
+
+#[test]
 fn normalize_reports_bad_lines_with_file_and_line_and_counts_them() {
     let dir = std::env::temp_dir().join(format!("cognito-activity-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

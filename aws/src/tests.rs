@@ -4,8 +4,8 @@
 //! The loader gets each test's own environment (`ConfigLoader::env`), with
 //! fixed credentials and region in place of the process environment's
 //! (`tests/process_environment.rs` covers [`load`](crate::load) itself).
-//! The moto tests need `pip install 'moto[server]'`; they fail with that hint
-//! when it is missing, unless `SKIP_MOTO_TESTS=1`.
+//! The moto tests install moto (pip) when it is missing, and fail when they
+//! cannot.
 
 #![allow(clippy::unwrap_used)]
 
@@ -101,7 +101,7 @@ where
 
 #[tokio::test]
 async fn the_firehose_client_puts_a_batch_that_moto_delivers() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.boto3(
         "client('s3').create_bucket(Bucket='out')
 client('firehose').create_delivery_stream(DeliveryStreamName='s', DeliveryStreamType='DirectPut',
@@ -137,7 +137,7 @@ for o in s3.list_objects_v2(Bucket='out').get('Contents', []):
 
 #[tokio::test]
 async fn the_kinesis_client_puts_records_that_read_back_in_order() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.boto3(
         "k = client('kinesis'); k.create_stream(StreamName='s', ShardCount=1)
 k.get_waiter('stream_exists').wait(StreamName='s', WaiterConfig={'Delay': 0.1})",
@@ -174,7 +174,7 @@ print(json.dumps([[r['Data'].decode(), r['PartitionKey']] for r in k.get_records
 
 #[tokio::test]
 async fn the_secrets_manager_client_reads_a_secret_and_names_a_missing_one() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     moto.boto3(
         "client('secretsmanager').create_secret(Name='hash-key', SecretString=ARGS['value'])",
         &json!({"value": "s3cr3t-value"}),
@@ -208,7 +208,7 @@ async fn the_secrets_manager_client_reads_a_secret_and_names_a_missing_one() {
 
 #[tokio::test]
 async fn the_sts_client_names_the_caller_account() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let config = config_from(&[("AWS_ENDPOINT_URL", &moto.endpoint)], &Options::default()).await;
     let identity = crate::sts_client(&config)
         .get_caller_identity()

@@ -381,6 +381,46 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The Python packages the moto-backed tests need.
+pub const MOTO_PACKAGES: [&str; 2] = ["moto[server]", "boto3"];
+
+/// Installs `packages` with pip when `python -c "import {modules}"` fails,
+/// once per process, so `cargo test` needs no manual step; panics when
+/// they cannot be installed, never skips.
+pub fn ensure_python_packages(python: &str, modules: &str, packages: &[&str]) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let present = || {
+        Command::new(python)
+            .args(["-c", &format!("import {modules}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if present() {
+        return;
+    }
+    let installed = Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(packages)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        installed && present(),
+        "{python} cannot import {modules}: `{python} -m pip install {}` failed",
+        packages.join(" ")
+    );
+}
+
 /// A moto server (`python3 -m moto.server`) on a free loopback port,
 /// killed on drop.
 pub struct Moto {
@@ -389,26 +429,13 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts moto, or `None` when `SKIP_MOTO_TESTS=1` and it is missing.
-    /// Panics with install instructions when moto is missing otherwise.
-    pub fn start() -> Option<Moto> {
+    /// Starts moto, installing it first (pip, pinned as in `.ci/run`) when
+    /// it is missing, so `cargo test` needs no manual step. Panics when it
+    /// cannot be installed or started: a test that needs AWS never passes
+    /// without it.
+    pub fn start() -> Moto {
         let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        let has_moto = Command::new(&python)
-            .args(["-c", "import moto.server, boto3, flask"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !has_moto {
-            if std::env::var("SKIP_MOTO_TESTS").as_deref() == Ok("1") {
-                eprintln!("moto is not installed; SKIP_MOTO_TESTS=1, skipping");
-                return None;
-            }
-            panic!(
-                "moto server is not installed for {python}: run `pip install 'moto[server]'` \
-                 (or set SKIP_MOTO_TESTS=1 to skip the tests that need it)"
-            );
-        }
+        ensure_python_packages(&python, "moto.server, boto3, flask", &MOTO_PACKAGES);
         let port = free_port();
         let child = Command::new(&python)
             .args([
@@ -430,7 +457,7 @@ impl Moto {
         };
         for _ in 0..600 {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(moto);
+                return moto;
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -15,27 +15,8 @@ use e2e::{cargo_binary, workspace};
 /// The Python packages the check needs, pinned (as in `.ci/run`).
 const PACKAGES: [&str; 2] = ["duckdb==2.0.1", "sqlglot==30.31.0"];
 
-/// Installs the packages when they are missing, so `cargo test` needs no manual step.
 fn ensure_python_packages() {
-    let present = Command::new("python3")
-        .args(["-c", "import duckdb, sqlglot"])
-        .status()
-        .expect("python3 runs");
-    if present.success() {
-        return;
-    }
-    let installed = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(PACKAGES)
-        .status()
-        .expect("pip runs");
-    assert!(installed.success(), "pip install {PACKAGES:?} failed");
+    e2e::ensure_python_packages("python3", "duckdb, sqlglot", &PACKAGES);
 }
 
 /// Runs one of `analysis/`'s scripts on the real CLI and every output format.

@@ -4,8 +4,7 @@
 //! hashes with it, and never takes it from its environment; a secret it
 //! cannot read stops it at start with an error naming the variable.
 //!
-//! Needs `pip install 'moto[server]'`; fails with that hint when missing,
-//! unless `SKIP_MOTO_TESTS=1`.
+//! The harness installs moto (pip) when it is missing.
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
@@ -23,7 +22,7 @@ fn event() -> Vec<u8> {
 
 #[test]
 fn the_function_hashes_with_the_key_it_reads_from_secrets_manager_at_start() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let arn = moto.boto3(
         "print(client('secretsmanager').create_secret(Name=ARGS['name'], SecretString=ARGS['key'])['ARN'])",
         &json!({"name": "cognito-activity/hash-key", "key": KEY}),
@@ -88,7 +87,7 @@ fn a_key_in_the_environment_is_refused_at_start() {
 
 #[test]
 fn a_secret_that_cannot_be_read_stops_the_function_naming_the_variable() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let api = RuntimeApi::start();
     let mut function = Bootstrap::spawn(
         &api,

@@ -1,6 +1,6 @@
 //! `cognito-activity`: run the Lambda's code path locally, without Docker.
 //!
-//! - `replay EVENT.json [--decode]`: a Firehose event file through the exact
+//! - `replay EVENT.json [--decode [--pretty]]`: a Firehose event file through the exact
 //!   library call the Lambda makes; prints the Firehose response.
 //! - `normalize [FILE...]`: raw Cognito log lines or CloudWatch Logs
 //!   envelopes (plain or gzip, stdin when no file) to output lines.
@@ -68,9 +68,15 @@ enum Command {
     Replay {
         /// A Firehose transformation event (JSON), e.g. events/firehose-direct-signin.json.
         event: PathBuf,
-        /// Print each record's id, result and decoded output lines instead of base64.
+        /// Print each record's answer as a `# RECORD_ID RESULT` line followed
+        /// by the exact lines the Lambda emits for it (byte for byte, decoded
+        /// from base64), instead of the response JSON.
         #[arg(long)]
         decode: bool,
+        /// With --decode: one indented JSON object per record, its lines
+        /// parsed, for reading rather than comparing.
+        #[arg(long, requires = "decode")]
+        pretty: bool,
         /// Output format; overrides OUTPUT_FORMAT.
         #[arg(long, value_enum)]
         format: Option<Format>,
@@ -113,8 +119,17 @@ fn main() -> ExitCode {
         Command::Replay {
             event,
             decode,
+            pretty,
             format,
-        } => replay(&event, decode, format),
+        } => replay(
+            &event,
+            match (decode, pretty) {
+                (false, _) => Show::Response,
+                (true, false) => Show::Lines,
+                (true, true) => Show::Pretty,
+            },
+            format,
+        ),
         Command::Normalize {
             files,
             format,
@@ -140,7 +155,19 @@ fn config(format: Option<Format>) -> Result<Config> {
     Ok(cfg)
 }
 
-fn replay(path: &Path, decode: bool, format: Option<Format>) -> Result<ExitCode> {
+/// What `replay` prints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Show {
+    /// The Firehose response, as the Lambda answers it.
+    Response,
+    /// Per record a `# RECORD_ID RESULT [partitionKeys=JSON] [data=N bytes]`
+    /// line, then the record's exact output lines.
+    Lines,
+    /// Per record an indented JSON object, its lines parsed.
+    Pretty,
+}
+
+fn replay(path: &Path, show: Show, format: Option<Format>) -> Result<ExitCode> {
     let cfg = config(format)?;
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let mut processed = process_event(&bytes, &cfg)
@@ -163,35 +190,58 @@ fn replay(path: &Path, decode: bool, format: Option<Format>) -> Result<ExitCode>
     processed.settle(std::iter::repeat_n(Settlement::Failed, overflow));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if decode {
-        for rec in &processed.response.records {
-            let mut entry = json!({"recordId": rec.record_id, "result": rec.result.as_str()});
-            if let Some(keys) = &rec.partition_keys {
-                entry["partitionKeys"] = json!(keys);
-            }
-            let data = rec
-                .data
-                .decoded()
-                .map(|d| d.into_owned())
-                .unwrap_or_default();
-            match rec.result {
-                RecordResult::Ok => {
-                    let text = String::from_utf8_lossy(&data);
-                    let lines: Vec<Value> = text
-                        .lines()
-                        .map(|l| {
-                            serde_json::from_str(l).unwrap_or_else(|_| Value::String(l.to_string()))
-                        })
-                        .collect();
-                    entry["lines"] = Value::Array(lines);
-                }
-                _ => entry["dataBytes"] = json!(data.len()),
-            }
-            writeln!(out, "{}", serde_json::to_string_pretty(&entry)?)?;
+    match show {
+        Show::Response => {
+            out.write_all(&processed.to_json())?;
+            writeln!(out)?;
         }
-    } else {
-        out.write_all(&processed.to_json())?;
-        writeln!(out)?;
+        Show::Lines => {
+            for rec in &processed.response.records {
+                let data = rec
+                    .data
+                    .decoded()
+                    .map(|d| d.into_owned())
+                    .unwrap_or_default();
+                write!(out, "# {} {}", rec.record_id, rec.result.as_str())?;
+                if let Some(keys) = &rec.partition_keys {
+                    write!(out, " partitionKeys={}", serde_json::to_string(keys)?)?;
+                }
+                if rec.result == RecordResult::Ok {
+                    writeln!(out)?;
+                    out.write_all(&data)?;
+                } else {
+                    writeln!(out, " data={} bytes", data.len())?;
+                }
+            }
+        }
+        Show::Pretty => {
+            for rec in &processed.response.records {
+                let mut entry = json!({"recordId": rec.record_id, "result": rec.result.as_str()});
+                if let Some(keys) = &rec.partition_keys {
+                    entry["partitionKeys"] = json!(keys);
+                }
+                let data = rec
+                    .data
+                    .decoded()
+                    .map(|d| d.into_owned())
+                    .unwrap_or_default();
+                match rec.result {
+                    RecordResult::Ok => {
+                        let text = String::from_utf8_lossy(&data);
+                        let lines: Vec<Value> = text
+                            .lines()
+                            .map(|l| {
+                                serde_json::from_str(l)
+                                    .unwrap_or_else(|_| Value::String(l.to_string()))
+                            })
+                            .collect();
+                        entry["lines"] = Value::Array(lines);
+                    }
+                    _ => entry["dataBytes"] = json!(data.len()),
+                }
+                writeln!(out, "{}", serde_json::to_string_pretty(&entry)?)?;
+            }
+        }
     }
     let s = &processed.stats;
     eprintln!(

@@ -12,93 +12,19 @@ use flate2::{Compression, GzBuilder};
 use serde_json::{json, Value};
 
 const STREAM_ARN: &str = "arn:aws:firehose:us-east-1:123456789012:deliverystream/cognito-activity";
-const POOL: &str = "us-east-1_Ab12Cd34E";
-const CLIENT: &str = "4fk2u3s9v1a0e5g6h7i8j9k0l1";
 const BASE_MS: i64 = 1_732_400_000_000; // 2024-11-23T22:13:20Z
 
+/// A raw Cognito log record from `shared/tests/fixtures/`, exactly as
+/// Cognito writes it (key order and all), without its final newline.
+macro_rules! fixture {
+    ($name:literal) => {
+        include_str!(concat!("../../shared/tests/fixtures/", $name, ".json")).trim_end()
+    };
+}
+
 /// The record from the field, as Cognito exported it (issue 2).
-pub const FIELD_RECORD: &str = r#"{"eventTimestamp":"1723070073369","eventSource":"USER_AUTH_EVENTS","logLevel":"INFO","message":{"version":"1","eventId":"7f151463-1488-428f-a5c1-9f9c80cf2114","eventType":"SignIn","userSub":"0784fae8-c051-70ff-b12c-0e32600fdd02","userName":"hoge0808","userPoolId":"ap-northeast-1_EcsdFoftu","clientId":"g0n17akfs8hkb8hmlqh38r9tg","creationDate":"Wed Aug 07 22:34:33 UTC 2024","eventResponse":"InProgress","riskLevel":"","riskDecision":"PASS","challenges":["Password:Success"],"deviceName":"Other, Other","ipAddress":"2001:db8::1","requestId":"7f151463-1488-428f-a5c1-9f9c80cf2114","idpName":"","compromisedCredentialDetected":"false","city":"Sapporo","country":"Japan","eventFeedbackValue":"","eventFeedbackDate":"","eventFeedbackProvider":""},"logSourceId":{"userPoolId":"ap-northeast-1_EcsdFoftu"}}"#;
-
-/// Parameters of one synthetic user-activity record.
-struct Activity<'a> {
-    n: i64,
-    event_type: &'a str,
-    response: &'a str,
-    risk_decision: &'a str,
-    risk_level: &'a str,
-    challenges: &'a [&'a str],
-    user: &'a str,
-    idp: &'a str,
-    ip: &'a str,
-    city: &'a str,
-    country: &'a str,
-    device: &'a str,
-    compromised: &'a str,
-}
-
-impl Default for Activity<'_> {
-    fn default() -> Self {
-        Activity {
-            n: 0,
-            event_type: "SignIn",
-            response: "Pass",
-            risk_decision: "NoRisk",
-            risk_level: "Low",
-            challenges: &["Password:Success"],
-            user: "alice",
-            idp: "",
-            ip: "192.0.2.10",
-            city: "Seattle",
-            country: "United States",
-            device: "Chrome 126, Windows 10",
-            compromised: "false",
-        }
-    }
-}
-
-fn activity(a: &Activity<'_>) -> Value {
-    let ms = BASE_MS + a.n * 1_000;
-    json!({
-        "eventTimestamp": ms.to_string(),
-        "eventSource": "USER_AUTH_EVENTS",
-        "logLevel": "INFO",
-        "message": {
-            "version": "1",
-            "eventId": format!("0c5a7e3b-1d2f-4a6b-9c8d-{:012x}", 0x00a0_0000_0000_u64 + a.n as u64),
-            "eventType": a.event_type,
-            "userSub": format!("9f8e7d6c-5b4a-4392-8170-{:012x}", 0x00b0_0000_0000_u64 + a.user.len() as u64),
-            "userName": a.user,
-            "userPoolId": POOL,
-            "clientId": CLIENT,
-            "creationDate": "Mon Jan 15 09:30:00 UTC 2024",
-            "eventResponse": a.response,
-            "riskLevel": a.risk_level,
-            "riskDecision": a.risk_decision,
-            "challenges": a.challenges,
-            "deviceName": a.device,
-            "ipAddress": a.ip,
-            "requestId": format!("5e6f7a8b-9c0d-4e1f-a2b3-{:012x}", 0x00c0_0000_0000_u64 + a.n as u64),
-            "idpName": a.idp,
-            "compromisedCredentialDetected": a.compromised,
-            "city": a.city,
-            "country": a.country,
-            "eventFeedbackValue": "",
-            "eventFeedbackDate": "",
-            "eventFeedbackProvider": "",
-            "hasContextData": "true"
-        },
-        "logSourceId": {"userPoolId": POOL}
-    })
-}
-
-fn notification(n: i64) -> Value {
-    json!({
-        "eventTimestamp": (BASE_MS + n * 1_000).to_string(),
-        "eventSource": "USER_NOTIFICATION",
-        "logLevel": "ERROR",
-        "message": {"details": "Message delivery failed due to a configuration error: the SMS spending limit for the account was reached."},
-        "logSourceId": {"userPoolId": POOL}
-    })
+pub fn field_record() -> &'static str {
+    fixture!("field-record")
 }
 
 /// gzip with no timestamp or name in the header, so the bytes are stable.
@@ -122,16 +48,19 @@ const NOTIFICATION_GROUP: (&str, &str) = (
     "cognito-idp-userNotification-2024-11-23",
 );
 
-fn cwl_envelope(events: &[Value], first_id: u64, (log_group, log_stream): (&str, &str)) -> Value {
+fn cwl_envelope(events: &[&str], first_id: u64, (log_group, log_stream): (&str, &str)) -> Value {
     let log_events: Vec<Value> = events
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            let ts: i64 = e["eventTimestamp"].as_str().and_then(|s| s.parse().ok()).unwrap_or(BASE_MS);
+            let ts: i64 = serde_json::from_str::<Value>(e)
+                .ok()
+                .and_then(|v| v["eventTimestamp"].as_str().and_then(|s| s.parse().ok()))
+                .unwrap_or(BASE_MS);
             json!({
                 "id": format!("3826164521037000000000000000000000000000000000000000{:04}", first_id + i as u64),
                 "timestamp": ts,
-                "message": e.to_string(),
+                "message": e,
             })
         })
         .collect();
@@ -180,139 +109,64 @@ fn line(v: &Value) -> Vec<u8> {
     v.to_string().into_bytes()
 }
 
+fn bytes(record: &str) -> Vec<u8> {
+    record.as_bytes().to_vec()
+}
+
 /// Every sample as (file name, pretty JSON).
 pub fn all() -> Vec<(&'static str, String)> {
-    let signin = activity(&Activity::default());
-    let failed = activity(&Activity {
-        n: 1,
-        response: "Fail",
-        challenges: &["Password:Failure"],
-        risk_level: "Medium",
-        user: "bob",
-        ip: "198.51.100.23",
-        city: "Amsterdam",
-        country: "The Netherlands",
-        device: "Firefox 128, Mac OS X 10.15",
-        ..Activity::default()
-    });
-    let mfa = activity(&Activity {
-        n: 2,
-        challenges: &["Password:Success", "Mfa:Failure", "Mfa:Success"],
-        user: "carol",
-        ip: "203.0.113.45",
-        city: "Seoul",
-        country: "South Korea",
-        device: "Safari 17, iOS 17",
-        ..Activity::default()
-    });
-    let takeover = activity(&Activity {
-        n: 3,
-        response: "Fail",
-        risk_decision: "AccountTakeover",
-        risk_level: "High",
-        compromised: "true",
-        user: "dave",
-        ip: "203.0.113.200",
-        city: "Istanbul",
-        country: "Türkiye",
-        device: "Other, Linux",
-        ..Activity::default()
-    });
-    let federated = activity(&Activity {
-        n: 4,
-        challenges: &[],
-        user: "Google_104857329374623847561",
-        idp: "Google",
-        ip: "2001:db8:85a3::8a2e:370:7334",
-        city: "Zurich",
-        country: "Switzerland",
-        ..Activity::default()
-    });
-    let signup = activity(&Activity {
-        n: 5,
-        event_type: "SignUp",
-        challenges: &[],
-        user: "erin",
-        ip: "192.0.2.77",
-        city: "Prague",
-        country: "Czechia",
-        device: "Edge 126, Windows 11",
-        ..Activity::default()
-    });
-    let password_change = activity(&Activity {
-        n: 6,
-        event_type: "PasswordChange",
-        challenges: &[],
-        user: "alice",
-        ..Activity::default()
-    });
-    let forgot = activity(&Activity {
-        n: 7,
-        event_type: "ForgotPassword",
-        response: "InProgress",
-        challenges: &[],
-        user: "frank",
-        ip: "198.51.100.5",
-        city: "Abidjan",
-        country: "Ivory Coast",
-        ..Activity::default()
-    });
-    let resend = activity(&Activity {
-        n: 8,
-        event_type: "ResendCode",
-        challenges: &[],
-        user: "erin",
-        risk_level: "",
-        risk_decision: "",
-        ..Activity::default()
-    });
-    let blocked = activity(&Activity {
-        n: 9,
-        response: "Fail",
-        risk_decision: "Block",
-        risk_level: "High",
-        user: "grace",
-        ip: "203.0.113.9",
-        city: "Brazzaville",
-        country: "Congo Republic",
-        ..Activity::default()
-    });
+    let signin = fixture!("signin");
+    let failed = fixture!("signin-failed-password");
+    let mfa = fixture!("signin-mfa-retries");
+    let takeover = fixture!("signin-account-takeover");
+    let blocked = fixture!("signin-blocked");
+    let compromised = fixture!("signin-compromised-credentials");
+    let federated = fixture!("federated-google");
+    let federated_others = [
+        fixture!("federated-facebook"),
+        fixture!("federated-apple"),
+        fixture!("federated-amazon"),
+        fixture!("federated-saml"),
+        fixture!("federated-oidc"),
+    ];
+    let signup = fixture!("signup");
+    let password_change = fixture!("password-change");
+    let forgot = fixture!("forgot-password");
+    let resend = fixture!("resend-code");
+    let sms_limit = fixture!("notification-sms-limit");
+    let email_bounce = fixture!("notification-email-bounce");
+    let unusual = [
+        fixture!("event-source-user-activity"),
+        fixture!("null-values"),
+        fixture!("unknown-fields"),
+    ];
 
     let cwl = gzip(&line(&cwl_envelope(
-        &[
-            signin.clone(),
-            failed.clone(),
-            mfa.clone(),
-            takeover.clone(),
-        ],
+        &[signin, failed, mfa, takeover],
         1,
         ACTIVITY_GROUP,
     )));
     let control = gzip(&line(&control_message()));
     let notifications_cwl = gzip(&line(&cwl_envelope(
-        &[notification(20), notification(21)],
+        &[sms_limit, email_bounce],
         30,
         NOTIFICATION_GROUP,
     )));
-    let ndjson: Vec<u8> = [&signin, &failed, &blocked]
+    let ndjson: Vec<u8> = [signin, failed, blocked]
         .iter()
-        .flat_map(|v| {
-            let mut l = line(v);
+        .flat_map(|r| {
+            let mut l = bytes(r);
             l.push(b'\n');
             l
         })
         .collect();
-    let good_gzip = gzip(&line(&cwl_envelope(
-        std::slice::from_ref(&federated),
-        10,
-        ACTIVITY_GROUP,
-    )));
+    let good_gzip = gzip(&line(&cwl_envelope(&[federated], 10, ACTIVITY_GROUP)));
     let truncated = good_gzip[..good_gzip.len() / 2].to_vec();
 
     let samples = vec![
         (
             "firehose-direct-signin.json",
-            event(vec![FIELD_RECORD.as_bytes().to_vec()]),
+            event(vec![bytes(field_record())]),
         ),
         ("firehose-cwl-subscription.json", event(vec![cwl, control])),
         (
@@ -321,36 +175,45 @@ pub fn all() -> Vec<(&'static str, String)> {
             event(vec![notifications_cwl]),
         ),
         ("firehose-decompressed-ndjson.json", event(vec![ndjson])),
-        ("firehose-signup.json", event(vec![line(&signup)])),
-        ("firehose-failed-password.json", event(vec![line(&failed)])),
-        ("firehose-mfa-signin.json", event(vec![line(&mfa)])),
+        ("firehose-signup.json", event(vec![bytes(signup)])),
+        ("firehose-failed-password.json", event(vec![bytes(failed)])),
+        ("firehose-mfa-signin.json", event(vec![bytes(mfa)])),
         (
             "firehose-signin-account-takeover.json",
-            event(vec![line(&takeover), line(&blocked)]),
+            event(vec![bytes(takeover), bytes(blocked), bytes(compromised)]),
         ),
         (
+            // One record per identity-provider style.
             "firehose-federated-signin.json",
-            event(vec![line(&federated)]),
+            event(
+                std::iter::once(federated)
+                    .chain(federated_others)
+                    .map(bytes)
+                    .collect(),
+            ),
         ),
         (
             "firehose-account-changes.json",
-            event(vec![line(&password_change), line(&forgot), line(&resend)]),
+            event(vec![bytes(password_change), bytes(forgot), bytes(resend)]),
         ),
+        ("firehose-notification.json", event(vec![bytes(sms_limit)])),
         (
-            "firehose-notification.json",
-            event(vec![line(&notification(20))]),
+            // The other eventSource spelling, literal "null" values, fields
+            // Cognito may add: what the schema must absorb.
+            "firehose-unusual-records.json",
+            event(unusual.into_iter().map(bytes).collect()),
         ),
         (
             "firehose-mixed-batch.json",
             event(vec![
-                line(&signin),
+                bytes(signin),
                 b"this is not JSON".to_vec(),
                 br#"{"hello":"world"}"#.to_vec(),
                 truncated,
                 Vec::new(),
                 vec![0xff, 0xfe, b'{', b'}'],
                 good_gzip,
-                line(&notification(21)),
+                bytes(email_bounce),
             ]),
         ),
     ];

@@ -1,6 +1,8 @@
 //! Every sample event in `events/`, replayed through the CLI binary in every
-//! output format, snapshotted (decoded, so the diffs are readable). Adding a
-//! sample is adding a file; `cargo insta review` accepts intended changes.
+//! output format, snapshotted as `replay --decode` prints it: each record's
+//! id and result, then the exact bytes of the lines the Lambda emits for it
+//! (key order, escapes and all). Adding a sample is adding a file;
+//! `cargo insta review` accepts intended changes.
 
 use std::path::Path;
 use std::process::Command;

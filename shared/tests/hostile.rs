@@ -18,9 +18,11 @@ use base64::Engine as _;
 use cognito_activity::{process_event, Config, EventError, Processed, RecordResult};
 use serde_json::Value;
 
-/// A real user-activity record, as Cognito exported it (the same record as
-/// `FIELD_RECORD` in cli/src/samples.rs).
-const FIELD_RECORD: &str = r#"{"eventTimestamp":"1723070073369","eventSource":"USER_AUTH_EVENTS","logLevel":"INFO","message":{"version":"1","eventId":"7f151463-1488-428f-a5c1-9f9c80cf2114","eventType":"SignIn","userSub":"0784fae8-c051-70ff-b12c-0e32600fdd02","userName":"hoge0808","userPoolId":"ap-northeast-1_EcsdFoftu","clientId":"g0n17akfs8hkb8hmlqh38r9tg","creationDate":"Wed Aug 07 22:34:33 UTC 2024","eventResponse":"InProgress","riskLevel":"","riskDecision":"PASS","challenges":["Password:Success"],"deviceName":"Other, Other","ipAddress":"2001:db8::1","requestId":"7f151463-1488-428f-a5c1-9f9c80cf2114","idpName":"","compromisedCredentialDetected":"false","city":"Sapporo","country":"Japan","eventFeedbackValue":"","eventFeedbackDate":"","eventFeedbackProvider":""},"logSourceId":{"userPoolId":"ap-northeast-1_EcsdFoftu"}}"#;
+/// A real user-activity record, as Cognito exported it
+/// (`fixtures/field-record.json`, without its line end).
+fn field_record_text() -> &'static str {
+    include_str!("fixtures/field-record.json").trim_end()
+}
 
 const IDS: [&str; 3] = ["good-before", "hostile", "good-after"];
 
@@ -31,7 +33,7 @@ fn b64(bytes: &[u8]) -> String {
 fn good_record(id: &str) -> String {
     format!(
         r#"{{"recordId":"{id}","approximateArrivalTimestamp":1723070080000,"data":"{}"}}"#,
-        b64(FIELD_RECORD.as_bytes())
+        b64(field_record_text().as_bytes())
     )
 }
 
@@ -128,9 +130,9 @@ fn ok_lines(p: &Processed) -> Vec<Value> {
         .collect()
 }
 
-/// FIELD_RECORD as a JSON value, to edit.
+/// field_record_text() as a JSON value, to edit.
 fn field_record() -> Value {
-    serde_json::from_str(FIELD_RECORD).unwrap()
+    serde_json::from_str(field_record_text()).unwrap()
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -247,7 +249,7 @@ fn invalid_utf8_fails_with_the_offset() {
 
 #[test]
 fn truncated_gzip_fails_as_gzip() {
-    let gz = gzip(FIELD_RECORD.as_bytes());
+    let gz = gzip(field_record_text().as_bytes());
     for cut in [2, 10, gz.len() / 2, gz.len() - 1] {
         let truncated = &gz[..cut];
         let p = run(&sandwich(&with_bytes(truncated)));
@@ -336,7 +338,7 @@ fn a_five_mb_record_of_valid_cognito_ndjson_overflows_within_the_budget() {
     let cfg = Config::default();
     let mut ndjson = String::with_capacity(5_100_000);
     while ndjson.len() < 5_000_000 {
-        ndjson.push_str(FIELD_RECORD);
+        ndjson.push_str(field_record_text());
         ndjson.push('\n');
     }
     let mut p = run(&sandwich(&with_bytes(ndjson.as_bytes())));
@@ -403,11 +405,11 @@ fn json_nested_100000_deep_in_an_ignored_event_field_is_skipped_or_rejected_clea
     for deep in [deep_array(), deep_object()] {
         let hostile = format!(
             r#"{{"recordId":"hostile","data":"{}","kinesisRecordMetadata":{deep}}}"#,
-            b64(FIELD_RECORD.as_bytes())
+            b64(field_record_text().as_bytes())
         );
         let p = run(&sandwich(&hostile));
         assert_eq!(p.response.records[1].result, RecordResult::Ok);
-        let mut event = sandwich(&with_bytes(FIELD_RECORD.as_bytes()));
+        let mut event = sandwich(&with_bytes(field_record_text().as_bytes()));
         event.pop(); // the closing brace
         event.extend_from_slice(format!(r#","extra":{deep}}}"#).as_bytes());
         let p = run(&event);
@@ -481,12 +483,12 @@ fn missing_fields_are_tolerated_but_a_record_without_a_message_fails() {
 
 #[test]
 fn duplicate_keys_are_tolerated_and_the_last_wins() {
-    let text = FIELD_RECORD.replacen(
+    let text = field_record_text().replacen(
         r#""eventType":"SignIn""#,
         r#""eventType":"SignUp","eventType":"SignIn","userName":"first""#,
         1,
     );
-    // FIELD_RECORD's own userName comes after: it is the last.
+    // field_record_text()'s own userName comes after: it is the last.
     let text = format!(r#"{{"eventSource":"x",{}"#, &text[1..]);
     let p = run(&sandwich(&with_bytes(text.as_bytes())));
     let lines = ok_lines(&p);
@@ -585,7 +587,7 @@ fn an_empty_batch_gets_an_empty_records_array() {
 
 #[test]
 fn odd_but_valid_firehose_event_shapes_are_accepted() {
-    let data = b64(FIELD_RECORD.as_bytes());
+    let data = b64(field_record_text().as_bytes());
     let good = good_record(IDS[0]);
     let after = good_record(IDS[2]);
     // No invocationId, deliveryStreamArn, region or arrival timestamps;

@@ -18,7 +18,10 @@ use cognito_activity::{process_event, Config, Processed, RecordResult};
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
-const FIELD_RECORD: &str = r#"{"eventTimestamp":"1723070073369","eventSource":"USER_AUTH_EVENTS","logLevel":"INFO","message":{"version":"1","eventId":"7f151463-1488-428f-a5c1-9f9c80cf2114","eventType":"SignIn","userSub":"0784fae8-c051-70ff-b12c-0e32600fdd02","userName":"hoge0808","userPoolId":"ap-northeast-1_EcsdFoftu","clientId":"g0n17akfs8hkb8hmlqh38r9tg","creationDate":"Wed Aug 07 22:34:33 UTC 2024","eventResponse":"InProgress","riskLevel":"","riskDecision":"PASS","challenges":["Password:Success"],"deviceName":"Other, Other","ipAddress":"2001:db8::1","requestId":"7f151463-1488-428f-a5c1-9f9c80cf2114","idpName":"","compromisedCredentialDetected":"false","city":"Sapporo","country":"Japan"},"logSourceId":{"userPoolId":"ap-northeast-1_EcsdFoftu"}}"#;
+/// The record from the field (`fixtures/field-record.json`), without its line end.
+fn field_record() -> &'static str {
+    include_str!("fixtures/field-record.json").trim_end()
+}
 
 /// The smallest cap the settings allow, so that bombs stay quick to inflate
 /// in a debug build.
@@ -84,7 +87,7 @@ fn hostile_batches_cost_about_what_ordinary_ones_do() {
     let cfg = config();
 
     // Ordinary: gzip records with honest trailers.
-    let honest = gzip(FIELD_RECORD.as_bytes());
+    let honest = gzip(field_record().as_bytes());
     let ordinary_event = event(&vec![honest.clone(); 2_000]);
     let ordinary = run(&ordinary_event, &cfg);
     assert_eq!(ordinary.processed.stats.records_ok, 2_000);

@@ -62,18 +62,6 @@ def is_record(line):
     return isinstance(value, dict) and "eventSource" in value
 
 
-def json_values(text):
-    """The JSON values of a text holding several, one after another."""
-    decoder, i, out = json.JSONDecoder(), 0, []
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return out
-        value, i = decoder.raw_decode(text, i)
-        out.append(value)
-
-
 def leaves(value, path, out):
     if isinstance(value, dict):
         for k, v in value.items():
@@ -113,9 +101,10 @@ def main():
             for path in sorted((ROOT / "events").glob("*.json")):
                 out = subprocess.run([args.cli, "replay", "--decode", "--format", "ecs", str(path)],
                                      env=env, capture_output=True).stdout.decode()
-                for answer in json_values(out):
-                    for doc in answer.get("lines", []):
-                        leaves(doc, "", fields)
+                # `# RECORD_ID RESULT` lines, each followed by the record's exact output lines.
+                for line in out.splitlines():
+                    if line and not line.startswith("# "):
+                        leaves(json.loads(line), "", fields)
     properties = {}
     for path in sorted(fields):
         if path.startswith("cognito.unmapped."):

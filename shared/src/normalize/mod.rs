@@ -469,7 +469,7 @@ pub(crate) mod tests {
     use crate::cognito::parse_documents;
     use crate::config::HashKey;
 
-    pub(crate) const FIELD_RECORD: &str = r#"{"eventTimestamp":"1723070073369","eventSource":"USER_AUTH_EVENTS","logLevel":"INFO","message":{"version":"1","eventId":"7f151463-1488-428f-a5c1-9f9c80cf2114","eventType":"SignIn","userSub":"0784fae8-c051-70ff-b12c-0e32600fdd02","userName":"hoge0808","userPoolId":"ap-northeast-1_EcsdFoftu","clientId":"g0n17akfs8hkb8hmlqh38r9tg","creationDate":"Wed Aug 07 22:34:33 UTC 2024","eventResponse":"InProgress","riskLevel":"","riskDecision":"PASS","challenges":["Password:Success"],"deviceName":"Other, Other","ipAddress":"2001:db8::1","requestId":"7f151463-1488-428f-a5c1-9f9c80cf2114","idpName":"","compromisedCredentialDetected":"false","city":"Sapporo","country":"Japan","eventFeedbackValue":"","eventFeedbackDate":"","eventFeedbackProvider":""},"logSourceId":{"userPoolId":"ap-northeast-1_EcsdFoftu"}}"#;
+    pub(crate) const FIELD_RECORD: &str = include_str!("../../tests/fixtures/field-record.json");
 
     fn norm_with(json: &str, cfg: &Config) -> serde_json::Value {
         let docs = parse_documents(json).unwrap();

@@ -13,6 +13,7 @@
 
 mod report;
 mod samples;
+mod security_lake;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -95,6 +96,9 @@ enum Command {
     },
     /// Write one self-contained HTML page of the activity, with the detections' findings.
     Report(report::ReportArgs),
+    /// Write raw Cognito log lines as Amazon Security Lake custom-source objects
+    /// (OCSF 1.1.0 Parquet, one class per source) under a directory, in the bucket's layout.
+    SecurityLake(security_lake::SecurityLakeArgs),
     /// Rebuild the sample Firehose events.
     SampleEvents {
         /// Directory to write to.
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
             account_id,
         } => normalize_files(&files, format, account_id.as_deref()),
         Command::Report(args) => report::run(&args),
+        Command::SecurityLake(args) => security_lake::run(&args),
         Command::SampleEvents { out } => sample_events(&out),
     };
     match result {

@@ -1,0 +1,152 @@
+//! `security-lake`: raw Cognito log lines to Amazon Security Lake custom
+//! source objects (OCSF 1.1.0, Parquet, one class per source), written under
+//! a directory in exactly the layout the bucket takes
+//! (`ext/<source>/[<version>/]region=.../accountId=.../eventDay=.../`), so
+//! history can be loaded with `aws s3 sync` and the files checked without
+//! AWS (docs/security-lake.md).
+//!
+//! Each line goes through the library's pipeline in the OCSF 1.1.0 format,
+//! with the same settings as the Lambda (privacy modes and filters from the
+//! environment), and each OCSF line becomes one row. Rows are held in memory
+//! until the input ends (one object per class, region, account and day is
+//! written at the end, rows sorted by time): memory grows with the rows
+//! written, not with the input's size.
+
+use std::io::{Read, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use cognito_activity::config::{OcsfVersion, OutputFormat};
+use cognito_activity::normalize::Context;
+use cognito_activity::pipeline::reader::{self, Line, Lines};
+use cognito_activity::pipeline::{self, Holds, RecordOutcome};
+use cognito_activity::{Config, Stats};
+use cognito_activity_seclake::Batch;
+
+#[derive(clap::Args)]
+pub struct SecurityLakeArgs {
+    /// Directory to write the objects under (created when missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// The AWS account id of the `accountId=` partition (12 digits).
+    #[arg(long)]
+    account_id: String,
+    /// The `region=` partition of every object; by default each event's
+    /// own region, from its user pool id.
+    #[arg(long)]
+    region: Option<String>,
+    /// A version segment after the source name, when the custom source's
+    /// location has one (`ext/<source>/<version>/`).
+    #[arg(long)]
+    source_version: Option<String>,
+    /// Raw Cognito log lines (one JSON document or CloudWatch Logs envelope
+    /// per line, plain or gzip); stdin when none.
+    files: Vec<PathBuf>,
+}
+
+pub fn run(args: &SecurityLakeArgs) -> Result<ExitCode> {
+    let mut cfg = Config::from_env()?;
+    cfg.output_format = OutputFormat::Ocsf;
+    cfg.ocsf_version = OcsfVersion::V1_1_0;
+    let mut batch = Batch::new(
+        &args.account_id,
+        args.region.as_deref(),
+        args.source_version.as_deref(),
+    )
+    .with_context(|| {
+        format!(
+            "--account-id {:?}, --region {:?}, --source-version {:?}",
+            args.account_id, args.region, args.source_version
+        )
+    })?;
+    let ctx = Context {
+        account_id: Some(args.account_id.as_str().into()),
+        ..Context::default()
+    };
+    let inputs: Vec<(String, Box<dyn Read>)> = if args.files.is_empty() {
+        vec![("<stdin>".to_string(), Box::new(std::io::stdin()))]
+    } else {
+        let mut v: Vec<(String, Box<dyn Read>)> = Vec::new();
+        for f in &args.files {
+            let file =
+                std::fs::File::open(f).with_context(|| format!("opening {}", f.display()))?;
+            v.push((f.display().to_string(), Box::new(file)));
+        }
+        v
+    };
+    let mut stats = Stats::default();
+    let (mut lines_read, mut bad) = (0u64, 0u64);
+    for (name, input) in inputs {
+        let input = reader::open(input, cfg.max_decompressed_bytes as u64)
+            .with_context(|| format!("reading {name}"))?;
+        let mut lines = Lines::new(input, cfg.max_decompressed_bytes);
+        while let Some((lineno, line)) = lines
+            .next_line()
+            .with_context(|| format!("reading {name}"))?
+        {
+            let line = match line {
+                Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => continue,
+                Line::Text(text) => text,
+                Line::TooLong { len } => {
+                    lines_read += 1;
+                    bad += 1;
+                    eprintln!("{name}:{lineno}: line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES");
+                    continue;
+                }
+            };
+            lines_read += 1;
+            batch.add_input(line);
+            let holds = Holds::DocumentsOrEnvelope { compressed: false };
+            match pipeline::transform(line, holds, &ctx, &cfg, &mut stats) {
+                RecordOutcome::Ok { output, .. } => {
+                    for ocsf in output.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                        let added = serde_json::from_slice(ocsf)
+                            .map_err(|e| e.to_string())
+                            .and_then(|record| batch.add(record).map_err(|e| e.to_string()));
+                        if let Err(why) = added {
+                            bad += 1;
+                            eprintln!("{name}:{lineno}: {why}");
+                        }
+                    }
+                }
+                RecordOutcome::Dropped { .. } => {}
+                RecordOutcome::Failed(e) => {
+                    bad += 1;
+                    eprintln!("{name}:{lineno}: {e}");
+                }
+            }
+        }
+    }
+    let objects = batch.finish()?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for object in &objects {
+        write(&args.out, &object.key, &object.bytes)?;
+        writeln!(out, "{} {} rows", object.key, object.rows)?;
+    }
+    eprintln!(
+        "{lines_read} lines read, {} rows in {} objects, {} filtered, {bad} bad",
+        objects.iter().map(|o| o.rows).sum::<usize>(),
+        objects.len(),
+        stats.events_filtered,
+    );
+    Ok(if bad > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Writes one object under `dir`, through a temporary file renamed into
+/// place, so a reader never sees half an object.
+fn write(dir: &Path, key: &str, bytes: &[u8]) -> Result<()> {
+    let path = dir.join(key);
+    let parent = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

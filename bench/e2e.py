@@ -10,7 +10,7 @@ Each runtime is one warm process polling its own local Runtime API
 (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html), served
 here on 127.0.0.1 with blocking sockets, one thread per connection:
 
-- `rust`: target/release/bootstrap, with the template's GLIBC_TUNABLES,
+- `rust`: target/release/firehose-transformer (what SAM packages as `bootstrap`), with the template's GLIBC_TUNABLES,
   REINGEST=false (records past the 6 MB response budget are answered
   ProcessingFailed instead of being put back into a stream: nothing leaves
   the machine) and the rest of the configuration at its defaults;
@@ -52,7 +52,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 OUT = os.path.join(HERE, "out")
 EXAMPLES = os.path.join(ROOT, "target", "release", "examples")
-BOOTSTRAP = os.path.join(ROOT, "target", "release", "bootstrap")
+BOOTSTRAP = os.path.join(ROOT, "target", "release", "firehose-transformer")
 
 EVENTS = [("direct", "3"), ("direct", "4.5"), ("cwl", "1"), ("cwl", "1.4")]
 
@@ -328,7 +328,7 @@ def main():
                     help="the CPU each runtime is pinned to (-1: not pinned)")
     ap.add_argument("--rust", action="append",
                     help="LABEL=PATH of a bootstrap to measure (repeatable; "
-                         "default rust=target/release/bootstrap)")
+                         "default rust=target/release/firehose-transformer)")
     ap.add_argument("--skip", default="", help="runtimes to leave out: python,node")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--json", help="also write the figures to this file")

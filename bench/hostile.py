@@ -3,7 +3,7 @@
 
     python3 bench/hostile.py [--rounds 5] [--cpu 1] [--no-build] [--skip-hung]
 
-The release `bootstrap`, warm, behind a local Runtime API (bench/e2e.py's),
+The release binary (`firehose-transformer`, which SAM packages as `bootstrap`), warm, behind a local Runtime API (bench/e2e.py's),
 is handed each event in turn; printed are the median time from handing the
 event out to receiving the whole response, the time per MB of event, and
 that per-MB cost as a multiple of the ordinary events' (issue #17's goal:

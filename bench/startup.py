@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Start-up time of the Lambda binary: from spawning target/release/bootstrap
+"""Start-up time of the Lambda binary: from spawning target/release/firehose-transformer
 to its first GET /2018-06-01/runtime/invocation/next, against a local
 Runtime API (http.server on 127.0.0.1; nothing leaves the machine).
 
-    python3 bench/startup.py [--runs 20] [--bin target/release/bootstrap]
+    python3 bench/startup.py [--runs 20] [--bin target/release/firehose-transformer]
 
 Each run starts the binary with the environment Lambda gives a function
 (AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_FUNCTION_NAME, ..., memory 128 MB, dummy
@@ -108,7 +108,7 @@ def run_once(binary, port, event):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "bootstrap"))
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "firehose-transformer"))
     args = ap.parse_args()
     with open(EVENT, "rb") as f:
         event = f.read()

@@ -216,15 +216,16 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// The `bootstrap` binary, built once per test process.
+/// The Firehose transformer's binary (`firehose-transformer`, which SAM
+/// packages as `bootstrap`), built once per test process.
 ///
 /// Cargo builds binaries only for the package under test, so this runs
-/// `cargo build -p firehose-transformer --bin bootstrap` (a no-op when the
+/// `cargo build -p firehose-transformer --bin firehose-transformer` (a no-op when the
 /// workspace build already made it) and takes the path from cargo's JSON
 /// messages, which works for any target directory.
 pub fn bootstrap_binary() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| cargo_binary("firehose-transformer", "bootstrap"))
+    PATH.get_or_init(|| cargo_binary("firehose-transformer", "firehose-transformer"))
         .clone()
 }
 

@@ -87,7 +87,6 @@ pub fn log_filter(
     tracing_subscriber::filter::Targets::new()
         .with_default(level.min(LevelFilter::WARN))
         .with_target("firehose_transformer", level)
-        .with_target("bootstrap", level)
         .with_target("cognito_activity", level)
 }
 
@@ -172,7 +171,7 @@ mod log_filter_tests {
                 for target in [
                     "firehose_transformer::handler",
                     "cognito_activity::firehose::response",
-                    "bootstrap",
+                    "firehose_transformer",
                 ] {
                     assert!(filter.would_enable(target, &ours), "{target} at {ours}");
                 }

@@ -11,11 +11,12 @@
 // The CLI's job is to print.
 #![allow(clippy::print_stdout)]
 
+mod input;
 mod report;
 mod samples;
 mod security_lake;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,7 +25,6 @@ use clap::{Parser, Subcommand};
 use cognito_activity::config::OutputFormat;
 use cognito_activity::firehose::Settlement;
 use cognito_activity::normalize::Context;
-use cognito_activity::pipeline::reader::{self, Line, Lines};
 use cognito_activity::pipeline::{self, Holds, RecordOutcome};
 use cognito_activity::{process_event, Config, RecordResult, Stats};
 use serde_json::{json, Value};
@@ -264,13 +264,6 @@ fn replay(path: &Path, show: Show, format: Option<Format>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Default)]
-struct Summary {
-    lines: u64,
-    events: u64,
-    bad: u64,
-}
-
 /// `normalize`: each input line (a Cognito document, or a CloudWatch Logs
 /// envelope as a subscription delivers it) through the library's pipeline,
 /// as the Lambda runs each record. Input is read a line at a time, so any
@@ -285,66 +278,32 @@ fn normalize_files(
         account_id: account_id.map(Into::into),
         ..Context::default()
     };
-    let inputs: Vec<(String, Box<dyn Read>)> = if files.is_empty() {
-        vec![("<stdin>".to_string(), Box::new(std::io::stdin()))]
-    } else {
-        let mut v: Vec<(String, Box<dyn Read>)> = Vec::new();
-        for f in files {
-            let file =
-                std::fs::File::open(f).with_context(|| format!("opening {}", f.display()))?;
-            v.push((f.display().to_string(), Box::new(file)));
-        }
-        v
-    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut sum = Summary::default();
+    let mut events = 0u64;
     let mut stats = Stats::default();
-    for (name, reader) in inputs {
-        let reader = reader::open(reader, cfg.max_decompressed_bytes as u64)
-            .with_context(|| format!("reading {name}"))?;
-        let mut lines = Lines::new(reader, cfg.max_decompressed_bytes);
-        while let Some((lineno, line)) = lines
-            .next_line()
-            .with_context(|| format!("reading {name}"))?
-        {
-            let line = match line {
-                Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => continue,
-                Line::Text(text) => text,
-                Line::TooLong { len } => {
-                    sum.lines += 1;
-                    sum.bad += 1;
-                    let limit = cfg.max_decompressed_bytes;
-                    eprintln!("{name}:{lineno}: line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES ({limit})");
-                    continue;
-                }
-            };
-            sum.lines += 1;
-            match pipeline::transform(
-                line,
-                Holds::DocumentsOrEnvelope { compressed: false },
-                &ctx,
-                &cfg,
-                &mut stats,
-            ) {
-                RecordOutcome::Ok { output, events, .. } => {
-                    sum.events += events as u64;
+    let holds = Holds::DocumentsOrEnvelope { compressed: false };
+    let counts = input::each_line(files, cfg.max_decompressed_bytes, |line| {
+        Ok(
+            match pipeline::transform(line, holds, &ctx, &cfg, &mut stats) {
+                RecordOutcome::Ok {
+                    output, events: n, ..
+                } => {
+                    events += n as u64;
                     out.write_all(&output)?;
+                    Ok(())
                 }
-                RecordOutcome::Dropped { .. } => {}
-                RecordOutcome::Failed(e) => {
-                    sum.bad += 1;
-                    eprintln!("{name}:{lineno}: {e}");
-                }
-            }
-        }
-    }
+                RecordOutcome::Dropped { .. } => Ok(()),
+                RecordOutcome::Failed(e) => Err(e.to_string()),
+            },
+        )
+    })?;
     out.flush()?;
     eprintln!(
-        "{} lines read, {} events written, {} filtered, {} bad lines",
-        sum.lines, sum.events, stats.events_filtered, sum.bad
+        "{} lines read, {events} events written, {} filtered, {} bad lines",
+        counts.lines, stats.events_filtered, counts.bad
     );
-    Ok(if sum.bad > 0 {
+    Ok(if counts.bad > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

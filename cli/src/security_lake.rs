@@ -12,17 +12,18 @@
 //! written at the end, rows sorted by time): memory grows with the rows
 //! written, not with the input's size.
 
-use std::io::{Read, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use cognito_activity::config::{OcsfVersion, OutputFormat};
 use cognito_activity::normalize::Context;
-use cognito_activity::pipeline::reader::{self, Line, Lines};
 use cognito_activity::pipeline::{self, Holds, RecordOutcome};
 use cognito_activity::{Config, Stats};
 use cognito_activity_seclake::Batch;
+
+use crate::input;
 
 #[derive(clap::Args)]
 pub struct SecurityLakeArgs {
@@ -64,60 +65,24 @@ pub fn run(args: &SecurityLakeArgs) -> Result<ExitCode> {
         account_id: Some(args.account_id.as_str().into()),
         ..Context::default()
     };
-    let inputs: Vec<(String, Box<dyn Read>)> = if args.files.is_empty() {
-        vec![("<stdin>".to_string(), Box::new(std::io::stdin()))]
-    } else {
-        let mut v: Vec<(String, Box<dyn Read>)> = Vec::new();
-        for f in &args.files {
-            let file =
-                std::fs::File::open(f).with_context(|| format!("opening {}", f.display()))?;
-            v.push((f.display().to_string(), Box::new(file)));
-        }
-        v
-    };
     let mut stats = Stats::default();
-    let (mut lines_read, mut bad) = (0u64, 0u64);
-    for (name, input) in inputs {
-        let input = reader::open(input, cfg.max_decompressed_bytes as u64)
-            .with_context(|| format!("reading {name}"))?;
-        let mut lines = Lines::new(input, cfg.max_decompressed_bytes);
-        while let Some((lineno, line)) = lines
-            .next_line()
-            .with_context(|| format!("reading {name}"))?
-        {
-            let line = match line {
-                Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => continue,
-                Line::Text(text) => text,
-                Line::TooLong { len } => {
-                    lines_read += 1;
-                    bad += 1;
-                    eprintln!("{name}:{lineno}: line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES");
-                    continue;
-                }
-            };
-            lines_read += 1;
-            batch.add_input(line);
-            let holds = Holds::DocumentsOrEnvelope { compressed: false };
+    let holds = Holds::DocumentsOrEnvelope { compressed: false };
+    let counts = input::each_line(&args.files, cfg.max_decompressed_bytes, |line| {
+        batch.add_input(line);
+        Ok(
             match pipeline::transform(line, holds, &ctx, &cfg, &mut stats) {
-                RecordOutcome::Ok { output, .. } => {
-                    for ocsf in output.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                        let added = serde_json::from_slice(ocsf)
-                            .map_err(|e| e.to_string())
-                            .and_then(|record| batch.add(record).map_err(|e| e.to_string()));
-                        if let Err(why) = added {
-                            bad += 1;
-                            eprintln!("{name}:{lineno}: {why}");
-                        }
-                    }
-                }
-                RecordOutcome::Dropped { .. } => {}
-                RecordOutcome::Failed(e) => {
-                    bad += 1;
-                    eprintln!("{name}:{lineno}: {e}");
-                }
-            }
-        }
-    }
+                RecordOutcome::Ok { output, .. } => output
+                    .split(|&b| b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .try_for_each(|ocsf| {
+                        let record = serde_json::from_slice(ocsf).map_err(|e| e.to_string())?;
+                        batch.add(record).map_err(|e| e.to_string())
+                    }),
+                RecordOutcome::Dropped { .. } => Ok(()),
+                RecordOutcome::Failed(e) => Err(e.to_string()),
+            },
+        )
+    })?;
     let objects = batch.finish()?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -126,12 +91,14 @@ pub fn run(args: &SecurityLakeArgs) -> Result<ExitCode> {
         writeln!(out, "{} {} rows", object.key, object.rows)?;
     }
     eprintln!(
-        "{lines_read} lines read, {} rows in {} objects, {} filtered, {bad} bad",
+        "{} lines read, {} rows in {} objects, {} filtered, {} bad",
+        counts.lines,
         objects.iter().map(|o| o.rows).sum::<usize>(),
         objects.len(),
         stats.events_filtered,
+        counts.bad,
     );
-    Ok(if bad > 0 {
+    Ok(if counts.bad > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -7,8 +7,8 @@
 //! with an error past `max_decompressed` bytes, so neither a huge line nor a
 //! decompression bomb can take memory or time out of proportion.
 //!
-//! Raw lines go through the library's normalizer, exactly as
-//! `cognito-activity normalize` does; our formats are mapped back to the
+//! Raw lines (Cognito documents or CloudWatch Logs envelopes) go through the
+//! library's pipeline, exactly as `cognito-activity normalize` runs it; our formats are mapped back to the
 //! same columns field by field (see `docs/analysis.md` for the table).
 
 use std::borrow::Cow;
@@ -17,8 +17,10 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
-use cognito_activity::cognito::parse_documents;
-use cognito_activity::normalize::{normalize, Challenge, Context, Normalized, Outcome};
+use cognito_activity::config::OutputFormat;
+use cognito_activity::normalize::{Challenge, Context, Outcome};
+use cognito_activity::pipeline::reader::{Line, Lines};
+use cognito_activity::pipeline::{self, Holds, RecordOutcome};
 use cognito_activity::{decode, Config};
 use serde_json::Value;
 
@@ -111,8 +113,14 @@ pub fn read_all(
     mut each: impl FnMut(&Row),
 ) -> Result<InputStats> {
     let mut stats = InputStats::default();
-    let mut line = Vec::new();
     let ctx = Context::default();
+    // Raw lines go through the pipeline in the normalized format, then to
+    // rows as our normalized lines do.
+    let cfg = Config {
+        output_format: OutputFormat::Normalized,
+        ..cfg.clone()
+    };
+    let mut pipeline_stats = cognito_activity::Stats::default();
     for source in sources {
         let name = source.name();
         let mut reader = BufReader::with_capacity(256 * 1024, source.open()?);
@@ -121,7 +129,7 @@ pub fn read_all(
                 .fill_buf()
                 .with_context(|| format!("reading {name}"))?,
         );
-        let mut reader: Box<dyn BufRead> = if gzip {
+        let reader: Box<dyn BufRead> = if gzip {
             Box::new(BufReader::with_capacity(
                 256 * 1024,
                 Capped::new(gunzip_stream(reader), max_decompressed, name.clone()),
@@ -129,23 +137,24 @@ pub fn read_all(
         } else {
             Box::new(reader)
         };
-        let mut lineno = 0u64;
-        loop {
-            let status =
-                read_line(&mut reader, &mut line).with_context(|| format!("reading {name}"))?;
-            let Some(fits) = status else { break };
-            lineno += 1;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        let mut lines = Lines::new(reader, MAX_LINE_BYTES);
+        while let Some((lineno, line)) = lines
+            .next_line()
+            .with_context(|| format!("reading {name}"))?
+        {
+            let line = match line {
+                Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => continue,
+                Line::Text(text) => text,
+                Line::TooLong { .. } => {
+                    stats.lines += 1;
+                    stats.bad_lines += 1;
+                    eprintln!("{name}:{lineno}: line longer than {MAX_LINE_BYTES} bytes, skipped");
+                    continue;
+                }
+            };
             stats.lines += 1;
-            if !fits {
-                stats.bad_lines += 1;
-                eprintln!("{name}:{lineno}: line longer than {MAX_LINE_BYTES} bytes, skipped");
-                continue;
-            }
             let (events, formats) = (&mut stats.events, &mut stats.formats);
-            let result = rows_of_line(&line, &ctx, cfg, &mut |format, row| {
+            let result = rows_of_line(line, &ctx, &cfg, &mut pipeline_stats, &mut |format, row| {
                 *events += 1;
                 formats[format as usize] += 1;
                 each(row);
@@ -203,42 +212,12 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
-/// Reads one line (without its `\n`) into `line`, keeping at most
-/// [`MAX_LINE_BYTES`]. `None` at the end of input; `Some(false)` when the
-/// line was longer and has been skipped to its end.
-fn read_line(reader: &mut dyn BufRead, line: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
-    line.clear();
-    let mut fits = true;
-    let mut any = false;
-    loop {
-        let buf = reader.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(any.then_some(fits));
-        }
-        any = true;
-        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (&buf[..i], i + 1),
-            None => (buf, buf.len()),
-        };
-        if fits && line.len() + chunk.len() <= MAX_LINE_BYTES {
-            line.extend_from_slice(chunk);
-        } else {
-            fits = false;
-            line.clear();
-        }
-        let newline = done > chunk.len();
-        reader.consume(done);
-        if newline {
-            return Ok(Some(fits));
-        }
-    }
-}
-
 /// The rows of one line, with the format they were read from.
 fn rows_of_line(
     line: &[u8],
     ctx: &Context<'_>,
     cfg: &Config,
+    stats: &mut cognito_activity::Stats,
     each: &mut dyn FnMut(Format, &Row),
 ) -> Result<(), String> {
     let text = decode::utf8(line).map_err(|e| e.to_string())?;
@@ -269,55 +248,24 @@ fn rows_of_line(
             return Ok(());
         }
     }
-    let docs = parse_documents(text).map_err(|e| e.to_string())?;
-    // Normalize every document before reporting any, so a line is used
-    // whole or not at all (as `normalize` answers a line).
-    let mut rows = Vec::with_capacity(docs.len());
-    for doc in &docs {
-        let n = normalize(doc, ctx, cfg).map_err(|e| e.to_string())?;
-        rows.push(from_normalized(&n));
-    }
-    for row in &rows {
-        each(Format::Raw, row);
-    }
-    Ok(())
-}
-
-fn owned(s: &Option<Cow<'_, str>>) -> Option<String> {
-    s.as_deref().map(str::to_string)
-}
-
-/// The row of a record the library normalized.
-pub fn from_normalized(n: &Normalized<'_>) -> Row {
-    let user = n.user.as_ref();
-    let source = n.source.as_ref();
-    let risk = n.risk.as_ref();
-    Row {
-        time_ms: n.time_ms,
-        user: user.and_then(|u| owned(&u.name).or_else(|| owned(&u.sub))),
-        pool: user.and_then(|u| owned(&u.pool_id)),
-        outcome: n.event.outcome,
-        event_type: owned(&n.event.type_),
-        source_ip: source.and_then(|s| owned(&s.ip).or_else(|| s.ip_hash.clone())),
-        city: source.and_then(|s| owned(&s.city)),
-        country: source.and_then(|s| {
-            s.country_code
-                .map(str::to_string)
-                .or_else(|| s.country.as_deref().map(country_key))
-        }),
-        risk_decision: risk.and_then(|r| owned(&r.decision)),
-        risk_level: risk.and_then(|r| owned(&r.level)),
-        compromised_credentials: risk.and_then(|r| r.compromised_credentials),
-        challenges: n
-            .challenges
-            .iter()
-            .map(|c| ChallengeAttempt {
-                name: c.name.to_string(),
-                result: c.result.as_deref().unwrap_or_default().to_string(),
-                mfa: c.is_mfa(),
-            })
-            .collect(),
-        device: n.device.as_ref().map(|d| d.name.to_string()),
+    // Raw Cognito text (documents or a CloudWatch Logs envelope): the
+    // library's pipeline, as `normalize` runs it, whole or not at all.
+    let holds = Holds::DocumentsOrEnvelope { compressed: false };
+    match pipeline::transform(line, holds, ctx, cfg, stats) {
+        RecordOutcome::Ok { output, .. } => {
+            let rows = output
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| serde_json::from_slice::<Value>(l).map(|v| from_normalized_json(&v)))
+                .collect::<Result<Vec<Row>, _>>()
+                .map_err(|e| e.to_string())?;
+            for row in &rows {
+                each(Format::Raw, row);
+            }
+            Ok(())
+        }
+        RecordOutcome::Dropped { .. } => Ok(()),
+        RecordOutcome::Failed(e) => Err(e.to_string()),
     }
 }
 

@@ -480,7 +480,7 @@ fn the_report_names_every_planted_attack_and_no_benign_user_in_every_format() {
     assert_names_the_planted_attacks_and_no_benign_user(&html, &data, "raw");
     let from_raw = findings(&html);
 
-    for format in ["normalized", "ocsf", "ecs", "splunk"] {
+    for format in cognito_activity::config::OutputFormat::NAMES {
         let out = run(
             &["normalize", raw.to_str().unwrap(), "--format", format],
             &[],

@@ -156,7 +156,7 @@ fn a_bad_configuration_stops_the_function_naming_the_variable_and_the_choices() 
     assert_eq!(posted["errorType"], "ConfigurationError", "{init}");
     let message = posted["errorMessage"].as_str().unwrap();
     assert!(message.contains("OUTPUT_FORMAT"), "{message}");
-    for choice in ["ocsf", "ecs", "splunk"] {
+    for choice in cognito_activity::config::OutputFormat::NAMES {
         assert!(message.contains(choice), "{choice} not named: {message}");
     }
 }

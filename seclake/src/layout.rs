@@ -73,13 +73,16 @@ pub fn event_day(time_ms: i64) -> Option<String> {
 
 /// An AWS account id: twelve digits.
 pub fn check_account_id(s: &str) -> Result<(), Error> {
-    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+    let ok = s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+    segment(ok, "account id", "twelve digits")
+}
+
+/// `Ok` when `ok`, else the error naming the segment and its rule.
+fn segment(ok: bool, what: &'static str, rule: &'static str) -> Result<(), Error> {
+    if ok {
         Ok(())
     } else {
-        Err(Error::InvalidSegment {
-            what: "account id",
-            rule: "twelve digits",
-        })
+        Err(Error::InvalidSegment { what, rule })
     }
 }
 
@@ -90,14 +93,7 @@ pub fn check_region(s: &str) -> Result<(), Error> {
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidSegment {
-            what: "region",
-            rule: "[a-z][a-z0-9-]{0,31}",
-        })
-    }
+    segment(ok, "region", "[a-z][a-z0-9-]{0,31}")
 }
 
 /// A source version: letters, digits and dots, 1 to 32 (`1.0`).
@@ -105,14 +101,7 @@ pub fn check_source_version(s: &str) -> Result<(), Error> {
     let ok = (1..=32).contains(&s.len())
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
         && !s.starts_with('.');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidSegment {
-            what: "source version",
-            rule: "[A-Za-z0-9][A-Za-z0-9.]{0,31}",
-        })
-    }
+    segment(ok, "source version", "[A-Za-z0-9][A-Za-z0-9.]{0,31}")
 }
 
 /// One partition: the rows of one object.

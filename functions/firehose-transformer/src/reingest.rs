@@ -177,7 +177,9 @@ impl<S: Sink> Reingester<S> {
     /// its pieces were accepted before `deadline` (less the safety margin),
     /// `Failed` otherwise, with the reason logged.
     pub async fn settle(&self, processed: &mut Processed, config: &Config, deadline: Instant) {
-        let pending: Vec<Overflow> = processed.overflow.clone();
+        // Taken out while planning and put back for `Processed::settle`:
+        // the overflow holds every record's original bytes, too much to copy.
+        let pending: Vec<Overflow> = std::mem::take(&mut processed.overflow);
         let target = match (self.enabled, Target::of(processed)) {
             (false, _) => Err("reingest_disabled"),
             (true, None) => Err("no_reingest_target"),
@@ -193,7 +195,9 @@ impl<S: Sink> Reingester<S> {
                         tracing::debug!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
                     }
                 }
-                processed.settle(std::iter::repeat_n(Settlement::Failed, pending.len()));
+                let n = pending.len();
+                processed.overflow = pending;
+                processed.settle(std::iter::repeat_n(Settlement::Failed, n));
                 return;
             }
         };
@@ -255,6 +259,7 @@ impl<S: Sink> Reingester<S> {
                 }
             });
         }
+        processed.overflow = pending;
         processed.settle(settlements);
     }
 }

@@ -13,6 +13,7 @@
 
 mod aggregate;
 mod detect;
+mod escape;
 mod html;
 mod input;
 mod row;

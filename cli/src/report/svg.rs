@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::aggregate::Histogram;
-use super::html::escape;
+use super::escape::escape;
 
 /// One series of a stacked chart: its name and color.
 pub struct Series {

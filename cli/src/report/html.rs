@@ -452,4 +452,3 @@ fn evidence(s: &mut String, p: &Page<'_>) {
     }
     s.push_str("</section>");
 }
-

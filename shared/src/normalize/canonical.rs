@@ -266,3 +266,172 @@ pub(crate) fn parse_ipv4_strict(s: &str) -> Option<std::net::Ipv4Addr> {
     octets[3] = value as u8;
     Some(std::net::Ipv4Addr::from(octets))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Outcome;
+
+    #[test]
+    fn canonical_addresses_are_borrowed_and_others_rewritten() {
+        for raw in ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1"] {
+            let ip: IpAddr = raw.parse().unwrap();
+            assert!(matches!(canonical_ip(ip, Cow::Borrowed(raw)), Cow::Borrowed(s) if s == raw));
+        }
+        for raw in ["2001:DB8::1", "2001:db8:0:0:0:0:0:1", "0:0::1"] {
+            let ip: IpAddr = raw.parse().unwrap();
+            let got = canonical_ip(ip, Cow::Borrowed(raw));
+            assert!(matches!(got, Cow::Owned(_)), "{raw}");
+            assert_eq!(got, ip.to_string());
+        }
+    }
+
+    #[test]
+    fn canonicalizes_every_spelling_of_risk() {
+        for (raw, want) in [
+            ("PASS", "no_risk"),
+            ("NoRisk", "no_risk"),
+            ("Block", "block"),
+            ("BLOCK", "block"),
+            ("AccountTakeover", "account_takeover"),
+            ("ACCOUNT_TAKEOVER", "account_takeover"),
+            ("SomethingNew", "SomethingNew"),
+        ] {
+            assert_eq!(canonical_decision(raw.into()), want, "{raw}");
+        }
+        for (raw, want) in [
+            ("Low", "low"),
+            ("LOW", "low"),
+            ("Medium", "medium"),
+            ("HIGH", "high"),
+            ("Extreme", "Extreme"),
+        ] {
+            assert_eq!(canonical_level(raw.into()), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn cognito_spellings_canonicalize_as_the_general_match_does() {
+        for raw in ["NoRisk", "AccountTakeover", "Block", "block", "PASS", "x"] {
+            assert_eq!(
+                canonical_decision(raw.into()),
+                canonical_decision_any_spelling(raw.into()),
+                "{raw}"
+            );
+        }
+        for raw in ["Low", "Medium", "High", "LOW", "none", "x"] {
+            assert_eq!(
+                canonical_level(raw.into()),
+                canonical_level_any_spelling(raw.into()),
+                "{raw}"
+            );
+        }
+        for raw in ["Success", "Failure", "success", "FAIL", "x"] {
+            assert_eq!(
+                canonical_result(raw.into()),
+                canonical_result_any_spelling(raw.into()),
+                "{raw}"
+            );
+        }
+        for raw in ["Pass", "Fail", "InProgress", "in_progress", "x"] {
+            assert_eq!(
+                Outcome::from_response(Some(raw)),
+                Outcome::from_response_any_spelling(Some(raw)),
+                "{raw}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_dotted_quad_parser_agrees_with_the_standard_one(
+            s in "[0-9]{0,4}(\\.[0-9]{0,4}){0,4}[.a-f: ]?",
+        ) {
+            if let Some(ip) = parse_ipv4_strict(&s) {
+                proptest::prop_assert_eq!(Ok(ip), s.parse::<std::net::Ipv4Addr>(), "{:?}", s);
+            }
+            proptest::prop_assert_eq!(parse_ip(&s), s.parse().ok(), "{:?}", s);
+        }
+
+        #[test]
+        fn the_quick_trim_trims_as_str_trim_does(s in "\\PC{0,6}|[ \\t\\u{a0}\\u{3000}a,]{0,6}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+    }
+
+    #[test]
+    fn second_factors_are_recognized_in_any_spelling_and_length() {
+        let is_mfa = |name: &str| {
+            Challenge {
+                name: name.into(),
+                result: None,
+            }
+            .is_mfa()
+        };
+        for name in [
+            "SMS_MFA",
+            "SmsMfa",
+            "SOFTWARE_TOKEN_MFA",
+            "Totp",
+            "EMAIL_OTP",
+            "WebAuthn",
+            "PASSKEY",
+        ] {
+            assert!(is_mfa(name), "{name}");
+        }
+        for name in ["Password", "PASSWORD_SRP", "CUSTOM_CHALLENGE", ""] {
+            assert!(!is_mfa(name), "{name}");
+        }
+        let long = format!("{}sms-mfa", "x".repeat(100));
+        assert!(is_mfa(&long));
+        assert!(!is_mfa(&"x".repeat(100)));
+    }
+
+    #[test]
+    fn splits_device_names() {
+        assert_eq!(
+            split_device("Chrome 126, Windows 10"),
+            (Some("Chrome 126"), Some("Windows 10"))
+        );
+        assert_eq!(split_device("Other, Other"), (None, None));
+        assert_eq!(split_device("Safari 17"), (Some("Safari 17"), None));
+        assert_eq!(
+            split_device("Other, Mac OS X 10.15"),
+            (None, Some("Mac OS X 10.15"))
+        );
+    }
+
+    /// The first definition of [`pool_region`], by splitting.
+    fn pool_region_by_splitting(pool_id: &str) -> Option<&str> {
+        let (region, rest) = pool_id.split_once('_')?;
+        let parts: Vec<&str> = region.split('-').collect();
+        let well_formed = parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+        let last_digits = parts
+            .last()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
+        (parts.len() >= 3 && well_formed && last_digits && !rest.is_empty()).then_some(region)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_pass_pool_region_agrees_with_splitting(s in "[a-z0-9A-Z_-]{0,16}|[a-z]{2}-[a-z]{0,9}-[0-9a]{0,2}_[a-zA-Z0-9_]{0,4}") {
+            proptest::prop_assert_eq!(pool_region(&s), pool_region_by_splitting(&s));
+        }
+    }
+
+    #[test]
+    fn derives_the_region_from_the_pool_id() {
+        assert_eq!(
+            pool_region("ap-northeast-1_EcsdFoftu"),
+            Some("ap-northeast-1")
+        );
+        assert_eq!(pool_region("us-gov-west-1_abc"), Some("us-gov-west-1"));
+        assert_eq!(pool_region("nonsense"), None);
+        assert_eq!(pool_region("US-EAST-1_abc"), None);
+        assert_eq!(pool_region("us-east-1_"), None);
+    }
+}

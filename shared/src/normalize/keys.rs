@@ -275,3 +275,121 @@ impl From<Msg> for u32 {
         m as u32
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSG_KEYS: [&str; 26] = [
+        "city",
+        "eventId",
+        "version",
+        "userSub",
+        "idpName",
+        "country",
+        "details",
+        "userName",
+        "username",
+        "clientId",
+        "eventType",
+        "requestId",
+        "riskLevel",
+        "ipAddress",
+        "challenges",
+        "userPoolId",
+        "deviceName",
+        "creationDate",
+        "riskDecision",
+        "eventResponse",
+        "eventFeedbackDate",
+        "eventFeedbackValue",
+        "eventFeedbackProvider",
+        "compromisedCredentialDetected",
+        "compromisedCredentialsDetected",
+        "hasContextData",
+    ];
+    const TOP_KEYS: [&str; 5] = [
+        "eventTimestamp",
+        "eventSource",
+        "logLevel",
+        "message",
+        "logSourceId",
+    ];
+
+    #[test]
+    fn every_known_key_is_recognized_in_its_raw_text() {
+        for tail in ["\"", "\":\"x\",", "\":1}"] {
+            for k in MSG_KEYS {
+                let raw = format!("{k}{tail}");
+                assert_eq!(
+                    msg_key_raw(raw.as_bytes()),
+                    Some((k.len(), msg_key(k).unwrap())),
+                    "{raw}"
+                );
+            }
+            for k in TOP_KEYS {
+                let raw = format!("{k}{tail}");
+                assert_eq!(
+                    top_key_raw(raw.as_bytes()),
+                    Some((k.len(), top_key(k).unwrap())),
+                    "{raw}"
+                );
+            }
+        }
+        for raw in [
+            "cit\"",
+            "city",
+            "eventIds\"",
+            "eventFeedbackDat\"",
+            "user\\u004eame\"",
+            "logLevel_\"",
+            "messages\"",
+        ] {
+            assert_eq!(msg_key_raw(raw.as_bytes()), None, "{raw}");
+            assert_eq!(top_key_raw(raw.as_bytes()), None, "{raw}");
+        }
+    }
+
+    /// Text that starts like a key, known or nearly.
+    fn key_like() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let known = proptest::sample::select(
+            MSG_KEYS
+                .iter()
+                .chain(TOP_KEYS.iter())
+                .copied()
+                .collect::<Vec<_>>(),
+        );
+        (known, 0..40usize, "[a-zA-Z\"\\\\]{0,3}", "[\":,a-z]{0,4}").prop_map(
+            |(k, cut, mid, tail)| {
+                let cut = cut.min(k.len());
+                format!("{}{mid}{tail}", &k[..cut])
+            },
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_raw_key_readers_agree_with_the_key_readers(text in key_like()) {
+            let b = text.as_bytes();
+            // Whatever is recognized is the whole key, as the readers name it.
+            if let Some((len, id)) = msg_key_raw(b) {
+                proptest::prop_assert_eq!(b.get(len), Some(&b'"'));
+                proptest::prop_assert_eq!(msg_key(&text[..len]), Some(id));
+            }
+            if let Some((len, id)) = top_key_raw(b) {
+                proptest::prop_assert_eq!(b.get(len), Some(&b'"'));
+                proptest::prop_assert_eq!(top_key(&text[..len]), Some(id));
+            }
+            // And every known key followed by its quote is recognized.
+            if let Some((key, _)) = text.split_once('"') {
+                if msg_key(key).is_some() {
+                    proptest::prop_assert!(msg_key_raw(b).is_some());
+                }
+                if top_key(key).is_some() {
+                    proptest::prop_assert!(top_key_raw(b).is_some());
+                }
+            }
+        }
+    }
+}

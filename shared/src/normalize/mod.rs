@@ -462,37 +462,20 @@ fn set<'a>(slot: &mut Option<Cow<'a, str>>, value: Option<Cow<'a, str>>) -> bool
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::net::IpAddr;
-
-    use super::single_pass::MAX_UNKNOWN;
     use super::*;
     use crate::cognito::parse_documents;
     use crate::config::HashKey;
 
     pub(crate) const FIELD_RECORD: &str = include_str!("../../tests/fixtures/field-record.json");
 
-    fn norm_with(json: &str, cfg: &Config) -> serde_json::Value {
+    pub(super) fn norm_with(json: &str, cfg: &Config) -> serde_json::Value {
         let docs = parse_documents(json).unwrap();
         let n = normalize(&docs[0], &Context::default(), cfg).unwrap();
         serde_json::to_value(&n).unwrap()
     }
 
-    fn norm(json: &str) -> serde_json::Value {
+    pub(super) fn norm(json: &str) -> serde_json::Value {
         norm_with(json, &Config::default())
-    }
-
-    #[test]
-    fn canonical_addresses_are_borrowed_and_others_rewritten() {
-        for raw in ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1"] {
-            let ip: IpAddr = raw.parse().unwrap();
-            assert!(matches!(canonical_ip(ip, Cow::Borrowed(raw)), Cow::Borrowed(s) if s == raw));
-        }
-        for raw in ["2001:DB8::1", "2001:db8:0:0:0:0:0:1", "0:0::1"] {
-            let ip: IpAddr = raw.parse().unwrap();
-            let got = canonical_ip(ip, Cow::Borrowed(raw));
-            assert!(matches!(got, Cow::Owned(_)), "{raw}");
-            assert_eq!(got, ip.to_string());
-        }
     }
 
     #[test]
@@ -520,30 +503,6 @@ pub(crate) mod tests {
         assert!(v.get("feedback").is_none());
         assert!(v.get("unmapped").is_none(), "{v}");
         assert!(!v.to_string().contains("\"null\""));
-    }
-
-    #[test]
-    fn canonicalizes_every_spelling_of_risk() {
-        for (raw, want) in [
-            ("PASS", "no_risk"),
-            ("NoRisk", "no_risk"),
-            ("Block", "block"),
-            ("BLOCK", "block"),
-            ("AccountTakeover", "account_takeover"),
-            ("ACCOUNT_TAKEOVER", "account_takeover"),
-            ("SomethingNew", "SomethingNew"),
-        ] {
-            assert_eq!(canonical_decision(raw.into()), want, "{raw}");
-        }
-        for (raw, want) in [
-            ("Low", "low"),
-            ("LOW", "low"),
-            ("Medium", "medium"),
-            ("HIGH", "high"),
-            ("Extreme", "Extreme"),
-        ] {
-            assert_eq!(canonical_level(raw.into()), want, "{raw}");
-        }
     }
 
     #[test]
@@ -578,54 +537,7 @@ pub(crate) mod tests {
         assert!(v.get("challenges").is_none());
     }
 
-    #[test]
-    fn cognito_spellings_canonicalize_as_the_general_match_does() {
-        for raw in ["NoRisk", "AccountTakeover", "Block", "block", "PASS", "x"] {
-            assert_eq!(
-                canonical_decision(raw.into()),
-                canonical_decision_any_spelling(raw.into()),
-                "{raw}"
-            );
-        }
-        for raw in ["Low", "Medium", "High", "LOW", "none", "x"] {
-            assert_eq!(
-                canonical_level(raw.into()),
-                canonical_level_any_spelling(raw.into()),
-                "{raw}"
-            );
-        }
-        for raw in ["Success", "Failure", "success", "FAIL", "x"] {
-            assert_eq!(
-                canonical_result(raw.into()),
-                canonical_result_any_spelling(raw.into()),
-                "{raw}"
-            );
-        }
-        for raw in ["Pass", "Fail", "InProgress", "in_progress", "x"] {
-            assert_eq!(
-                Outcome::from_response(Some(raw)),
-                Outcome::from_response_any_spelling(Some(raw)),
-                "{raw}"
-            );
-        }
-    }
-
     proptest::proptest! {
-        #[test]
-        fn the_dotted_quad_parser_agrees_with_the_standard_one(
-            s in "[0-9]{0,4}(\\.[0-9]{0,4}){0,4}[.a-f: ]?",
-        ) {
-            if let Some(ip) = parse_ipv4_strict(&s) {
-                proptest::prop_assert_eq!(Ok(ip), s.parse::<std::net::Ipv4Addr>(), "{:?}", s);
-            }
-            proptest::prop_assert_eq!(parse_ip(&s), s.parse().ok(), "{:?}", s);
-        }
-
-        #[test]
-        fn the_quick_trim_trims_as_str_trim_does(s in "\\PC{0,6}|[ \\t\\u{a0}\\u{3000}a,]{0,6}") {
-            proptest::prop_assert_eq!(trim(&s), s.trim());
-        }
-
         #[test]
         fn duplicate_keys_resolve_to_the_last_in_every_field(
             picks in proptest::collection::vec((0..8usize, 0..5usize), 1..12),
@@ -672,88 +584,12 @@ pub(crate) mod tests {
         assert_eq!(v["risk"]["compromised_credentials"], true);
     }
 
-    #[test]
-    fn second_factors_are_recognized_in_any_spelling_and_length() {
-        let is_mfa = |name: &str| {
-            Challenge {
-                name: name.into(),
-                result: None,
-            }
-            .is_mfa()
-        };
-        for name in [
-            "SMS_MFA",
-            "SmsMfa",
-            "SOFTWARE_TOKEN_MFA",
-            "Totp",
-            "EMAIL_OTP",
-            "WebAuthn",
-            "PASSKEY",
-        ] {
-            assert!(is_mfa(name), "{name}");
-        }
-        for name in ["Password", "PASSWORD_SRP", "CUSTOM_CHALLENGE", ""] {
-            assert!(!is_mfa(name), "{name}");
-        }
-        let long = format!("{}sms-mfa", "x".repeat(100));
-        assert!(is_mfa(&long));
-        assert!(!is_mfa(&"x".repeat(100)));
-    }
-
     proptest::proptest! {
         #[test]
         fn the_inlined_text_agrees_with_field_text(s in "\\PC{0,6}|[ a\\t]{0,5}|(?i)null") {
             let f = Field::Str(Cow::Borrowed(s.as_str()));
             proptest::prop_assert_eq!(text_of(&f), f.text());
         }
-    }
-
-    #[test]
-    fn splits_device_names() {
-        assert_eq!(
-            split_device("Chrome 126, Windows 10"),
-            (Some("Chrome 126"), Some("Windows 10"))
-        );
-        assert_eq!(split_device("Other, Other"), (None, None));
-        assert_eq!(split_device("Safari 17"), (Some("Safari 17"), None));
-        assert_eq!(
-            split_device("Other, Mac OS X 10.15"),
-            (None, Some("Mac OS X 10.15"))
-        );
-    }
-
-    /// The first definition of [`pool_region`], by splitting.
-    fn pool_region_by_splitting(pool_id: &str) -> Option<&str> {
-        let (region, rest) = pool_id.split_once('_')?;
-        let parts: Vec<&str> = region.split('-').collect();
-        let well_formed = parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-        let last_digits = parts
-            .last()
-            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
-        (parts.len() >= 3 && well_formed && last_digits && !rest.is_empty()).then_some(region)
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn the_one_pass_pool_region_agrees_with_splitting(s in "[a-z0-9A-Z_-]{0,16}|[a-z]{2}-[a-z]{0,9}-[0-9a]{0,2}_[a-zA-Z0-9_]{0,4}") {
-            proptest::prop_assert_eq!(pool_region(&s), pool_region_by_splitting(&s));
-        }
-    }
-
-    #[test]
-    fn derives_the_region_from_the_pool_id() {
-        assert_eq!(
-            pool_region("ap-northeast-1_EcsdFoftu"),
-            Some("ap-northeast-1")
-        );
-        assert_eq!(pool_region("us-gov-west-1_abc"), Some("us-gov-west-1"));
-        assert_eq!(pool_region("nonsense"), None);
-        assert_eq!(pool_region("US-EAST-1_abc"), None);
-        assert_eq!(pool_region("us-east-1_"), None);
     }
 
     #[test]
@@ -846,130 +682,7 @@ pub(crate) mod tests {
         assert_eq!(v["event"]["outcome"], "unknown");
     }
 
-    const MSG_KEYS: [&str; 26] = [
-        "city",
-        "eventId",
-        "version",
-        "userSub",
-        "idpName",
-        "country",
-        "details",
-        "userName",
-        "username",
-        "clientId",
-        "eventType",
-        "requestId",
-        "riskLevel",
-        "ipAddress",
-        "challenges",
-        "userPoolId",
-        "deviceName",
-        "creationDate",
-        "riskDecision",
-        "eventResponse",
-        "eventFeedbackDate",
-        "eventFeedbackValue",
-        "eventFeedbackProvider",
-        "compromisedCredentialDetected",
-        "compromisedCredentialsDetected",
-        "hasContextData",
-    ];
-    const TOP_KEYS: [&str; 5] = [
-        "eventTimestamp",
-        "eventSource",
-        "logLevel",
-        "message",
-        "logSourceId",
-    ];
-
-    #[test]
-    fn every_known_key_is_recognized_in_its_raw_text() {
-        for tail in ["\"", "\":\"x\",", "\":1}"] {
-            for k in MSG_KEYS {
-                let raw = format!("{k}{tail}");
-                assert_eq!(
-                    msg_key_raw(raw.as_bytes()),
-                    Some((k.len(), msg_key(k).unwrap())),
-                    "{raw}"
-                );
-            }
-            for k in TOP_KEYS {
-                let raw = format!("{k}{tail}");
-                assert_eq!(
-                    top_key_raw(raw.as_bytes()),
-                    Some((k.len(), top_key(k).unwrap())),
-                    "{raw}"
-                );
-            }
-        }
-        for raw in [
-            "cit\"",
-            "city",
-            "eventIds\"",
-            "eventFeedbackDat\"",
-            "user\\u004eame\"",
-            "logLevel_\"",
-            "messages\"",
-        ] {
-            assert_eq!(msg_key_raw(raw.as_bytes()), None, "{raw}");
-            assert_eq!(top_key_raw(raw.as_bytes()), None, "{raw}");
-        }
-    }
-
-    /// Text that starts like a key, known or nearly.
-    fn key_like() -> impl proptest::strategy::Strategy<Value = String> {
-        use proptest::prelude::*;
-        let known = proptest::sample::select(
-            MSG_KEYS
-                .iter()
-                .chain(TOP_KEYS.iter())
-                .copied()
-                .collect::<Vec<_>>(),
-        );
-        (known, 0..40usize, "[a-zA-Z\"\\\\]{0,3}", "[\":,a-z]{0,4}").prop_map(
-            |(k, cut, mid, tail)| {
-                let cut = cut.min(k.len());
-                format!("{}{mid}{tail}", &k[..cut])
-            },
-        )
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn the_raw_key_readers_agree_with_the_key_readers(text in key_like()) {
-            let b = text.as_bytes();
-            // Whatever is recognized is the whole key, as the readers name it.
-            if let Some((len, id)) = msg_key_raw(b) {
-                proptest::prop_assert_eq!(b.get(len), Some(&b'"'));
-                proptest::prop_assert_eq!(msg_key(&text[..len]), Some(id));
-            }
-            if let Some((len, id)) = top_key_raw(b) {
-                proptest::prop_assert_eq!(b.get(len), Some(&b'"'));
-                proptest::prop_assert_eq!(top_key(&text[..len]), Some(id));
-            }
-            // And every known key followed by its quote is recognized.
-            if let Some((key, _)) = text.split_once('"') {
-                if msg_key(key).is_some() {
-                    proptest::prop_assert!(msg_key_raw(b).is_some());
-                }
-                if top_key(key).is_some() {
-                    proptest::prop_assert!(top_key_raw(b).is_some());
-                }
-            }
-        }
-    }
-
-    /// What the general way makes of `text`: one record normalized, or
-    /// `None` when it is not exactly one record that normalizes.
-    fn general(text: &str, cfg: &Config) -> Option<String> {
-        let docs = parse_documents(text).ok()?;
-        let [doc] = docs.as_slice() else { return None };
-        normalize(doc, &Context::default(), cfg)
-            .ok()
-            .map(|n| format!("{n:?}"))
-    }
-
-    fn configs() -> [Config; 3] {
+    pub(super) fn configs() -> [Config; 3] {
         let mut private = Config {
             ip_mode: IpMode::Hash,
             user_name_mode: UserNameMode::Hash,
@@ -1006,178 +719,6 @@ pub(crate) mod tests {
                     "{carried}: {got}"
                 );
                 assert!(!got.to_string().contains("cb00:714d"), "{carried}: {got}");
-            }
-        }
-    }
-
-    #[test]
-    fn the_usual_records_take_the_streaming_way() {
-        let notification = r#"{"eventTimestamp":"1723070073369","eventSource":"USER_NOTIFICATION","logLevel":"ERROR","message":{"details":"SMS message failed","userPoolId":"us-east-1_Ab12Cd34E"},"logSourceId":{"userPoolId":"us-east-1_Ab12Cd34E","other":1}}"#;
-        for text in [FIELD_RECORD, notification] {
-            for cfg in &configs() {
-                let fast = normalize_text(text, &Context::default(), cfg);
-                assert_eq!(fast.map(|n| format!("{n:?}")), general(text, cfg), "{text}");
-            }
-        }
-        assert!(normalize_text(FIELD_RECORD, &Context::default(), &Config::default()).is_some());
-        assert!(normalize_text(notification, &Context::default(), &Config::default()).is_some());
-    }
-
-    #[test]
-    fn unusual_records_are_left_to_the_general_way() {
-        let ctx = Context::default();
-        let cfg = Config::default();
-        for text in [
-            // Two records, an envelope's key, a repeated key, both
-            // spellings of one field, a message that is not an object.
-            "{\"eventSource\":\"x\",\"message\":{}}\n{\"eventSource\":\"x\",\"message\":{}}",
-            r#"{"messageType":"DATA_MESSAGE","eventSource":"x","message":{}}"#,
-            r#"{"eventSource":"x","message":{"city":"a","city":"b"}}"#,
-            r#"{"eventSource":"x","message":{"userName":"a","username":"b"}}"#,
-            r#"{"eventSource":"x","message":{"k":"a","k":""}}"#,
-            r#"{"eventSource":"x","eventSource":"y","message":{}}"#,
-            r#"{"eventSource":"x","message":"{}"}"#,
-            r#"{"eventSource":"x","logSourceId":"p","message":{}}"#,
-            r#"{"message":{}}"#,
-            r#"{"eventSource":"x"}"#,
-            r#"{"eventSource":"x","message":{"city":"a"}"#,
-            r#"[{"eventSource":"x","message":{}}]"#,
-        ] {
-            assert!(normalize_text(text, &ctx, &cfg).is_none(), "{text}");
-        }
-    }
-
-    #[test]
-    fn a_record_with_many_unknown_keys_keeps_them_all_the_general_way() {
-        let members: Vec<String> = (0..MAX_UNKNOWN * 3)
-            .map(|i| format!("\"k{i}\":\"v\""))
-            .collect();
-        let text = format!(
-            "{{\"eventSource\":\"USER_AUTH_EVENTS\",\"message\":{{\"eventType\":\"SignIn\",{}}}}}",
-            members.join(",")
-        );
-        // Past MAX_UNKNOWN unknown keys the streaming way declines.
-        assert!(normalize_text(&text, &Context::default(), &Config::default()).is_none());
-        let v = norm(&text);
-        let unmapped = v["unmapped"]["message"].as_object().unwrap();
-        assert_eq!(unmapped.len(), MAX_UNKNOWN * 3);
-        assert_eq!(v["event"]["type"], "SignIn");
-    }
-
-    /// A record drawn from Cognito's keys and others, with values of every
-    /// JSON type, usable or not, repeated keys and stray text now and then.
-    fn records() -> impl proptest::strategy::Strategy<Value = String> {
-        use proptest::prelude::*;
-        const TOP: [&str; 8] = [
-            "eventTimestamp",
-            "eventSource",
-            "logLevel",
-            "logSourceId",
-            "eventTimestamp",
-            "eventSource",
-            "messageType",
-            "extra",
-        ];
-        const MSG: [&str; 31] = [
-            "eventId",
-            "hasContextData",
-            "eventType",
-            "eventResponse",
-            "requestId",
-            "version",
-            "creationDate",
-            "riskDecision",
-            "riskLevel",
-            "compromisedCredentialDetected",
-            "compromisedCredentialsDetected",
-            "challenges",
-            "userSub",
-            "userName",
-            "username",
-            "userPoolId",
-            "clientId",
-            "idpName",
-            "ipAddress",
-            "city",
-            "country",
-            "deviceName",
-            "eventFeedbackValue",
-            "eventFeedbackDate",
-            "eventFeedbackProvider",
-            "details",
-            "newKey",
-            "other",
-            "user\\u004eame",
-            "",
-            "eventType",
-        ];
-        const VALUES: [&str; 26] = [
-            "\"\"",
-            "\"TRUE\"",
-            "null",
-            "\"null\"",
-            "\"  \"",
-            "1",
-            "-2.5e3",
-            "true",
-            "false",
-            "[]",
-            "{}",
-            "\"Low\"",
-            "\"ACCOUNT_TAKEOVER\"",
-            "\"192.0.2.1\"",
-            "\"2001:DB8::1\"",
-            "\"Japan\"",
-            "\"Chrome 120, Windows 10\"",
-            "\"Wed Aug 07 22:34:33 UTC 2024\"",
-            "\"1723070073369\"",
-            "[\"Password:Success\",{\"challengeName\":\"SMS_MFA\"}]",
-            "{\"userPoolId\":\"us-east-1_Ab12Cd34E\"}",
-            "{\"userPoolId\":\"eu-west-1_x\",\"x\":1,\"userPoolId\":\"eu-west-1_y\"}",
-            "{\"x\":\"\",\"userPoolId\":null,\"y\":[1]}",
-            "{\"a\":1,\"b\":\"2\"}",
-            "\"USER_NOTIFICATION\"",
-            "\"a\\nb\"",
-        ];
-        let member = |keys: &'static [&'static str]| {
-            (0..keys.len(), 0..VALUES.len())
-                .prop_map(move |(k, v)| format!("\"{}\":{}", keys[k], VALUES[v]))
-        };
-        (
-            proptest::collection::vec(member(&TOP), 0..4),
-            0..5usize,
-            proptest::collection::vec(member(&MSG), 0..10),
-            prop_oneof![Just(""), Just(" \n"), Just("\n{}"), Just("x")],
-        )
-            .prop_map(|(mut top, at, msg, tail)| {
-                let message = format!("\"message\":{{{}}}", msg.join(","));
-                top.insert(at.min(top.len()), message);
-                format!("{{{}}}{tail}", top.join(","))
-            })
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
-
-        #[test]
-        fn the_streaming_way_answers_as_the_general_way(text in records()) {
-            for cfg in &configs() {
-                if let Some(n) = normalize_text(&text, &Context::default(), cfg) {
-                    proptest::prop_assert_eq!(Some(format!("{n:?}")), general(&text, cfg), "{}", text);
-                }
-            }
-        }
-
-        #[test]
-        fn the_streaming_way_answers_as_the_general_way_on_damaged_text(
-            text in records(),
-            edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<char>()), 1..3),
-        ) {
-            let text = crate::json::parse::damage(&text, edits);
-            for cfg in &configs() {
-                if let Some(n) = normalize_text(&text, &Context::default(), cfg) {
-                    proptest::prop_assert_eq!(Some(format!("{n:?}")), general(&text, cfg), "{}", text);
-                }
             }
         }
     }

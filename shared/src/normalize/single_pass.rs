@@ -186,3 +186,192 @@ pub fn normalize_text<'a>(
         cfg,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cognito::parse_documents;
+    use crate::normalize::tests::{configs, norm, FIELD_RECORD};
+
+    /// What the general way makes of `text`: one record normalized, or
+    /// `None` when it is not exactly one record that normalizes.
+    fn general(text: &str, cfg: &Config) -> Option<String> {
+        let docs = parse_documents(text).ok()?;
+        let [doc] = docs.as_slice() else { return None };
+        normalize(doc, &Context::default(), cfg)
+            .ok()
+            .map(|n| format!("{n:?}"))
+    }
+
+    #[test]
+    fn the_usual_records_take_the_streaming_way() {
+        let notification = r#"{"eventTimestamp":"1723070073369","eventSource":"USER_NOTIFICATION","logLevel":"ERROR","message":{"details":"SMS message failed","userPoolId":"us-east-1_Ab12Cd34E"},"logSourceId":{"userPoolId":"us-east-1_Ab12Cd34E","other":1}}"#;
+        for text in [FIELD_RECORD, notification] {
+            for cfg in &configs() {
+                let fast = normalize_text(text, &Context::default(), cfg);
+                assert_eq!(fast.map(|n| format!("{n:?}")), general(text, cfg), "{text}");
+            }
+        }
+        assert!(normalize_text(FIELD_RECORD, &Context::default(), &Config::default()).is_some());
+        assert!(normalize_text(notification, &Context::default(), &Config::default()).is_some());
+    }
+
+    #[test]
+    fn unusual_records_are_left_to_the_general_way() {
+        let ctx = Context::default();
+        let cfg = Config::default();
+        for text in [
+            // Two records, an envelope's key, a repeated key, both
+            // spellings of one field, a message that is not an object.
+            "{\"eventSource\":\"x\",\"message\":{}}\n{\"eventSource\":\"x\",\"message\":{}}",
+            r#"{"messageType":"DATA_MESSAGE","eventSource":"x","message":{}}"#,
+            r#"{"eventSource":"x","message":{"city":"a","city":"b"}}"#,
+            r#"{"eventSource":"x","message":{"userName":"a","username":"b"}}"#,
+            r#"{"eventSource":"x","message":{"k":"a","k":""}}"#,
+            r#"{"eventSource":"x","eventSource":"y","message":{}}"#,
+            r#"{"eventSource":"x","message":"{}"}"#,
+            r#"{"eventSource":"x","logSourceId":"p","message":{}}"#,
+            r#"{"message":{}}"#,
+            r#"{"eventSource":"x"}"#,
+            r#"{"eventSource":"x","message":{"city":"a"}"#,
+            r#"[{"eventSource":"x","message":{}}]"#,
+        ] {
+            assert!(normalize_text(text, &ctx, &cfg).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_record_with_many_unknown_keys_keeps_them_all_the_general_way() {
+        let members: Vec<String> = (0..MAX_UNKNOWN * 3)
+            .map(|i| format!("\"k{i}\":\"v\""))
+            .collect();
+        let text = format!(
+            "{{\"eventSource\":\"USER_AUTH_EVENTS\",\"message\":{{\"eventType\":\"SignIn\",{}}}}}",
+            members.join(",")
+        );
+        // Past MAX_UNKNOWN unknown keys the streaming way declines.
+        assert!(normalize_text(&text, &Context::default(), &Config::default()).is_none());
+        let v = norm(&text);
+        let unmapped = v["unmapped"]["message"].as_object().unwrap();
+        assert_eq!(unmapped.len(), MAX_UNKNOWN * 3);
+        assert_eq!(v["event"]["type"], "SignIn");
+    }
+
+    /// A record drawn from Cognito's keys and others, with values of every
+    /// JSON type, usable or not, repeated keys and stray text now and then.
+    fn records() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        const TOP: [&str; 8] = [
+            "eventTimestamp",
+            "eventSource",
+            "logLevel",
+            "logSourceId",
+            "eventTimestamp",
+            "eventSource",
+            "messageType",
+            "extra",
+        ];
+        const MSG: [&str; 31] = [
+            "eventId",
+            "hasContextData",
+            "eventType",
+            "eventResponse",
+            "requestId",
+            "version",
+            "creationDate",
+            "riskDecision",
+            "riskLevel",
+            "compromisedCredentialDetected",
+            "compromisedCredentialsDetected",
+            "challenges",
+            "userSub",
+            "userName",
+            "username",
+            "userPoolId",
+            "clientId",
+            "idpName",
+            "ipAddress",
+            "city",
+            "country",
+            "deviceName",
+            "eventFeedbackValue",
+            "eventFeedbackDate",
+            "eventFeedbackProvider",
+            "details",
+            "newKey",
+            "other",
+            "user\\u004eame",
+            "",
+            "eventType",
+        ];
+        const VALUES: [&str; 26] = [
+            "\"\"",
+            "\"TRUE\"",
+            "null",
+            "\"null\"",
+            "\"  \"",
+            "1",
+            "-2.5e3",
+            "true",
+            "false",
+            "[]",
+            "{}",
+            "\"Low\"",
+            "\"ACCOUNT_TAKEOVER\"",
+            "\"192.0.2.1\"",
+            "\"2001:DB8::1\"",
+            "\"Japan\"",
+            "\"Chrome 120, Windows 10\"",
+            "\"Wed Aug 07 22:34:33 UTC 2024\"",
+            "\"1723070073369\"",
+            "[\"Password:Success\",{\"challengeName\":\"SMS_MFA\"}]",
+            "{\"userPoolId\":\"us-east-1_Ab12Cd34E\"}",
+            "{\"userPoolId\":\"eu-west-1_x\",\"x\":1,\"userPoolId\":\"eu-west-1_y\"}",
+            "{\"x\":\"\",\"userPoolId\":null,\"y\":[1]}",
+            "{\"a\":1,\"b\":\"2\"}",
+            "\"USER_NOTIFICATION\"",
+            "\"a\\nb\"",
+        ];
+        let member = |keys: &'static [&'static str]| {
+            (0..keys.len(), 0..VALUES.len())
+                .prop_map(move |(k, v)| format!("\"{}\":{}", keys[k], VALUES[v]))
+        };
+        (
+            proptest::collection::vec(member(&TOP), 0..4),
+            0..5usize,
+            proptest::collection::vec(member(&MSG), 0..10),
+            prop_oneof![Just(""), Just(" \n"), Just("\n{}"), Just("x")],
+        )
+            .prop_map(|(mut top, at, msg, tail)| {
+                let message = format!("\"message\":{{{}}}", msg.join(","));
+                top.insert(at.min(top.len()), message);
+                format!("{{{}}}{tail}", top.join(","))
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn the_streaming_way_answers_as_the_general_way(text in records()) {
+            for cfg in &configs() {
+                if let Some(n) = normalize_text(&text, &Context::default(), cfg) {
+                    proptest::prop_assert_eq!(Some(format!("{n:?}")), general(&text, cfg), "{}", text);
+                }
+            }
+        }
+
+        #[test]
+        fn the_streaming_way_answers_as_the_general_way_on_damaged_text(
+            text in records(),
+            edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<char>()), 1..3),
+        ) {
+            let text = crate::json::parse::damage(&text, edits);
+            for cfg in &configs() {
+                if let Some(n) = normalize_text(&text, &Context::default(), cfg) {
+                    proptest::prop_assert_eq!(Some(format!("{n:?}")), general(&text, cfg), "{}", text);
+                }
+            }
+        }
+    }
+}

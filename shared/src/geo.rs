@@ -1140,6 +1140,35 @@ mod tests {
         }
     }
 
+    /// The pair inside [`lookup`]: every spelling the exact index holds
+    /// answers as the normalising lookup (the production fallback) answers
+    /// it, and every spelling of the table is in the exact index.
+    #[test]
+    fn the_exact_index_answers_as_the_normalising_lookup() {
+        let index = index();
+        for (&spelling, &idx) in &index.exact {
+            assert_eq!(
+                country(idx),
+                lookup_by_normalised_key(index, spelling),
+                "{spelling}"
+            );
+        }
+        for &(a2, a3, name, aliases) in COUNTRIES {
+            for spelling in [a2, a3, name].into_iter().chain(aliases.iter().copied()) {
+                assert!(index.exact.contains_key(spelling), "{spelling}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lookup_answers_as_the_normalising_lookup_for_any_text(
+            name in "\\PC{0,24}|(?i)(the )?(united states|japan|korea|turkiye|us|usa|jp|gb|czechia)[ ,.]{0,2}",
+        ) {
+            proptest::prop_assert_eq!(lookup(&name), lookup_by_normalised_key(index(), &name), "{:?}", name);
+        }
+    }
+
     #[test]
     fn normalisation_is_deterministic_and_idempotent() {
         for entry in COUNTRIES {

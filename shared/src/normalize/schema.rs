@@ -303,3 +303,53 @@ fn squash(s: &str) -> String {
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_factors_are_recognized_in_any_spelling_and_length() {
+        let is_mfa = |name: &str| {
+            Challenge {
+                name: name.into(),
+                result: None,
+            }
+            .is_mfa()
+        };
+        for name in [
+            "SMS_MFA",
+            "SmsMfa",
+            "SOFTWARE_TOKEN_MFA",
+            "Totp",
+            "EMAIL_OTP",
+            "WebAuthn",
+            "PASSKEY",
+        ] {
+            assert!(is_mfa(name), "{name}");
+        }
+        for name in ["Password", "PASSWORD_SRP", "CUSTOM_CHALLENGE", ""] {
+            assert!(!is_mfa(name), "{name}");
+        }
+        let long = format!("{}sms-mfa", "x".repeat(100));
+        assert!(is_mfa(&long));
+        assert!(!is_mfa(&"x".repeat(100)));
+    }
+
+    proptest::proptest! {
+        /// `Challenge::is_mfa` squashes into a stack buffer and falls back
+        /// to the allocating `squash` for names too long for it; both must
+        /// name the same second factors.
+        #[test]
+        fn the_stack_squash_finds_second_factors_as_the_allocating_squash_does(
+            name in "\\PC{0,80}|[a-zA-Z_ -]{0,80}|(?i)x{0,70}[_ -]?(sms|mfa|otp|totp|passkey|webauthn|password)[_-]?(mfa)?",
+        ) {
+            let challenge = Challenge { name: name.as_str().into(), result: None };
+            proptest::prop_assert_eq!(
+                challenge.is_mfa(),
+                is_mfa_name(squash(&name).as_bytes()),
+                "{:?}", name
+            );
+        }
+    }
+}

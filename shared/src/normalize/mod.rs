@@ -7,7 +7,6 @@
 //! original key, so nothing in the input is lost. Privacy settings
 //! (`IP_MODE`, `USER_NAME_MODE`) are applied here, before any output format
 //! sees the record, so no format can leak what they remove.
-
 //!
 //! The module's parts: [`schema`] (the types), [`canonical`] (the
 //! canonicalizers), [`keys`] (key matching), [`scrub`] (privacy in
@@ -300,7 +299,17 @@ impl<'a> Message<'a> {
     }
 }
 
-/// Normalizes one Cognito log record.
+/// Normalizes one Cognito log record: the general path, for a document
+/// already parsed into a tree, whatever its shape (repeated keys, both
+/// spellings of a field, unknown top-level keys, records out of
+/// CloudWatch Logs envelopes, NDJSON).
+///
+/// It is also the production fallback of the fast path [`normalize_text`],
+/// which declines every record it is not sure of to this function, and the
+/// reference that path is held equal to
+/// (`single_pass::tests::the_streaming_way_answers_as_the_general_way`): a
+/// field added or read differently here is added or read the same way
+/// there, in the same commit.
 pub fn normalize<'a>(
     obj: &Object<'a>,
     ctx: &Context<'a>,

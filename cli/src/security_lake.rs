@@ -1,13 +1,16 @@
-//! `security-lake`: raw Cognito log lines to Amazon Security Lake custom
+//! `security-lake`: Cognito log lines to Amazon Security Lake custom
 //! source objects (OCSF 1.1.0, Parquet, one class per source), written under
 //! a directory in exactly the layout the bucket takes
 //! (`ext/<source>/[<version>/]region=.../accountId=.../eventDay=.../`), so
 //! history can be loaded with `aws s3 sync` and the files checked without
 //! AWS (docs/security-lake.md).
 //!
-//! Each line goes through the library's pipeline in the OCSF 1.1.0 format,
-//! with the same settings as the Lambda (privacy modes and filters from the
-//! environment), and each OCSF line becomes one row. Rows are held in memory
+//! Each line is read as the Security Lake writer Lambda reads it
+//! (`seclake::lines`): a raw record goes through the library's pipeline in
+//! the OCSF 1.1.0 format with the same settings as the Lambda (privacy
+//! modes and filters from the environment); a `normalized` line, a
+//! `splunk` event or an OCSF 1.1.0 line (what the Firehose route delivers)
+//! is mapped or taken as it is. Each OCSF record becomes one row. Rows are held in memory
 //! until the input ends (one object per class, region, account and day is
 //! written at the end, rows sorted by time): memory grows with the rows
 //! written, not with the input's size.
@@ -17,11 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use cognito_activity::config::{OcsfVersion, OutputFormat};
 use cognito_activity::normalize::Context;
-use cognito_activity::pipeline::{self, Holds, RecordOutcome};
 use cognito_activity::{Config, Stats};
-use cognito_activity_seclake::Batch;
+use cognito_activity_seclake::{lines, Batch};
 
 use crate::input;
 
@@ -41,15 +42,14 @@ pub struct SecurityLakeArgs {
     /// location has one (`ext/<source>/<version>/`).
     #[arg(long)]
     source_version: Option<String>,
-    /// Raw Cognito log lines (one JSON document or CloudWatch Logs envelope
-    /// per line, plain or gzip); stdin when none.
+    /// Cognito log lines (one JSON document or CloudWatch Logs envelope per
+    /// line), or lines this tool wrote (`normalized`, `splunk`, OCSF
+    /// 1.1.0), plain or gzip; stdin when none.
     files: Vec<PathBuf>,
 }
 
 pub fn run(args: &SecurityLakeArgs) -> Result<ExitCode> {
-    let mut cfg = Config::from_env()?;
-    cfg.output_format = OutputFormat::Ocsf;
-    cfg.ocsf_version = OcsfVersion::V1_1_0;
+    let cfg = lines::ocsf_config(&Config::from_env()?);
     let mut batch = Batch::new(
         &args.account_id,
         args.region.as_deref(),
@@ -66,22 +66,11 @@ pub fn run(args: &SecurityLakeArgs) -> Result<ExitCode> {
         ..Context::default()
     };
     let mut stats = Stats::default();
-    let holds = Holds::DocumentsOrEnvelope { compressed: false };
     let counts = input::each_line(&args.files, cfg.max_decompressed_bytes, |line| {
         batch.add_input(line);
-        Ok(
-            match pipeline::transform(line, holds, &ctx, &cfg, &mut stats) {
-                RecordOutcome::Ok { output, .. } => output
-                    .split(|&b| b == b'\n')
-                    .filter(|l| !l.is_empty())
-                    .try_for_each(|ocsf| {
-                        let record = serde_json::from_slice(ocsf).map_err(|e| e.to_string())?;
-                        batch.add(record).map_err(|e| e.to_string())
-                    }),
-                RecordOutcome::Dropped { .. } => Ok(()),
-                RecordOutcome::Failed(e) => Err(e.to_string()),
-            },
-        )
+        Ok(lines::add_line(&mut batch, line, &ctx, &cfg, &mut stats)
+            .map(|_rows| ())
+            .map_err(|e| e.to_string()))
     })?;
     let objects = batch.finish()?;
     let stdout = std::io::stdout();

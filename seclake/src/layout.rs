@@ -124,8 +124,15 @@ impl Partition {
     pub fn prefix(&self, source_version: Option<&str>) -> String {
         let name = source(self.class()).name;
         let version = source_version.map(|v| format!("{v}/")).unwrap_or_default();
+        format!("ext/{name}/{version}{}", self.segments())
+    }
+
+    /// `region=.../accountId=.../eventDay=.../`: what follows the source's
+    /// location (the `s3://bucket/ext/<source>/<version>/` that
+    /// `create-custom-log-source` answers).
+    pub fn segments(&self) -> String {
         format!(
-            "ext/{name}/{version}region={}/accountId={}/eventDay={}/",
+            "region={}/accountId={}/eventDay={}/",
             self.region, self.account_id, self.event_day
         )
     }

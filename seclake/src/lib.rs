@@ -12,12 +12,15 @@
 //! - [`row`]: one record as one row (`unmapped` flattened to a string map);
 //! - [`writer`]: rows of one class to one GZIP Parquet object, sorted by time;
 //! - [`layout`]: source names, partitions, deterministic object keys;
+//! - [`lines`]: any line the project reads or writes (raw Cognito records,
+//!   `normalized`, `splunk`, OCSF 1.1.0) to OCSF 1.1.0 records;
 //! - [`Batch`]: records in, one object per class, region, account and day out.
 //!
 //! docs/security-lake.md describes the sources, the layout and the choices.
 
 mod error;
 pub mod layout;
+pub mod lines;
 pub mod row;
 pub mod schema;
 pub mod writer;
@@ -52,6 +55,8 @@ pub struct Object {
     pub partition: Partition,
     /// The key under the bucket (or directory): prefix and object name.
     pub key: String,
+    /// The object's name, the last segment of `key`.
+    pub name: String,
     pub rows: usize,
     pub bytes: Vec<u8>,
 }
@@ -101,6 +106,30 @@ impl Batch {
 
     /// Places one OCSF record (as [`record`] makes it) in its partition.
     pub fn add(&mut self, record: Value) -> Result<(), Error> {
+        let partition = self.partition_of(&record)?;
+        self.groups.entry(partition).or_default().push(record);
+        Ok(())
+    }
+
+    /// Places every record, or none when any cannot be placed: the records
+    /// of one input line go in together or are reported together.
+    pub fn add_all(&mut self, records: Vec<Value>) -> Result<(), Error> {
+        let partitions = records
+            .iter()
+            .map(|r| self.partition_of(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (partition, record) in partitions.into_iter().zip(records) {
+            self.groups.entry(partition).or_default().push(record);
+        }
+        Ok(())
+    }
+
+    /// The records placed so far.
+    pub fn rows(&self) -> usize {
+        self.groups.values().map(Vec::len).sum()
+    }
+
+    fn partition_of(&self, record: &Value) -> Result<Partition, Error> {
         let class_uid = record.get("class_uid").and_then(Value::as_i64);
         let class = class_uid
             .and_then(layout::class_of_uid)
@@ -119,14 +148,12 @@ impl Batch {
                 r.to_string()
             }
         };
-        let partition = Partition {
+        Ok(Partition {
             class_uid: class.uid,
             region,
             account_id: self.account_id.clone(),
             event_day,
-        };
-        self.groups.entry(partition).or_default().push(record);
-        Ok(())
+        })
     }
 
     /// Writes every partition; objects come in key order.
@@ -138,14 +165,12 @@ impl Batch {
             .map(|(partition, records)| {
                 let rows = records.len();
                 let bytes = writer::write_parquet(partition.class(), records)?;
-                let key = format!(
-                    "{}{}",
-                    partition.prefix(version),
-                    partition.object_name(&digest)
-                );
+                let name = partition.object_name(&digest);
+                let key = format!("{}{name}", partition.prefix(version));
                 Ok(Object {
                     partition,
                     key,
+                    name,
                     rows,
                     bytes,
                 })

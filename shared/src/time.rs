@@ -170,6 +170,45 @@ impl serde::Serialize for Stamp {
     }
 }
 
+/// Reads a stamp back from a written record (`output::read_normalized`): an
+/// RFC 3339 text of at most 24 bytes, checked by parsing it.
+impl<'de> serde::Deserialize<'de> for Stamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Stamp::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom("a timestamp of the form 2024-08-07T22:34:33.369Z")
+        })
+    }
+}
+
+impl Stamp {
+    /// `text` as a stamp, when it is RFC 3339 UTC as this library writes it
+    /// (`Z`, with or without milliseconds).
+    pub fn parse(text: &str) -> Option<Stamp> {
+        let bytes = text.as_bytes();
+        let well_formed = match bytes.len() {
+            20 => bytes.get(19) == Some(&b'Z'),
+            24 => bytes.get(19) == Some(&b'.') && bytes.get(23) == Some(&b'Z'),
+            _ => false,
+        } && bytes.iter().enumerate().all(|(i, &b)| match i {
+            4 | 7 => b == b'-',
+            10 => b == b'T',
+            13 | 16 => b == b':',
+            19 | 23 => b == b'.' || b == b'Z',
+            _ => b.is_ascii_digit(),
+        });
+        if !well_formed {
+            return None;
+        }
+        let mut buf = [0u8; 24];
+        buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(Stamp {
+            buf,
+            len: bytes.len() as u8,
+        })
+    }
+}
+
 /// Parses Cognito's `eventTimestamp`: epoch milliseconds as decimal digits
 /// (a string or a JSON number), tolerating surrounding whitespace and a
 /// fractional part (`"1723070073369.0"`), within years 1..=9999.
@@ -365,6 +404,33 @@ fn checked_epoch_ms(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn a_written_stamp_reads_back_as_itself_and_nothing_else_does() {
+        for ms in [
+            0,
+            1_723_070_073_369,
+            253_402_300_799_999,
+            -62_135_596_800_000,
+        ] {
+            let stamp = rfc3339_millis(ms).unwrap();
+            assert_eq!(Stamp::parse(&stamp), Some(stamp));
+            let seconds = rfc3339_seconds(&Civil::from_epoch_ms(ms).unwrap());
+            assert_eq!(Stamp::parse(&seconds), Some(seconds));
+            let json = serde_json::to_string(&stamp).unwrap();
+            assert_eq!(serde_json::from_str::<Stamp>(&json).unwrap(), stamp);
+        }
+        for text in [
+            "",
+            "2024-08-07",
+            "2024-08-07T22:34:33.369",
+            "2024-08-07T22:34:33+00:00",
+            "2024-08-07 22:34:33.369Z",
+            "2024-08-07T22:34:33.369ZZ",
+            "2024-08-07T22:34:3x.369Z",
+        ] {
+            assert_eq!(Stamp::parse(text), None, "{text:?}");
+        }
+    }
     #[test]
     fn a_stamp_reads_serializes_and_prints_as_its_text() {
         let civil = Civil::from_epoch_ms(1_723_070_073_369).unwrap();

@@ -110,7 +110,9 @@ impl<'de> Deserialize<'de> for Field<'de> {
     }
 }
 
-impl<'de> Deserialize<'de> for Object<'de> {
+// Any shorter lifetime than the input's will do (`Object` is covariant):
+// a record that borrows an `Object` field (`Normalized::unmapped`) needs it.
+impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match d.deserialize_any(FieldVisitor)? {
             Field::Obj(o) => Ok(o),

@@ -4,15 +4,21 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::cognito::{squash_into, LogKind, Object};
 use crate::time;
 
 pub const SCHEMA_VERSION: &str = "1";
 
+/// A field whose value is one of this library's own constants. (Named, not
+/// written `&'static str`, so that serde's derive does not take the field
+/// for text borrowed from the input: each is read back by a function in
+/// `read` that answers the constant.)
+pub type Constant = &'static str;
+
 /// How the record reached Firehose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     /// Cognito log delivery straight to Firehose (or Firehose's own
@@ -37,7 +43,7 @@ pub struct Context<'a> {
     pub arrival_time_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Success,
@@ -76,7 +82,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Cow<'a, str>>,
@@ -95,7 +101,7 @@ pub struct Event<'a> {
     pub created_at: Option<time::Stamp>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Risk<'a> {
     /// `no_risk`, `account_takeover`, `block`, or the raw value.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,7 +118,7 @@ pub struct Risk<'a> {
     pub has_context_data: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Challenge<'a> {
     pub name: Cow<'a, str>,
     /// `success`, `failure`, or the raw value; absent when not given.
@@ -149,14 +155,14 @@ fn is_mfa_name(squashed: &[u8]) -> bool {
         || has(b"passkey")
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct User<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub: Option<Cow<'a, str>>,
     /// The user name, or its HMAC when `USER_NAME_MODE=hash`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub name_hashed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool_id: Option<Cow<'a, str>>,
@@ -168,7 +174,7 @@ pub struct User<'a> {
     pub region: Option<Cow<'a, str>>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Source<'a> {
     /// A valid address in its canonical text (possibly truncated by
     /// `IP_MODE=truncate`); borrowed from the input when already canonical.
@@ -184,14 +190,22 @@ pub struct Source<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<Cow<'a, str>>,
     /// ISO 3166-1 alpha-2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_code: Option<&'static str>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "read::alpha2"
+    )]
+    pub country_code: Option<Constant>,
     /// ISO 3166-1 alpha-3.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_code3: Option<&'static str>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "read::alpha3"
+    )]
+    pub country_code3: Option<Constant>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Device<'a> {
     /// `deviceName` as Cognito wrote it.
     pub name: Cow<'a, str>,
@@ -201,7 +215,7 @@ pub struct Device<'a> {
     pub os: Option<Cow<'a, str>>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Feedback<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Cow<'a, str>>,
@@ -211,13 +225,13 @@ pub struct Feedback<'a> {
     pub provider: Option<Cow<'a, str>>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Notification<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<Cow<'a, str>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Origin<'a> {
     pub transport: Transport,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -231,10 +245,12 @@ pub struct Origin<'a> {
 }
 
 /// One normalized Cognito event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Normalized<'a> {
-    pub schema_version: &'static str,
-    pub kind: &'static str,
+    #[serde(deserialize_with = "read::schema_version")]
+    pub schema_version: Constant,
+    #[serde(deserialize_with = "read::kind")]
+    pub kind: Constant,
     /// RFC 3339 UTC with milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<time::Stamp>,
@@ -248,7 +264,7 @@ pub struct Normalized<'a> {
     pub event: Event<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<Risk<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub challenges: Vec<Challenge<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<User<'a>>,
@@ -264,12 +280,68 @@ pub struct Normalized<'a> {
     /// Input fields with no home above, under their original keys
     /// (message fields under `message`, logSourceId fields under
     /// `logSourceId`).
-    #[serde(skip_serializing_if = "is_empty_object")]
+    #[serde(default, borrow, skip_serializing_if = "is_empty_object")]
     pub unmapped: Object<'a>,
 }
 
 fn is_empty_object(o: &Object<'_>) -> bool {
     o.0.is_empty()
+}
+
+/// The fields whose values are the library's own constants, read back from
+/// a written record (`Deserialize`, used by `output::read_normalized`): a
+/// value this version does not write is refused, not carried along.
+mod read {
+    use super::*;
+    use serde::de::Error;
+
+    pub(super) fn schema_version<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<&'static str, D::Error> {
+        let v = <Cow<'de, str>>::deserialize(d)?;
+        if v == SCHEMA_VERSION {
+            Ok(SCHEMA_VERSION)
+        } else {
+            Err(D::Error::custom(format_args!(
+                "schema_version {v:?}: this version reads {SCHEMA_VERSION:?}"
+            )))
+        }
+    }
+
+    pub(super) fn kind<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+        let v = <Cow<'de, str>>::deserialize(d)?;
+        [LogKind::UserActivity, LogKind::Notification]
+            .into_iter()
+            .map(LogKind::as_str)
+            .find(|k| *k == v)
+            .ok_or_else(|| D::Error::custom("kind: user_activity or notification"))
+    }
+
+    fn country<'de, D: Deserializer<'de>>(
+        d: D,
+        code: fn(crate::geo::Country) -> &'static str,
+    ) -> Result<Option<&'static str>, D::Error> {
+        let Some(v) = <Option<Cow<'de, str>>>::deserialize(d)? else {
+            return Ok(None);
+        };
+        crate::geo::lookup(&v)
+            .map(code)
+            .filter(|c| *c == v)
+            .map(Some)
+            .ok_or_else(|| D::Error::custom("country_code: an ISO 3166-1 code"))
+    }
+
+    pub(super) fn alpha2<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<&'static str>, D::Error> {
+        country(d, |c| c.alpha2)
+    }
+
+    pub(super) fn alpha3<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<&'static str>, D::Error> {
+        country(d, |c| c.alpha3)
+    }
 }
 
 impl<'a> Normalized<'a> {

@@ -10,6 +10,7 @@ pub mod ecs;
 mod fastser;
 mod normalized;
 pub mod ocsf;
+pub mod read;
 pub mod splunk;
 
 use crate::config::{Config, OutputFormat};

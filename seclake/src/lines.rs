@@ -1,0 +1,275 @@
+//! One input line to the OCSF 1.1.0 records Security Lake takes, whatever
+//! the line is: a raw Cognito record or CloudWatch Logs envelope (through
+//! the library's pipeline, privacy modes and filters from the
+//! configuration), a `normalized` line or a `splunk` event (the normalized
+//! record inside, mapped by the library), or an OCSF 1.1.0 line (as it is).
+//! ECS lines and OCSF at another version cannot be taken: Security Lake
+//! checks custom sources against OCSF 1.1, and neither carries what the
+//! mapping needs to write it.
+//!
+//! The CLI's `security-lake` command and the Security Lake writer Lambda
+//! both read lines through [`add_line`].
+
+use cognito_activity::config::{OcsfVersion, OutputFormat};
+use cognito_activity::normalize::Context;
+use cognito_activity::output::read::{read_line, ReadError, Written};
+use cognito_activity::pipeline::{self, Holds, RecordOutcome};
+use cognito_activity::{Config, RecordError, Stats};
+use serde_json::Value;
+
+use crate::{record, Batch, Error};
+
+/// The OCSF version Security Lake's custom sources take.
+pub const OCSF_VERSION: &str = "1.1.0";
+
+/// Why a line gave no rows. Messages name the cause, never the line's
+/// contents (they reach logs and error reports).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// A raw line the pipeline refused.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// A line in one of our formats that does not read back.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// An OCSF line that is not JSON.
+    #[error("an ocsf line that is not JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// An OCSF line at a version Security Lake does not take.
+    #[error("an ocsf line at OCSF version {found}: Security Lake custom sources take {OCSF_VERSION} (set OCSF_VERSION=1.1.0, or deliver normalized or splunk lines)")]
+    OcsfVersion { found: String },
+    /// An ECS line.
+    #[error(
+        "an ecs line: Security Lake takes OCSF (deliver normalized, splunk or ocsf 1.1.0 lines)"
+    )]
+    Ecs,
+    /// A record the batch cannot place (no time, region or known class).
+    #[error(transparent)]
+    Lake(#[from] Error),
+}
+
+/// The configuration that [`add_line`] wants: `cfg` with the OCSF 1.1.0
+/// format, its privacy modes and filters kept.
+pub fn ocsf_config(cfg: &Config) -> Config {
+    Config {
+        output_format: OutputFormat::Ocsf,
+        ocsf_version: OcsfVersion::V1_1_0,
+        ..cfg.clone()
+    }
+}
+
+/// Adds the records of one line to `batch`: all of them, or none when the
+/// line cannot be used. Answers how many rows it added (0 when the
+/// configuration's filters dropped every event of a raw line).
+/// `cfg` is [`ocsf_config`]'s; `ctx` says where raw lines came from.
+pub fn add_line(
+    batch: &mut Batch,
+    line: &[u8],
+    ctx: &Context<'_>,
+    cfg: &Config,
+    stats: &mut Stats,
+) -> Result<usize, LineError> {
+    let records = match read_line(line)? {
+        Some(Written::Normalized(n)) => vec![record(&n, cfg)?],
+        Some(Written::Ocsf) => {
+            let v: Value = serde_json::from_slice(line).map_err(LineError::Json)?;
+            let version = v.pointer("/metadata/version").and_then(Value::as_str);
+            if version != Some(OCSF_VERSION) {
+                return Err(LineError::OcsfVersion {
+                    found: version.unwrap_or("(none)").chars().take(16).collect(),
+                });
+            }
+            vec![v]
+        }
+        Some(Written::Ecs) => return Err(LineError::Ecs),
+        None => raw(line, ctx, cfg, stats)?,
+    };
+    let rows = records.len();
+    batch.add_all(records)?;
+    Ok(rows)
+}
+
+/// A raw Cognito line through the pipeline, in OCSF 1.1.0.
+fn raw(
+    line: &[u8],
+    ctx: &Context<'_>,
+    cfg: &Config,
+    stats: &mut Stats,
+) -> Result<Vec<Value>, LineError> {
+    let holds = Holds::DocumentsOrEnvelope { compressed: false };
+    match pipeline::transform(line, holds, ctx, cfg, stats) {
+        RecordOutcome::Ok { output, .. } => output
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).map_err(|e| Error::Serialize(e).into()))
+            .collect(),
+        RecordOutcome::Dropped { .. } => Ok(Vec::new()),
+        RecordOutcome::Failed(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cognito_activity::config::{HashKey, IpMode, UserNameMode};
+    use std::path::Path;
+
+    /// Raw lines: every fixture of the library, and a few this crate adds.
+    fn raw_lines() -> Vec<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tests/fixtures");
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .expect("shared/tests/fixtures is readable")
+            .map(|e| e.expect("an entry").path())
+            .collect();
+        paths.sort();
+        assert!(
+            paths.len() > 10,
+            "the fixtures are missing from {}",
+            dir.display()
+        );
+        let mut lines: Vec<String> = paths
+            .iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(p).expect("a fixture");
+                let v: Value = serde_json::from_str(&text).expect("a JSON fixture");
+                v.to_string()
+            })
+            .collect();
+        lines.push(r#"{"eventSource":"USER_AUTH_EVENTS","message":{}}"#.to_string());
+        lines
+    }
+
+    fn ctx() -> Context<'static> {
+        Context {
+            account_id: Some("123456789012".into()),
+            ..Context::default()
+        }
+    }
+
+    /// `line` written by the pipeline in `format` with `cfg`'s privacy modes.
+    fn written(line: &str, format: OutputFormat, ocsf: OcsfVersion, cfg: &Config) -> Vec<u8> {
+        let cfg = Config {
+            output_format: format,
+            ocsf_version: ocsf,
+            ..cfg.clone()
+        };
+        let holds = Holds::DocumentsOrEnvelope { compressed: false };
+        match pipeline::transform(line.as_bytes(), holds, &ctx(), &cfg, &mut Stats::default()) {
+            RecordOutcome::Ok { output, .. } => output,
+            other => panic!("a fixture that does not transform: {other:?}"),
+        }
+    }
+
+    type Answers = (Vec<String>, Vec<(String, usize, Vec<u8>)>);
+
+    /// Each line's answer, and the objects written.
+    fn lake(lines: &[Vec<u8>], raw: &[String], cfg: &Config) -> Answers {
+        let cfg = ocsf_config(cfg);
+        let mut batch = Batch::new("123456789012", None, Some("1.0")).expect("a batch");
+        let mut answers = Vec::new();
+        for (text, raw) in lines.iter().zip(raw) {
+            batch.add_input(raw.as_bytes());
+            for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                let answer = add_line(&mut batch, line, &ctx(), &cfg, &mut Stats::default());
+                answers.push(match answer {
+                    Ok(rows) => format!("{rows} rows"),
+                    Err(e) => e.to_string(),
+                });
+            }
+        }
+        let objects = batch.finish().expect("objects");
+        let objects = objects
+            .into_iter()
+            .map(|o| (o.key, o.rows, o.bytes))
+            .collect();
+        (answers, objects)
+    }
+
+    fn hashing() -> Config {
+        let mut c = Config {
+            ip_mode: IpMode::Hash,
+            user_name_mode: UserNameMode::Hash,
+            ..Config::default()
+        };
+        c.hash_key = HashKey::new(b"0123456789abcdef0123".to_vec());
+        c
+    }
+
+    #[test]
+    fn normalized_splunk_and_ocsf_lines_write_the_objects_their_raw_lines_write() {
+        let raw = raw_lines();
+        for cfg in [Config::default(), hashing()] {
+            let as_raw: Vec<Vec<u8>> = raw.iter().map(|l| l.as_bytes().to_vec()).collect();
+            let expected = lake(&as_raw, &raw, &cfg);
+            assert!(expected.1.len() >= 2, "objects: {:?}", expected.1.len());
+            for format in [
+                OutputFormat::Normalized,
+                OutputFormat::Splunk,
+                OutputFormat::Ocsf,
+            ] {
+                let lines: Vec<Vec<u8>> = raw
+                    .iter()
+                    .map(|l| written(l, format, OcsfVersion::V1_1_0, &cfg))
+                    .collect();
+                let got = lake(&lines, &raw, &cfg);
+                assert_eq!(got.0, expected.0, "{format:?}");
+                assert!(got.1 == expected.1, "{format:?}: other objects");
+            }
+        }
+    }
+
+    #[test]
+    fn ecs_and_other_ocsf_versions_are_refused_with_the_fix() {
+        let raw = &raw_lines()[0];
+        let cfg = ocsf_config(&Config::default());
+        for (format, version, why) in [
+            (OutputFormat::Ecs, OcsfVersion::V1_1_0, "an ecs line"),
+            (
+                OutputFormat::Ocsf,
+                OcsfVersion::V1_8_0,
+                "OCSF version 1.8.0:",
+            ),
+        ] {
+            let line = written(raw, format, version, &cfg);
+            let mut batch = Batch::new("123456789012", None, None).expect("a batch");
+            let err = add_line(
+                &mut batch,
+                line.trim_ascii_end(),
+                &ctx(),
+                &cfg,
+                &mut Stats::default(),
+            )
+            .expect_err("refused");
+            assert!(err.to_string().contains(why), "{err}");
+            assert_eq!(batch.rows(), 0);
+        }
+    }
+
+    #[test]
+    fn a_line_is_added_whole_or_not_at_all() {
+        // An envelope whose second event has no region: neither is added.
+        let event = |pool: &str| {
+            serde_json::json!({"id": "1", "timestamp": 1732400020000_i64, "message": format!(
+                r#"{{"eventTimestamp":"1732400020000","eventSource":"USER_AUTH_EVENTS","message":{{"eventType":"SignIn","userPoolId":"{pool}"}}}}"#
+            )})
+        };
+        let envelope = serde_json::json!({
+            "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "g",
+            "logStream": "s", "subscriptionFilters": ["f"],
+            "logEvents": [event("eu-west-1_Ab"), event("")],
+        });
+        let cfg = ocsf_config(&Config::default());
+        let mut batch = Batch::new("123456789012", None, None).expect("a batch");
+        let line = envelope.to_string();
+        let err = add_line(
+            &mut batch,
+            line.as_bytes(),
+            &ctx(),
+            &cfg,
+            &mut Stats::default(),
+        );
+        assert!(err.is_err(), "{err:?}");
+        assert_eq!(batch.rows(), 0);
+    }
+}

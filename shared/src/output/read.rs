@@ -1,0 +1,152 @@
+//! Lines this library wrote, read back: routes that start from delivered
+//! objects (the Security Lake writer reads what the Firehose route left in
+//! the activity bucket) need the normalized record inside a `normalized`
+//! line or a `splunk` event, and need to tell those lines from OCSF, ECS and
+//! raw Cognito records.
+//!
+//! A line's format is told by its first key, which every writer here writes
+//! first and no Cognito record starts with: `schema_version` (normalized),
+//! `time` or `source` (splunk: `time` is left out when the event has none),
+//! `activity_id` (OCSF), `@timestamp` or `ecs` (ECS). Anything else is not
+//! ours and is left to the caller (a raw record goes through the pipeline).
+
+use serde::Deserialize;
+
+use crate::normalize::Normalized;
+
+/// A line one of this library's formats wrote.
+#[derive(Debug)]
+pub enum Written<'a> {
+    /// A `normalized` line, or a `splunk` event: the normalized record.
+    Normalized(Box<Normalized<'a>>),
+    /// An `ocsf` line; its `metadata.version` says which OCSF version.
+    Ocsf,
+    /// An `ecs` line.
+    Ecs,
+}
+
+/// Why a line that looks like ours cannot be read back.
+#[derive(Debug, thiserror::Error)]
+#[error("a {format} line that cannot be read back: {error}")]
+pub struct ReadError {
+    pub format: &'static str,
+    #[source]
+    pub error: serde_json::Error,
+}
+
+/// The splunk framing; only the event inside is needed.
+#[derive(Deserialize)]
+struct Hec<'a> {
+    #[serde(borrow)]
+    event: Normalized<'a>,
+}
+
+/// Which of our formats `line` is in, with the normalized record where the
+/// format carries it; `Ok(None)` when the line is not one we write.
+pub fn read_line(line: &[u8]) -> Result<Option<Written<'_>>, ReadError> {
+    let fail = |format| move |error| ReadError { format, error };
+    Ok(Some(match first_key(line) {
+        Some(b"schema_version") => Written::Normalized(Box::new(
+            serde_json::from_slice(line).map_err(fail("normalized"))?,
+        )),
+        Some(b"time" | b"source") => {
+            let hec: Hec<'_> = serde_json::from_slice(line).map_err(fail("splunk"))?;
+            Written::Normalized(Box::new(hec.event))
+        }
+        Some(b"activity_id") => Written::Ocsf,
+        Some(b"@timestamp" | b"ecs") => Written::Ecs,
+        _ => return Ok(None),
+    }))
+}
+
+/// The first key of a JSON object, when it has no escapes (ours never do).
+fn first_key(line: &[u8]) -> Option<&[u8]> {
+    fn skip_space(text: &[u8]) -> &[u8] {
+        let n = text.iter().take_while(|b| b" \t\r\n".contains(b)).count();
+        text.get(n..).unwrap_or_default()
+    }
+    let after_brace = skip_space(line).strip_prefix(b"{")?;
+    let key = skip_space(after_brace).strip_prefix(b"\"")?;
+    let end = key.iter().position(|&b| b == b'"' || b == b'\\')?;
+    (key.get(end) == Some(&b'"'))
+        .then(|| key.get(..end))
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cognito::parse_documents;
+    use crate::config::{Config, OutputFormat};
+    use crate::normalize::tests::FIELD_RECORD;
+    use crate::normalize::{normalize, Context};
+
+    fn written(format: OutputFormat) -> Vec<u8> {
+        let docs = parse_documents(FIELD_RECORD).expect("the field record parses");
+        let doc = docs.first().expect("one document");
+        let cfg = Config {
+            output_format: format,
+            ..Config::default()
+        };
+        let n = normalize(doc, &Context::default(), &cfg).expect("it normalizes");
+        let mut out = Vec::new();
+        super::super::write_line(&n, &cfg, &mut out);
+        out
+    }
+
+    #[test]
+    fn every_format_is_told_by_its_first_key() {
+        for format in OutputFormat::ALL {
+            let line = written(format);
+            let got = read_line(&line).expect("our own line reads back");
+            match (format, got) {
+                (OutputFormat::Normalized | OutputFormat::Splunk, Some(Written::Normalized(n))) => {
+                    let mut again = Vec::new();
+                    super::super::write_normalized(&n, &mut again);
+                    let normalized = written(OutputFormat::Normalized);
+                    assert_eq!(again, normalized.trim_ascii_end(), "{format:?}");
+                }
+                (OutputFormat::Ocsf, Some(Written::Ocsf))
+                | (OutputFormat::Ecs, Some(Written::Ecs)) => {}
+                (format, got) => panic!("{format:?} read as {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn raw_records_and_other_text_are_not_ours() {
+        assert!(read_line(FIELD_RECORD.as_bytes())
+            .expect("no error")
+            .is_none());
+        for text in [
+            "",
+            "{",
+            "[]",
+            "{}",
+            "{\"sc\\u0068ema_version\":\"1\"}",
+            "not json",
+            " { \"eventType\": 1 }",
+        ] {
+            assert!(
+                read_line(text.as_bytes()).expect("no error").is_none(),
+                "{text:?}"
+            );
+        }
+        assert_eq!(first_key(b" {\n \"time\" : 1}"), Some(&b"time"[..]));
+    }
+
+    #[test]
+    fn a_line_of_ours_with_values_this_version_does_not_write_is_refused() {
+        for (line, why) in [
+            (
+                r#"{"schema_version":"2","kind":"user_activity"}"#,
+                "schema_version",
+            ),
+            (r#"{"schema_version":"1","kind":"login"}"#, "kind"),
+            (r#"{"time":1.5,"event":{"schema_version":"1"}}"#, "kind"),
+        ] {
+            let err = read_line(line.as_bytes()).expect_err(line);
+            assert!(err.to_string().contains(why), "{line}: {err}");
+        }
+    }
+}

@@ -23,6 +23,8 @@
 
 mod config;
 mod http;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 #[cfg(feature = "secretsmanager")]
 pub mod secrets;
 
@@ -42,6 +44,8 @@ pub use aws_sdk_kinesis as kinesis;
 pub use aws_sdk_secretsmanager as secretsmanager;
 #[cfg(feature = "sts")]
 pub use aws_sdk_sts as sts;
+#[cfg(feature = "s3")]
+pub use aws_sdk_s3 as s3;
 
 /// The Amazon Data Firehose client (`PutRecordBatch`).
 #[cfg(feature = "firehose")]
@@ -67,12 +71,55 @@ pub fn sts_client(config: &SdkConfig) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::new(config)
 }
 
+/// The S3 client (`GetObject`, `PutObject`). Path-style addressing
+/// (`endpoint/bucket/key`) when an endpoint URL is set
+/// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`): a local endpoint has no
+/// per-bucket host names. Virtual-hosted style otherwise, as AWS advises.
+#[cfg(feature = "s3")]
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let local = config.endpoint_url().is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
+    let s3 = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(local)
+        .build();
+    aws_sdk_s3::Client::from_conf(s3)
+}
+
+/// `config` with the credentials of role `role_arn`, assumed through STS
+/// (`AssumeRole` with `external_id`, <https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html>)
+/// by `config`'s own credentials, under `session_name`. The SDK's provider
+/// caches the role's credentials and renews them before they expire; the
+/// first call made with them assumes the role, so a refused role fails that
+/// call (naming STS's error), not the start.
+#[cfg(feature = "s3")]
+pub async fn assume_role(
+    config: &SdkConfig,
+    role_arn: &str,
+    external_id: &str,
+    session_name: &str,
+) -> SdkConfig {
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .external_id(external_id)
+        .session_name(session_name)
+        .configure(config)
+        .build()
+        .await;
+    config
+        .to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            provider,
+        ))
+        .build()
+}
+
 // The tests use every client: they run with the default features.
 #[cfg(all(
     test,
     feature = "firehose",
     feature = "kinesis",
     feature = "secretsmanager",
-    feature = "sts"
+    feature = "sts",
+    feature = "s3",
+    feature = "lambda"
 ))]
 mod tests;

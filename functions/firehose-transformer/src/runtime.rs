@@ -149,32 +149,6 @@ impl<S: Sink> Answer<'_, S> {
     }
 }
 
-/// Reports a start-up failure (a configuration error) to
-/// `POST /runtime/init/error`, so that it shows in Lambda's own reporting
-/// (the invocation error and its type) and not only in the logs. The
-/// message names the variable and never holds a secret's value.
-pub async fn report_init_error(message: &str) -> Result<(), Error> {
-    let client = Client::builder().build()?;
-    let reply = client.call(init_error_request(message)?).await?;
-    reply.into_body().collect().await?;
-    Ok(())
-}
-
-fn init_error_request(message: &str) -> Result<Request<Body>, Error> {
-    let diagnostic = Diagnostic {
-        error_type: "ConfigurationError".to_string(),
-        error_message: message.to_string(),
-    };
-    Ok(build_request()
-        .method(Method::POST)
-        .uri("/2018-06-01/runtime/init/error")
-        .header(
-            "lambda-runtime-function-error-type",
-            "Runtime.ConfigurationError",
-        )
-        .body(Body::from(serde_json::to_vec(&diagnostic)?))?)
-}
-
 /// `POST /runtime/invocation/{id}/response` with the handler's bytes as
 /// they are (`Body::from(Vec<u8>)` takes the buffer, it does not copy it).
 fn response_request(request_id: &str, response: Vec<u8>) -> Result<Request<Body>, Error> {

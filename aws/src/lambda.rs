@@ -1,0 +1,211 @@
+//! What every function does at start, the same way: logging as Lambda's
+//! advanced logging controls ask, the library's configuration read and
+//! validated once (the hash key from Secrets Manager), and a configuration
+//! error reported to the Runtime API (`/runtime/init/error`) as well as
+//! logged.
+
+use cognito_activity::config::{HASH_KEY, HASH_KEY_SECRET_ARN};
+use cognito_activity::Config;
+use http_body_util::BodyExt as _;
+use lambda_runtime_api_client::body::Body;
+use lambda_runtime_api_client::{build_request, Client};
+
+/// A start-up error: its message names the variable and the allowed values.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Reads and validates the library's configuration once, at start. A bad value stops
+/// the function with a message naming the variable and the allowed values.
+pub async fn load_config() -> Result<Config, Error> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let refuse = |variable: &'static str, message: String| {
+        tracing::error!(variable, error = %message, "invalid configuration");
+        Error::from(message)
+    };
+    if env(HASH_KEY).is_some() {
+        return Err(refuse(
+            HASH_KEY,
+            format!(
+                "{HASH_KEY} must not be set in the function's environment (its configuration is \
+                 readable by whoever may read the function): name the Secrets Manager secret \
+                 holding the key in {HASH_KEY_SECRET_ARN}"
+            ),
+        ));
+    }
+    let key = match env(HASH_KEY_SECRET_ARN) {
+        Some(arn) => Some(
+            hash_key_from(&arn)
+                .await
+                .map_err(|e| refuse(HASH_KEY_SECRET_ARN, format!("{HASH_KEY_SECRET_ARN}: {e}")))?,
+        ),
+        None => None,
+    };
+    Config::from_lookup(|name| {
+        if name == HASH_KEY {
+            key.clone()
+        } else {
+            env(name)
+        }
+    })
+    .map_err(|e| {
+        let var = if e.var == HASH_KEY {
+            HASH_KEY_SECRET_ARN
+        } else {
+            e.var
+        };
+        refuse(var, e.to_string())
+    })
+}
+
+/// The HMAC key: the secret's string, read once at start, kept in memory only.
+async fn hash_key_from(arn: &str) -> Result<String, crate::secrets::SecretError> {
+    let started = std::time::Instant::now();
+    let sdk = crate::load(&crate::Options::default()).await;
+    let client = crate::secrets_manager_client(&sdk);
+    let key = crate::secrets::secret_string(&client, arn).await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "hash key read from Secrets Manager"
+    );
+    Ok(key)
+}
+
+
+/// Reports a start-up failure (a configuration error) to
+/// `POST /runtime/init/error`, so that it shows in Lambda's own reporting
+/// (the invocation error and its type) and not only in the logs. The
+/// message names the variable and never holds a secret's value.
+pub async fn report_init_error(message: &str) -> Result<(), Error> {
+    let client = Client::builder().build()?;
+    let reply = client.call(init_error_request(message)?).await?;
+    reply.into_body().collect().await?;
+    Ok(())
+}
+
+/// Logs a start-up failure's message as given and reports it (see
+/// [`report_init_error`]); answers the error for `main` to return.
+pub async fn fail_start(error: Error) -> Error {
+    if let Err(post) = report_init_error(&error.to_string()).await {
+        tracing::error!(error = %post, "could not report the configuration error to the Runtime API");
+    }
+    error
+}
+
+fn init_error_request(message: &str) -> Result<http::Request<Body>, Error> {
+    let diagnostic = serde_json::json!({
+        "errorType": "ConfigurationError",
+        "errorMessage": message,
+    });
+    Ok(build_request()
+        .method(http::Method::POST)
+        .uri("/2018-06-01/runtime/init/error")
+        .header(
+            "lambda-runtime-function-error-type",
+            "Runtime.ConfigurationError",
+        )
+        .body(Body::from(serde_json::to_vec(&diagnostic)?))?)
+}
+
+/// Our crates at `level`; every other crate (runtime, HTTP, SDK) at WARN or above.
+/// `function` is the function crate's name as a target (`firehose_transformer`);
+/// `cognito_activity` covers the library and the crates beside it.
+pub fn log_filter(
+    level: tracing_subscriber::filter::LevelFilter,
+    function: &'static str,
+) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::LevelFilter;
+    tracing_subscriber::filter::Targets::new()
+        .with_default(level.min(LevelFilter::WARN))
+        .with_target(function, level)
+        .with_target("cognito_activity", level)
+}
+
+/// Sets up `tracing` the way Lambda's advanced logging controls expect:
+/// JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (the template's
+/// `LoggingConfig`), plain text otherwise, at the level named by
+/// `AWS_LAMBDA_LOG_LEVEL` (`TRACE`, `DEBUG`, `INFO` (default), `WARN`,
+/// `ERROR`; `FATAL` counts as `ERROR`). Written here rather than taken from
+/// lambda_runtime's `tracing` feature, whose env-filter brings a regex
+/// engine into the binary for a single level setting.
+pub fn init_logging(function: &'static str) {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = match std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "TRACE" => LevelFilter::TRACE,
+        "DEBUG" => LevelFilter::DEBUG,
+        "WARN" => LevelFilter::WARN,
+        "ERROR" | "FATAL" => LevelFilter::ERROR,
+        _ => LevelFilter::INFO,
+    };
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    // Only our own code logs below WARN: the runtime, HTTP and SDK crates log request and
+    // response bodies (the event itself: IP addresses, user names) at DEBUG and TRACE, so at
+    // any ApplicationLogLevel they are held at WARN or above (tests/tests/bootstrap.rs runs
+    // every level).
+    let filter = log_filter(level, function);
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(false)
+        // CloudWatch adds its own timestamp to every line.
+        .without_time();
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    if json {
+        let subscriber = builder
+            .json()
+            .with_current_span(false)
+            .with_span_list(false)
+            .finish();
+        subscriber.with(filter).init();
+    } else {
+        builder.finish().with(filter).init();
+    }
+}
+
+#[cfg(test)]
+mod log_filter_tests {
+    use super::log_filter;
+    use tracing::Level;
+    use tracing_subscriber::filter::LevelFilter;
+
+    #[test]
+    fn other_crates_never_log_below_warn_whatever_the_level() {
+        for level in [
+            LevelFilter::TRACE,
+            LevelFilter::DEBUG,
+            LevelFilter::INFO,
+            LevelFilter::WARN,
+            LevelFilter::ERROR,
+        ] {
+            let filter = log_filter(level, function);
+            for target in [
+                "lambda_runtime",
+                "lambda_runtime_api_client",
+                "hyper",
+                "aws_smithy_runtime",
+                "h2",
+            ] {
+                for below_warn in [Level::TRACE, Level::DEBUG, Level::INFO] {
+                    assert!(
+                        !filter.would_enable(target, &below_warn),
+                        "{target} at {below_warn} with {level}"
+                    );
+                }
+            }
+            let ours = level.into_level();
+            if let Some(ours) = ours {
+                for target in [
+                    "firehose_transformer::handler",
+                    "cognito_activity::firehose::response",
+                    "firehose_transformer",
+                    "cognito_activity_seclake::lines",
+                ] {
+                    assert!(filter.would_enable(target, &ours), "{target} at {ours}");
+                }
+            }
+        }
+    }
+}

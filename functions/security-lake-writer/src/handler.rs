@@ -1,0 +1,257 @@
+//! One invocation: each object the event names is read, its lines turned
+//! into OCSF 1.1.0 rows (`seclake::lines`), the rows written as one Parquet
+//! object per class, region, account and day into the source's location
+//! with its provider role, and the lines that could not be used written,
+//! with their original bytes and the reason, under the error prefix.
+//!
+//! Every key written derives from the object read (bucket, key, version),
+//! so a retry rewrites the same keys: nothing twice, nothing lost. Any
+//! failure to read or write S3 fails the invocation, which Lambda retries
+//! and, retries spent, sends to the dead-letter queue.
+
+use std::io::Write as _;
+
+use base64::Engine as _;
+use cognito_activity::normalize::Context;
+use cognito_activity::pipeline::reader::{self, Line, Lines};
+use cognito_activity::{Config, Stats};
+use cognito_activity_seclake::{layout, lines, Batch};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::event::{self, EventError, ObjectRef};
+use crate::settings::Settings;
+use crate::store::{Store, StoreError, Writer};
+
+/// Why an invocation failed (and will be retried).
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("writing the objects of s3://{bucket}/{key}: {source}")]
+    Lake {
+        bucket: String,
+        key: String,
+        #[source]
+        source: cognito_activity_seclake::Error,
+    },
+}
+
+impl HandlerError {
+    /// The error type Lambda reports (`errorType`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HandlerError::Event(_) => "EventError",
+            HandlerError::Store(_) => "S3Error",
+            HandlerError::Lake { .. } => "SecurityLakeError",
+        }
+    }
+}
+
+/// What one invocation did, object by object (the function's response).
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub objects: Vec<ObjectSummary>,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct ObjectSummary {
+    /// `s3://bucket/key` of the object read.
+    pub source: String,
+    pub version: String,
+    /// Lines with content.
+    pub lines: u64,
+    pub rows: usize,
+    pub written: Vec<WrittenObject>,
+    /// Lines that gave no rows and were not filtered: each is under
+    /// `error_object`.
+    pub rejected: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_object: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct WrittenObject {
+    pub bucket: String,
+    pub key: String,
+    pub rows: usize,
+}
+
+/// One rejected line, as it is written under the error prefix: the shape
+/// of Firehose's own error records (`errorCode`, `errorMessage`,
+/// `rawData` in base64), plus where the line came from.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rejected<'a> {
+    error_code: &'static str,
+    error_message: String,
+    source: &'a str,
+    source_version: &'a str,
+    line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw_data: Option<String>,
+}
+
+/// Handles one invocation. `cfg` is `lines::ocsf_config`'s.
+pub async fn handle<S: Store>(
+    event: &Value,
+    settings: &Settings,
+    cfg: &Config,
+    store: &S,
+) -> Result<Summary, HandlerError> {
+    let mut objects = Vec::new();
+    for object in event::objects_of(event)? {
+        objects.push(handle_object(&object, settings, cfg, store).await?);
+    }
+    Ok(Summary { objects })
+}
+
+async fn handle_object<S: Store>(
+    object: &ObjectRef,
+    settings: &Settings,
+    cfg: &Config,
+    store: &S,
+) -> Result<ObjectSummary, HandlerError> {
+    let fetched = store.get(object, settings.max_object_bytes).await?;
+    let source = format!("s3://{}/{}", object.bucket, object.key);
+    let lake_error = |source: cognito_activity_seclake::Error| HandlerError::Lake {
+        bucket: object.bucket.clone(),
+        key: object.key.clone(),
+        source,
+    };
+    let identity = format!("{source}\n{}", fetched.version);
+    let mut batch = Batch::new(&settings.account_id, None, None).map_err(lake_error)?;
+    batch.add_input(identity.as_bytes());
+
+    let ctx = Context {
+        account_id: Some(settings.account_id.as_str().into()),
+        ..Context::default()
+    };
+    let mut stats = Stats::default();
+    let mut summary = ObjectSummary {
+        source: source.clone(),
+        version: fetched.version.clone(),
+        lines: 0,
+        rows: 0,
+        written: Vec::new(),
+        rejected: 0,
+        error_object: None,
+    };
+    let mut rejected = Vec::new();
+    let mut reject = |line: u64, code: &'static str, message: String, raw: Option<&[u8]>| {
+        let entry = Rejected {
+            error_code: code,
+            error_message: message,
+            source: &source,
+            source_version: &fetched.version,
+            line,
+            raw_data: raw.map(|r| base64::engine::general_purpose::STANDARD.encode(r)),
+        };
+        if serde_json::to_writer(&mut rejected, &entry).is_ok() {
+            rejected.push(b'\n');
+        }
+    };
+    let max_line = cfg.max_decompressed_bytes;
+    let mut read = |summary: &mut ObjectSummary| -> std::io::Result<()> {
+        let input = reader::open(fetched.body.as_slice(), max_line as u64)?;
+        let mut lines = Lines::new(input, max_line);
+        while let Some((number, line)) = lines.next_line()? {
+            match line {
+                Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => continue,
+                Line::Text(text) => {
+                    summary.lines += 1;
+                    match lines::add_line(&mut batch, text, &ctx, cfg, &mut stats) {
+                        Ok(rows) => summary.rows += rows,
+                        Err(e) => {
+                            summary.rejected += 1;
+                            reject(number, "SecurityLake.Unusable", e.to_string(), Some(text));
+                        }
+                    }
+                }
+                Line::TooLong { len } => {
+                    summary.lines += 1;
+                    summary.rejected += 1;
+                    reject(
+                        number,
+                        "SecurityLake.TooLong",
+                        format!("line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES ({max_line}); its bytes are in the source object"),
+                        None,
+                    );
+                }
+            }
+        }
+        Ok(())
+    };
+    if let Err(e) = read(&mut summary) {
+        // Corrupt or over-inflating gzip: what was read stands; the rest of
+        // the object is reported (it stays in its bucket).
+        summary.rejected += 1;
+        tracing::warn!(source = %source, error = %e, "object unreadable past its last whole line");
+        reject(
+            summary.lines + 1,
+            "SecurityLake.Unreadable",
+            format!("the object cannot be read past this line: {e}"),
+            None,
+        );
+    }
+
+    for written in batch.finish().map_err(lake_error)? {
+        let index = layout::SOURCES
+            .iter()
+            .position(|s| s.class == written.partition.class())
+            .unwrap_or(0);
+        let Some(target) = settings.sources.get(index) else {
+            continue;
+        };
+        let key = format!(
+            "{}{}{}",
+            target.prefix,
+            written.partition.segments(),
+            written.name
+        );
+        store
+            .put(
+                Writer::Source(index),
+                &target.bucket,
+                &key,
+                written.bytes,
+                "application/vnd.apache.parquet",
+            )
+            .await?;
+        summary.written.push(WrittenObject {
+            bucket: target.bucket.clone(),
+            key,
+            rows: written.rows,
+        });
+    }
+
+    if !rejected.is_empty() {
+        let digest = Sha256::digest(identity.as_bytes());
+        let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let key = format!("{}{name}.json.gz", settings.error_prefix);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        // Compressing into memory cannot fail; were it to, the lines go
+        // uncompressed rather than not at all.
+        let (key, body, content_type) = match gz.write_all(&rejected).and_then(|()| gz.finish()) {
+            Ok(body) => (key, body, "application/gzip"),
+            Err(_) => (format!("{}{name}.json", settings.error_prefix), rejected, "application/x-ndjson"),
+        };
+        store
+            .put(Writer::Function, &settings.error_bucket, &key, body, content_type)
+            .await?;
+        summary.error_object = Some(format!("s3://{}/{key}", settings.error_bucket));
+    }
+    tracing::info!(
+        source = %summary.source,
+        lines = summary.lines,
+        rows = summary.rows,
+        objects = summary.written.len(),
+        rejected = summary.rejected,
+        filtered = stats.events_filtered,
+        "object written to Security Lake"
+    );
+    Ok(summary)
+}

@@ -69,7 +69,6 @@ async fn hash_key_from(arn: &str) -> Result<String, crate::secrets::SecretError>
     Ok(key)
 }
 
-
 /// Reports a start-up failure (a configuration error) to
 /// `POST /runtime/init/error`, so that it shows in Lambda's own reporting
 /// (the invocation error and its type) and not only in the logs. The

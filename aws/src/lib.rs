@@ -40,12 +40,12 @@ pub use aws_config::timeout::TimeoutConfig;
 pub use aws_sdk_firehose as firehose;
 #[cfg(feature = "kinesis")]
 pub use aws_sdk_kinesis as kinesis;
+#[cfg(feature = "s3")]
+pub use aws_sdk_s3 as s3;
 #[cfg(feature = "secretsmanager")]
 pub use aws_sdk_secretsmanager as secretsmanager;
 #[cfg(feature = "sts")]
 pub use aws_sdk_sts as sts;
-#[cfg(feature = "s3")]
-pub use aws_sdk_s3 as s3;
 
 /// The Amazon Data Firehose client (`PutRecordBatch`).
 #[cfg(feature = "firehose")]
@@ -106,9 +106,9 @@ pub async fn assume_role(
         .await;
     config
         .to_builder()
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            provider,
-        ))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
         .build()
 }
 

@@ -21,4 +21,3 @@ pub async fn reingester(config: &Config) -> Reingester<AwsSink> {
         RetryPolicy::default(),
     )
 }
-

@@ -23,7 +23,9 @@ pub struct ObjectRef {
 /// Why an invocation names no object.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EventError {
-    #[error("the event is neither an EventBridge Object Created event nor an S3 event notification")]
+    #[error(
+        "the event is neither an EventBridge Object Created event nor an S3 event notification"
+    )]
     Unrecognized,
     #[error("the event names an object without a {0}")]
     Missing(&'static str),
@@ -46,7 +48,10 @@ pub fn objects_of(event: &Value) -> Result<Vec<ObjectRef>, EventError> {
     };
     let mut objects = Vec::new();
     for record in records {
-        let name = record.get("eventName").and_then(Value::as_str).unwrap_or_default();
+        let name = record
+            .get("eventName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !name.starts_with("ObjectCreated:") {
             continue;
         }
@@ -128,9 +133,14 @@ mod tests {
 
     #[test]
     fn other_events_are_refused_with_a_reason() {
-        assert_eq!(objects_of(&json!({"records": []})), Err(EventError::Unrecognized));
         assert_eq!(
-            objects_of(&json!({"detail-type": "Object Created", "detail": {"bucket": {"name": "b"}}})),
+            objects_of(&json!({"records": []})),
+            Err(EventError::Unrecognized)
+        );
+        assert_eq!(
+            objects_of(
+                &json!({"detail-type": "Object Created", "detail": {"bucket": {"name": "b"}}})
+            ),
             Err(EventError::Missing("key"))
         );
         let bad = json!({"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "%FF"}}}]});

@@ -237,10 +237,20 @@ async fn handle_object<S: Store>(
         // uncompressed rather than not at all.
         let (key, body, content_type) = match gz.write_all(&rejected).and_then(|()| gz.finish()) {
             Ok(body) => (key, body, "application/gzip"),
-            Err(_) => (format!("{}{name}.json", settings.error_prefix), rejected, "application/x-ndjson"),
+            Err(_) => (
+                format!("{}{name}.json", settings.error_prefix),
+                rejected,
+                "application/x-ndjson",
+            ),
         };
         store
-            .put(Writer::Function, &settings.error_bucket, &key, body, content_type)
+            .put(
+                Writer::Function,
+                &settings.error_bucket,
+                &key,
+                body,
+                content_type,
+            )
             .await?;
         summary.error_object = Some(format!("s3://{}/{key}", settings.error_bucket));
     }

@@ -43,7 +43,12 @@ pub struct SourceVariables {
 
 /// Every variable this module reads, for the documentation test.
 pub fn variables() -> Vec<&'static str> {
-    let mut v = vec![SOURCE_ACCOUNT_ID, ERROR_BUCKET, ERROR_PREFIX, MAX_OBJECT_BYTES];
+    let mut v = vec![
+        SOURCE_ACCOUNT_ID,
+        ERROR_BUCKET,
+        ERROR_PREFIX,
+        MAX_OBJECT_BYTES,
+    ];
     for s in SOURCE_VARIABLES {
         v.extend([s.location, s.role_arn, s.external_id]);
     }
@@ -110,7 +115,8 @@ impl Settings {
             let location = required(vars.location, &location_rule)?;
             let (bucket, prefix) = parse_location(&location, source.name)
                 .ok_or_else(|| refuse(vars.location, location_rule.clone()))?;
-            let role_rule = "the source's provider role, arn:<partition>:iam::<account>:role/<name>";
+            let role_rule =
+                "the source's provider role, arn:<partition>:iam::<account>:role/<name>";
             let role_arn = required(vars.role_arn, role_rule)?;
             if !is_role_arn(&role_arn) {
                 return Err(refuse(vars.role_arn, role_rule));
@@ -148,7 +154,12 @@ impl Settings {
                 .parse::<u64>()
                 .ok()
                 .filter(|n| (1024..=(4u64 << 30)).contains(n))
-                .ok_or_else(|| refuse(MAX_OBJECT_BYTES, "a whole number of bytes from 1024 to 4294967296"))?,
+                .ok_or_else(|| {
+                    refuse(
+                        MAX_OBJECT_BYTES,
+                        "a whole number of bytes from 1024 to 4294967296",
+                    )
+                })?,
         };
         Ok(Settings {
             account_id,
@@ -173,7 +184,9 @@ fn parse_location(location: &str, name: &str) -> Option<(String, String)> {
     let mut segments = prefix.trim_end_matches('/').split('/');
     let shaped = segments.next() == Some("ext")
         && segments.next() == Some(name)
-        && segments.next().is_none_or(|v| layout::check_source_version(v).is_ok())
+        && segments
+            .next()
+            .is_none_or(|v| layout::check_source_version(v).is_ok())
         && segments.next().is_none();
     (is_bucket(bucket) && shaped).then(|| (bucket.to_string(), prefix))
 }
@@ -198,14 +211,14 @@ fn is_prefix(s: &str) -> bool {
 fn is_role_arn(s: &str) -> bool {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
     matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
-        if partition.starts_with("aws")
-            && account.len() == 12
-            && account.bytes().all(|b| b.is_ascii_digit())
-            && resource.strip_prefix("role/").is_some_and(|name| {
-                !name.is_empty()
-                    && name.len() <= 512
-                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
-            }))
+    if partition.starts_with("aws")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.strip_prefix("role/").is_some_and(|name| {
+            !name.is_empty()
+                && name.len() <= 512
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
+        }))
 }
 
 fn is_external_id(s: &str) -> bool {
@@ -215,7 +228,7 @@ fn is_external_id(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
 
@@ -229,18 +242,26 @@ mod tests {
             ),
             (
                 "AUTHENTICATION_PROVIDER_ROLE_ARN",
-                "arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-cognitoauth-eu-west-1".to_string(),
+                "arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-cognitoauth-eu-west-1"
+                    .to_string(),
             ),
-            ("AUTHENTICATION_EXTERNAL_ID", "cognito-activity-1".to_string()),
+            (
+                "AUTHENTICATION_EXTERNAL_ID",
+                "cognito-activity-1".to_string(),
+            ),
             (
                 "ACCOUNT_CHANGE_SOURCE_LOCATION",
                 "s3://aws-security-data-lake-eu-west-1-abc/ext/cognitoacct".to_string(),
             ),
             (
                 "ACCOUNT_CHANGE_PROVIDER_ROLE_ARN",
-                "arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-cognitoacct-eu-west-1".to_string(),
+                "arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-cognitoacct-eu-west-1"
+                    .to_string(),
             ),
-            ("ACCOUNT_CHANGE_EXTERNAL_ID", "cognito-activity-2".to_string()),
+            (
+                "ACCOUNT_CHANGE_EXTERNAL_ID",
+                "cognito-activity-2".to_string(),
+            ),
         ])
     }
 
@@ -262,7 +283,10 @@ mod tests {
         assert_eq!(s.error_prefix, DEFAULT_ERROR_PREFIX);
         assert_eq!(s.max_object_bytes, DEFAULT_MAX_OBJECT_BYTES);
         let s = with(&[(ERROR_PREFIX, "lake-errors/"), (MAX_OBJECT_BYTES, "2048")]).expect("good");
-        assert_eq!((s.error_prefix.as_str(), s.max_object_bytes), ("lake-errors/", 2048));
+        assert_eq!(
+            (s.error_prefix.as_str(), s.max_object_bytes),
+            ("lake-errors/", 2048)
+        );
     }
 
     #[test]
@@ -275,10 +299,22 @@ mod tests {
             (ERROR_PREFIX, "/rooted/"),
             (MAX_OBJECT_BYTES, "10"),
             (MAX_OBJECT_BYTES, "lots"),
-            ("AUTHENTICATION_SOURCE_LOCATION", "https://bucket/ext/cognitoauth/"),
-            ("AUTHENTICATION_SOURCE_LOCATION", "s3://bucket/ext/cognitoacct/"),
-            ("AUTHENTICATION_SOURCE_LOCATION", "s3://bucket/ext/cognitoauth/1.0/extra/"),
-            ("ACCOUNT_CHANGE_PROVIDER_ROLE_ARN", "arn:aws:iam::123456789012:user/x"),
+            (
+                "AUTHENTICATION_SOURCE_LOCATION",
+                "https://bucket/ext/cognitoauth/",
+            ),
+            (
+                "AUTHENTICATION_SOURCE_LOCATION",
+                "s3://bucket/ext/cognitoacct/",
+            ),
+            (
+                "AUTHENTICATION_SOURCE_LOCATION",
+                "s3://bucket/ext/cognitoauth/1.0/extra/",
+            ),
+            (
+                "ACCOUNT_CHANGE_PROVIDER_ROLE_ARN",
+                "arn:aws:iam::123456789012:user/x",
+            ),
             ("ACCOUNT_CHANGE_PROVIDER_ROLE_ARN", ""),
             ("AUTHENTICATION_EXTERNAL_ID", "x"),
             ("AUTHENTICATION_EXTERNAL_ID", "has space"),

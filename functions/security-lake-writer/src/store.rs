@@ -41,12 +41,20 @@ pub enum StoreError {
         code: String,
     },
     #[error("s3://{bucket}/{key} is larger than MAX_OBJECT_BYTES ({max} bytes)")]
-    TooLarge { bucket: String, key: String, max: u64 },
+    TooLarge {
+        bucket: String,
+        key: String,
+        max: u64,
+    },
 }
 
 pub trait Store {
     /// The object's bytes, refusing one larger than `max`.
-    fn get(&self, object: &ObjectRef, max: u64) -> impl Future<Output = Result<Fetched, StoreError>>;
+    fn get(
+        &self,
+        object: &ObjectRef,
+        max: u64,
+    ) -> impl Future<Output = Result<Fetched, StoreError>>;
     /// Writes (or overwrites) one object.
     fn put(
         &self,
@@ -116,7 +124,10 @@ impl Store for S3Store {
             key: key.to_string(),
             max,
         };
-        if out.content_length().is_some_and(|n| n < 0 || n as u64 > max) {
+        if out
+            .content_length()
+            .is_some_and(|n| n < 0 || n as u64 > max)
+        {
             return Err(too_large());
         }
         let version = out

@@ -1,0 +1,274 @@
+//! The handler with a constructed invocation and S3 in memory, as the
+//! official runtime's examples test handlers. The real binary against the
+//! Runtime API and moto is in tests/tests/security_lake_writer.rs.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Read as _;
+
+use base64::Engine as _;
+use cognito_activity::config::OutputFormat;
+use cognito_activity::normalize::Context;
+use cognito_activity::pipeline::{self, Holds, RecordOutcome};
+use cognito_activity::{Config, Stats};
+use cognito_activity_seclake::lines::ocsf_config;
+use serde_json::{json, Value};
+
+use crate::event::ObjectRef;
+use crate::handler::{handle, HandlerError};
+use crate::settings::Settings;
+use crate::store::{Fetched, Store, StoreError, Writer};
+
+#[derive(Default)]
+struct Memory {
+    objects: RefCell<BTreeMap<(String, String), Vec<u8>>>,
+    writers: RefCell<Vec<(Writer, String)>>,
+    refuse_puts: bool,
+}
+
+impl Store for Memory {
+    async fn get(&self, object: &ObjectRef, max: u64) -> Result<Fetched, StoreError> {
+        let objects = self.objects.borrow();
+        let body = objects
+            .get(&(object.bucket.clone(), object.key.clone()))
+            .ok_or_else(|| StoreError::Call {
+                op: "GetObject",
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                code: "NoSuchKey".into(),
+            })?;
+        if body.len() as u64 > max {
+            return Err(StoreError::TooLarge {
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                max,
+            });
+        }
+        Ok(Fetched {
+            body: body.clone(),
+            version: "etag-1".into(),
+        })
+    }
+
+    async fn put(
+        &self,
+        writer: Writer,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        _content_type: &'static str,
+    ) -> Result<(), StoreError> {
+        if self.refuse_puts {
+            return Err(StoreError::Call {
+                op: "PutObject",
+                bucket: bucket.into(),
+                key: key.into(),
+                code: "AccessDenied".into(),
+            });
+        }
+        self.writers.borrow_mut().push((writer, key.to_string()));
+        self.objects
+            .borrow_mut()
+            .insert((bucket.to_string(), key.to_string()), body);
+        Ok(())
+    }
+}
+
+fn settings() -> Settings {
+    let env = crate::settings::tests::good();
+    Settings::from_lookup(|name| env.get(name).cloned()).expect("good settings")
+}
+
+/// Every library fixture as a `normalized` line, then a line that is not
+/// Cognito's and an ECS-looking one.
+fn delivered() -> (Vec<u8>, usize) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tests/fixtures");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("shared/tests/fixtures is readable")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    paths.sort();
+    let cfg = Config {
+        output_format: OutputFormat::Normalized,
+        ..Config::default()
+    };
+    let ctx = Context::default();
+    let mut out = Vec::new();
+    let mut events = 0;
+    for path in paths {
+        let raw: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("a fixture")).expect("JSON");
+        let holds = Holds::DocumentsOrEnvelope { compressed: false };
+        let line = raw.to_string();
+        match pipeline::transform(line.as_bytes(), holds, &ctx, &cfg, &mut Stats::default()) {
+            RecordOutcome::Ok { output, .. } => {
+                events += output.iter().filter(|&&b| b == b'\n').count();
+                out.extend_from_slice(&output);
+            }
+            other => panic!("{}: {other:?}", path.display()),
+        }
+    }
+    out.extend_from_slice(b"{\"not\":\"cognito\"}\n{\"@timestamp\":\"x\",\"ecs\":{}}\n");
+    (out, events)
+}
+
+fn eventbridge(bucket: &str, key: &str) -> Value {
+    json!({
+        "version": "0", "id": "e1", "detail-type": "Object Created", "source": "aws.s3",
+        "account": "123456789012", "region": "eu-west-1", "resources": [],
+        "detail": {"version": "0", "bucket": {"name": bucket}, "object": {"key": key, "size": 1, "etag": "etag-1"}}
+    })
+}
+
+fn run<S: Store>(event: &Value, store: &S) -> Result<crate::handler::Summary, HandlerError> {
+    let cfg = ocsf_config(&Config::default());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    rt.block_on(handle(event, &settings(), &cfg, store))
+}
+
+#[test]
+fn an_object_of_normalized_lines_becomes_lake_objects_and_its_bad_lines_an_error_object() {
+    let (body, events) = delivered();
+    let store = Memory::default();
+    let key = "data/2026/12/04/stream-1-2026-12-04-00-00-00-abc";
+    store
+        .objects
+        .borrow_mut()
+        .insert(("activity-bucket".into(), key.into()), body);
+    let summary = run(&eventbridge("activity-bucket", key), &store).expect("handled");
+    let object = &summary.objects[0];
+    assert_eq!(object.lines as usize, events + 2);
+    assert_eq!(object.rejected, 2);
+    let written_rows: usize = object.written.iter().map(|w| w.rows).sum();
+    assert_eq!(object.rows, written_rows);
+    // Every event but the fixture without a usable time becomes one row.
+    assert!(
+        object.rows + 1 >= events && object.rows <= events,
+        "{} of {events}",
+        object.rows
+    );
+
+    // Each class in its own source's location, written with its provider role.
+    let settings = settings();
+    for (writer, key) in store.writers.borrow().iter() {
+        match writer {
+            Writer::Source(i) => {
+                let source = &settings.sources[*i];
+                assert!(key.starts_with(&source.prefix), "{key}");
+                assert!(
+                    key.contains("/region=") && key.contains("/accountId=123456789012/eventDay="),
+                    "{key}"
+                );
+                assert!(key.ends_with(".parquet"));
+            }
+            Writer::Function => {
+                assert!(key.starts_with("errors/security-lake/") && key.ends_with(".json.gz"))
+            }
+        }
+    }
+    let sources: std::collections::BTreeSet<_> = store
+        .writers
+        .borrow()
+        .iter()
+        .filter_map(|(w, _)| match w {
+            Writer::Source(i) => Some(*i),
+            Writer::Function => None,
+        })
+        .collect();
+    assert_eq!(sources.len(), 2, "both classes written");
+
+    // The rejected lines, with their bytes and reasons.
+    let error_key = object.error_object.as_deref().expect("an error object");
+    let error_key = error_key
+        .strip_prefix("s3://activity-bucket/")
+        .expect("in the error bucket");
+    let gz =
+        store.objects.borrow()[&("activity-bucket".to_string(), error_key.to_string())].clone();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_string(&mut text)
+        .expect("gzip");
+    let entries: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(entries.len(), 2);
+    let raw = |e: &Value| {
+        base64::engine::general_purpose::STANDARD
+            .decode(e["rawData"].as_str().expect("rawData"))
+            .expect("base64")
+    };
+    assert_eq!(raw(&entries[0]), b"{\"not\":\"cognito\"}");
+    assert!(entries[0]["errorMessage"]
+        .as_str()
+        .expect("reason")
+        .contains("not a Cognito log record"));
+    assert!(entries[1]["errorMessage"]
+        .as_str()
+        .expect("reason")
+        .contains("an ecs line"));
+    assert_eq!(entries[0]["source"], format!("s3://activity-bucket/{key}"));
+    assert_eq!(entries[0]["line"], (events + 1) as u64);
+}
+
+#[test]
+fn the_same_invocation_again_writes_the_same_keys_and_bytes() {
+    let (body, _) = delivered();
+    let store = Memory::default();
+    store
+        .objects
+        .borrow_mut()
+        .insert(("activity-bucket".into(), "data/a b".into()), body);
+    let event = eventbridge("activity-bucket", "data/a b");
+    let first = run(&event, &store).expect("handled");
+    let before = store.objects.borrow().clone();
+    let second = run(&event, &store).expect("handled again");
+    assert_eq!(first, second);
+    assert_eq!(
+        *store.objects.borrow(),
+        before,
+        "nothing new, nothing changed"
+    );
+}
+
+#[test]
+fn a_missing_object_or_a_refused_write_fails_the_invocation() {
+    let store = Memory::default();
+    let err = run(&eventbridge("activity-bucket", "gone"), &store).expect_err("missing");
+    assert!(err.to_string().contains("NoSuchKey"), "{err}");
+    let store = Memory {
+        refuse_puts: true,
+        ..Memory::default()
+    };
+    store
+        .objects
+        .borrow_mut()
+        .insert(("activity-bucket".into(), "k".into()), delivered().0);
+    let err = run(&eventbridge("activity-bucket", "k"), &store).expect_err("refused");
+    assert!(matches!(err, HandlerError::Store(_)), "{err}");
+    assert!(err.to_string().contains("AccessDenied"));
+    let err = run(&json!({"hello": "world"}), &Memory::default()).expect_err("not an S3 event");
+    assert_eq!(err.kind(), "EventError");
+}
+
+#[test]
+fn a_gzip_object_reads_as_its_lines() {
+    let (body, _) = delivered();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &body).expect("gzip");
+    let store = Memory::default();
+    store
+        .objects
+        .borrow_mut()
+        .insert(("activity-bucket".into(), "plain".into()), body);
+    store.objects.borrow_mut().insert(
+        ("activity-bucket".into(), "zipped".into()),
+        gz.finish().expect("gzip"),
+    );
+    let plain = run(&eventbridge("activity-bucket", "plain"), &store).expect("plain");
+    let zipped = run(&eventbridge("activity-bucket", "zipped"), &store).expect("zipped");
+    assert_eq!(plain.objects[0].rows, zipped.objects[0].rows);
+    assert_eq!(plain.objects[0].rejected, zipped.objects[0].rejected);
+}

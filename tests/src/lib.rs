@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod overflow;
+pub mod recorder;
 pub mod scripted;
 
 use std::collections::VecDeque;

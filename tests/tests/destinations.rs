@@ -123,7 +123,7 @@ fn every_combination_of_destination_route_format_and_notifications_deploys_or_is
 
 #[test]
 fn every_allowed_combination_configures_exactly_its_destination_with_the_transformer() {
-    let (function_id, _) = only_resource("AWS::Serverless::Function");
+    let function_id = TRANSFORMER;
     for (destination, property) in CONFIG_OF {
         for route in ["firehose", "cloudwatch-logs"] {
             for format in allowed_values("OutputFormat") {

@@ -531,7 +531,7 @@ fn the_stream_is_tagged_for_cognito_log_delivery_and_runs_the_function() {
         ["Processors"]
         .as_array()
         .expect("a processor");
-    let (function_id, _) = only_resource("AWS::Serverless::Function");
+    let function_id = TRANSFORMER;
     let lambda_arn = processors
         .iter()
         .filter(|proc| proc["Type"] == "Lambda")
@@ -615,7 +615,7 @@ fn the_metric_alarms_watch_metrics_the_function_emits_with_its_dimensions() {
         .map(|(name, _, _)| name)
         .collect();
     let (stream_id, _) = stream();
-    let (function_id, _) = only_resource("AWS::Serverless::Function");
+    let function_id = TRANSFORMER;
     let alarms: Vec<_> = section("Resources")
         .values()
         .filter(|r| r["Type"] == "AWS::CloudWatch::Alarm")

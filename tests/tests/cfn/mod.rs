@@ -100,9 +100,20 @@ pub fn only_resource(kind: &str) -> (&'static str, &'static Value) {
     (found[0].0.as_str(), found[0].1)
 }
 
-pub fn function() -> &'static Value {
-    only_resource("AWS::Serverless::Function").1
+/// The resource with this logical id.
+pub fn resource(id: &str) -> &'static Value {
+    section("Resources")
+        .get(id)
+        .unwrap_or_else(|| panic!("template.yaml has no resource {id}"))
 }
+
+/// The Firehose transformer.
+pub fn function() -> &'static Value {
+    resource(TRANSFORMER)
+}
+
+/// The Firehose transformer's logical id.
+pub const TRANSFORMER: &str = "TransformerFunction";
 
 pub fn stream() -> (&'static str, &'static Value) {
     only_resource("AWS::KinesisFirehose::DeliveryStream")

@@ -35,6 +35,9 @@ fn outputs(cfg: &Config) -> Vec<String> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).expect("events/") {
         let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue; // events/security-lake/ holds the writer's S3 events
+        }
         let bytes = std::fs::read(&path).expect("read event");
         let processed = process_event(&bytes, cfg).expect("a Firehose event");
         for r in &processed.response.records {

@@ -7,8 +7,8 @@
 //!
 //! It needs `sam build`'s output and an emulator, so it is ignored by
 //! default: `.ci/artifact.sh` builds the artifacts and runs it with
-//! `ARTIFACT_RUNNER` set. A new function needs its `SampleEvents`, not a
-//! new script.
+//! `ARTIFACT_RUNNER` set. A new function needs its `SampleEvents` (and,
+//! when it has settings, a `SampleEnvironment`), not a new script.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cfn;
@@ -61,10 +61,10 @@ fn answer(reply: Reply, what: &str) -> Vec<u8> {
 
 /// Starts a program against a fresh Runtime API; returns them and the time
 /// from exec to the first poll.
-fn start(argv: Vec<OsString>) -> (RuntimeApi, Bootstrap, Duration) {
+fn start(argv: Vec<OsString>, env: &[(&str, &str)]) -> (RuntimeApi, Bootstrap, Duration) {
     let api = RuntimeApi::start();
     let started = Instant::now();
-    let process = Bootstrap::spawn_program(&api, &argv, &[]);
+    let process = Bootstrap::spawn_program(&api, &argv, env);
     let polled = api
         .first_poll(Duration::from_secs(120))
         .unwrap_or_else(|| panic!("{argv:?} never polled: {}", process.logs()));
@@ -111,10 +111,16 @@ fn every_built_function_answers_its_sample_events_as_its_x86_build_does() {
             .len();
         let x86 = cargo_binary(&package_name(&workspace().join(&code)), &bin);
 
+        // `Metadata: SampleEnvironment`: what the function needs to start, for a function that has settings to give.
+        let env: Vec<(String, String)> = function["Metadata"]["SampleEnvironment"]
+            .as_object()
+            .map(|vars| vars.iter().map(|(k, v)| (k.clone(), scalar(v))).collect())
+            .unwrap_or_default();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let mut argv = runner.clone();
         argv.push(artifact.clone().into());
-        let (arm_api, arm, arm_start) = start(argv);
-        let (x86_api, x86_process, x86_start) = start(vec![x86.into()]);
+        let (arm_api, arm, arm_start) = start(argv, &env);
+        let (x86_api, x86_process, x86_start) = start(vec![x86.into()], &env);
         for path in &events {
             let event = std::fs::read(path).unwrap();
             let name = path.file_name().unwrap().to_string_lossy();

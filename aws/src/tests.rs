@@ -218,6 +218,55 @@ async fn the_sts_client_names_the_caller_account() {
     assert_eq!(identity.account(), Some("123456789012"));
 }
 
+#[tokio::test]
+async fn the_s3_client_writes_and_reads_path_style_and_an_assumed_role_sends_its_external_id() {
+    let moto = Moto::start();
+    let sts = e2e::recorder::Recorder::start(&moto.endpoint);
+    let config = config_from(
+        &[
+            ("AWS_ENDPOINT_URL", &moto.endpoint),
+            ("AWS_ENDPOINT_URL_STS", &sts.endpoint),
+        ],
+        &Options::default(),
+    )
+    .await;
+    let own = crate::s3_client(&config);
+    own.create_bucket().bucket("lake").send().await.unwrap();
+    let role = "arn:aws:iam::123456789012:role/provider";
+    let assumed = crate::assume_role(&config, role, "the-external-id", "writer").await;
+    let as_role = crate::s3_client(&assumed);
+    as_role
+        .put_object()
+        .bucket("lake")
+        .key("ext/a b/1.parquet")
+        .body(b"bytes".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let read = own
+        .get_object()
+        .bucket("lake")
+        .key("ext/a b/1.parquet")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        read.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"bytes"
+    );
+    // The role was assumed through STS, with its external id, once.
+    let assumed: Vec<_> = sts
+        .requests()
+        .iter()
+        .map(|r| r.form())
+        .filter(|f| f.contains(&("Action".into(), "AssumeRole".into())))
+        .collect();
+    assert_eq!(assumed.len(), 1, "{assumed:?}");
+    assert!(assumed[0].contains(&("RoleArn".into(), role.into())));
+    assert!(assumed[0].contains(&("ExternalId".into(), "the-external-id".into())));
+    assert!(assumed[0].contains(&("RoleSessionName".into(), "writer".into())));
+}
+
 // --- Endpoints --------------------------------------------------------------
 
 #[tokio::test]

@@ -11,9 +11,12 @@ fn doc() -> String {
     .expect("docs/configuration.md")
 }
 
-/// The table rows of docs/configuration.md as (variable, allowed, default).
+/// The rows of docs/configuration.md's settings table (the library's, the
+/// first on the page) as (variable, allowed, default).
 fn rows(doc: &str) -> Vec<(String, String, String)> {
-    doc.lines()
+    let table = doc.split("\n## ").next().unwrap_or_default();
+    table
+        .lines()
         .filter(|l| l.starts_with("| `"))
         .map(|l| {
             let cells: Vec<String> = l

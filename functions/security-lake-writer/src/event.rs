@@ -161,4 +161,29 @@ mod tests {
             assert_eq!(url_decode(&encoded).as_deref(), Some(text), "{encoded}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_decodes_without_a_panic_and_plain_text_stays_itself(text in "\\PC*") {
+            let _ = url_decode(&text);
+            let plain: String = text.chars().filter(|c| *c != '%' && *c != '+').collect();
+            proptest::prop_assert_eq!(url_decode(&plain), Some(plain.clone()));
+        }
+
+        #[test]
+        fn any_event_is_answered_without_a_panic(
+            detail_type in proptest::option::of("Object Created|x"),
+            key in proptest::option::of("\\PC{0,20}"),
+            records in proptest::collection::vec(("ObjectCreated:Put|ObjectRemoved:Delete|", proptest::option::of("\\PC{0,12}")), 0..4),
+        ) {
+            let event = json!({
+                "detail-type": detail_type,
+                "detail": {"bucket": {"name": "b"}, "object": {"key": key}},
+                "Records": records.iter().map(|(name, key)| json!({"eventName": name, "s3": {"bucket": {"name": "b"}, "object": {"key": key}}})).collect::<Vec<_>>(),
+            });
+            if let Ok(objects) = objects_of(&event) {
+                proptest::prop_assert!(objects.iter().all(|o| !o.bucket.is_empty() && !o.key.is_empty()));
+            }
+        }
+    }
 }

@@ -290,6 +290,45 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_configuration_doc_lists_every_variable_with_its_default() {
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/configuration.md"
+        ))
+        .expect("docs/configuration.md");
+        let section = doc
+            .split("\n## The Security Lake writer")
+            .nth(1)
+            .expect("a section for the writer");
+        let rows: Vec<(String, String)> = section
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| {
+                let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+                (cells[0].trim_matches('`').to_string(), cells[2].to_string())
+            })
+            .collect();
+        let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, variables());
+        let optional = [
+            (ERROR_PREFIX, format!("`{DEFAULT_ERROR_PREFIX}`")),
+            (MAX_OBJECT_BYTES, format!("`{DEFAULT_MAX_OBJECT_BYTES}`")),
+        ];
+        for (name, default) in &rows {
+            match optional.iter().find(|(o, _)| o == name) {
+                Some((_, want)) => assert_eq!(default, want, "{name}"),
+                None => {
+                    assert_eq!(default, "required", "{name}");
+                    let mut env = good();
+                    env.remove(name.as_str());
+                    let err = Settings::from_lookup(|n| env.get(n).cloned()).expect_err(name);
+                    assert_eq!(err.var, name.as_str());
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_bad_value_is_refused_naming_its_variable() {
         for (var, value) in [
             (SOURCE_ACCOUNT_ID, ""),

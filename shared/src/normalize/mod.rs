@@ -36,6 +36,9 @@ use scrub::*;
 pub use canonical::{canonical_decision, canonical_level, pool_region, split_device};
 pub use schema::*;
 pub use single_pass::normalize_text;
+/// Generated records of Cognito's keys and others, for property tests elsewhere.
+#[cfg(test)]
+pub(crate) use single_pass::tests::records as generated_records;
 
 /// [`Field::text`], with its commonest cases inlined here: a borrowed
 /// string with visible ASCII at both ends is its own text unless it is

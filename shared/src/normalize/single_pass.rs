@@ -188,7 +188,7 @@ pub fn normalize_text<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cognito::parse_documents;
     use crate::normalize::tests::{configs, norm, FIELD_RECORD};
@@ -259,7 +259,7 @@ mod tests {
 
     /// A record drawn from Cognito's keys and others, with values of every
     /// JSON type, usable or not, repeated keys and stray text now and then.
-    fn records() -> impl proptest::strategy::Strategy<Value = String> {
+    pub(crate) fn records() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         const TOP: [&str; 8] = [
             "eventTimestamp",

@@ -149,4 +149,36 @@ mod tests {
             assert!(err.to_string().contains(why), "{line}: {err}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_bytes_are_answered_without_a_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            let _ = read_line(&bytes);
+        }
+
+        #[test]
+        fn any_record_written_as_normalized_or_splunk_reads_back_to_the_same_record(
+            text in crate::normalize::generated_records()
+        ) {
+            let Ok(docs) = parse_documents(&text) else { return Ok(()) };
+            for doc in &docs {
+                let Ok(n) = normalize(doc, &Context::default(), &Config::default()) else { continue };
+                let mut normalized = Vec::new();
+                super::super::write_normalized(&n, &mut normalized);
+                for format in [OutputFormat::Normalized, OutputFormat::Splunk] {
+                    let cfg = Config { output_format: format, ..Config::default() };
+                    let mut line = Vec::new();
+                    super::super::write_line(&n, &cfg, &mut line);
+                    let Ok(Some(Written::Normalized(back))) = read_line(&line) else {
+                        panic!("{format:?} did not read back: {}", String::from_utf8_lossy(&line));
+                    };
+                    let mut again = Vec::new();
+                    super::super::write_normalized(&back, &mut again);
+                    proptest::prop_assert_eq!(&again, &normalized);
+                }
+            }
+        }
+    }
 }

@@ -179,7 +179,7 @@ mod log_filter_tests {
             LevelFilter::WARN,
             LevelFilter::ERROR,
         ] {
-            let filter = log_filter(level, function);
+            let filter = log_filter(level, "firehose_transformer");
             for target in [
                 "lambda_runtime",
                 "lambda_runtime_api_client",

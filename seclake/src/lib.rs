@@ -134,7 +134,7 @@ impl Batch {
         let class = class_uid
             .and_then(layout::class_of_uid)
             .ok_or(Error::UnknownClass { class_uid })?;
-        let event_day = row::time_ms(&record)
+        let event_day = row::time_ms(record)
             .and_then(layout::event_day)
             .ok_or(Error::NoTime)?;
         let region = match &self.region {

@@ -13,6 +13,8 @@
 //! - an S3 notification with a URL-encoded key; a missing object fails the
 //!   invocation (Lambda retries, then the dead-letter queue).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::time::Duration;
@@ -281,13 +283,7 @@ fn delivered_objects_reach_the_lake_with_each_sources_role_once_and_nothing_is_l
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(summary["error_object"], format!("s3://{}", errors[0]));
     let gz = unb64(dump[errors[0].as_str()]["body"].as_str().unwrap());
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut text)
-        .unwrap();
-    let rejected: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rejected: Vec<Value> = e2e::overflow::unzip_json(&gz);
     assert_eq!(
         unb64(rejected[0]["rawData"].as_str().unwrap()),
         b"{\"not\":\"cognito\"}"

@@ -4,7 +4,6 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::Read as _;
 
 use base64::Engine as _;
 use cognito_activity::config::OutputFormat;
@@ -186,10 +185,8 @@ fn an_object_of_normalized_lines_becomes_lake_objects_and_its_bad_lines_an_error
         .expect("in the error bucket");
     let gz =
         store.objects.borrow()[&("activity-bucket".to_string(), error_key.to_string())].clone();
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(gz.as_slice())
-        .read_to_string(&mut text)
-        .expect("gzip");
+    let text = cognito_activity::decode::gunzip_capped(&gz, 1 << 20).expect("gzip");
+    let text = String::from_utf8(text).expect("UTF-8");
     let entries: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON"))

@@ -22,6 +22,8 @@
 //! same name, so a function compiles only the clients it calls.
 
 mod config;
+#[cfg(feature = "s3")]
+pub mod events;
 mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;

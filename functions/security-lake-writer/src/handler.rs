@@ -9,20 +9,18 @@
 //! failure to read or write S3 fails the invocation, which Lambda retries
 //! and, retries spent, sends to the dead-letter queue.
 
-use std::io::Write as _;
-
-use base64::Engine as _;
 use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::reader::{self, Line, Lines};
+use cognito_activity::pipeline::rejected::Rejections;
 use cognito_activity::{Config, Stats};
 use cognito_activity_seclake::{layout, lines, Batch};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::event::{self, EventError, ObjectRef};
 use crate::settings::Settings;
 use crate::store::{Store, StoreError, Writer};
+use cognito_activity_aws::events::{self, EventError, ObjectRef};
 
 /// Why an invocation failed (and will be retried).
 #[derive(Debug, thiserror::Error)]
@@ -80,21 +78,6 @@ pub struct WrittenObject {
     pub rows: usize,
 }
 
-/// One rejected line, as it is written under the error prefix: the shape
-/// of Firehose's own error records (`errorCode`, `errorMessage`,
-/// `rawData` in base64), plus where the line came from.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Rejected<'a> {
-    error_code: &'static str,
-    error_message: String,
-    source: &'a str,
-    source_version: &'a str,
-    line: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    raw_data: Option<String>,
-}
-
 /// Handles one invocation. `cfg` is `lines::ocsf_config`'s.
 pub async fn handle<S: Store>(
     event: &Value,
@@ -103,7 +86,7 @@ pub async fn handle<S: Store>(
     store: &S,
 ) -> Result<Summary, HandlerError> {
     let mut objects = Vec::new();
-    for object in event::objects_of(event)? {
+    for object in events::objects_of(event)? {
         objects.push(handle_object(&object, settings, cfg, store).await?);
     }
     Ok(Summary { objects })
@@ -140,20 +123,7 @@ async fn handle_object<S: Store>(
         rejected: 0,
         error_object: None,
     };
-    let mut rejected = Vec::new();
-    let mut reject = |line: u64, code: &'static str, message: String, raw: Option<&[u8]>| {
-        let entry = Rejected {
-            error_code: code,
-            error_message: message,
-            source: &source,
-            source_version: &fetched.version,
-            line,
-            raw_data: raw.map(|r| base64::engine::general_purpose::STANDARD.encode(r)),
-        };
-        if serde_json::to_writer(&mut rejected, &entry).is_ok() {
-            rejected.push(b'\n');
-        }
-    };
+    let mut rejected = Rejections::new(&source, &fetched.version);
     let max_line = cfg.max_decompressed_bytes;
     let mut read = |summary: &mut ObjectSummary| -> std::io::Result<()> {
         let input = reader::open(fetched.body.as_slice(), max_line as u64)?;
@@ -166,15 +136,18 @@ async fn handle_object<S: Store>(
                     match lines::add_line(&mut batch, text, &ctx, cfg, &mut stats) {
                         Ok(rows) => summary.rows += rows,
                         Err(e) => {
-                            summary.rejected += 1;
-                            reject(number, "SecurityLake.Unusable", e.to_string(), Some(text));
+                            rejected.push(
+                                number,
+                                "SecurityLake.Unusable",
+                                e.to_string(),
+                                Some(text),
+                            );
                         }
                     }
                 }
                 Line::TooLong { len } => {
                     summary.lines += 1;
-                    summary.rejected += 1;
-                    reject(
+                    rejected.push(
                         number,
                         "SecurityLake.TooLong",
                         format!("line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES ({max_line}); its bytes are in the source object"),
@@ -188,9 +161,8 @@ async fn handle_object<S: Store>(
     if let Err(e) = read(&mut summary) {
         // Corrupt or over-inflating gzip: what was read stands; the rest of
         // the object is reported (it stays in its bucket).
-        summary.rejected += 1;
         tracing::warn!(source = %source, error = %e, "object unreadable past its last whole line");
-        reject(
+        rejected.push(
             summary.lines + 1,
             "SecurityLake.Unreadable",
             format!("the object cannot be read past this line: {e}"),
@@ -228,20 +200,21 @@ async fn handle_object<S: Store>(
         });
     }
 
+    summary.rejected = rejected.count();
     if !rejected.is_empty() {
         let digest = Sha256::digest(identity.as_bytes());
         let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        let key = format!("{}{name}.json.gz", settings.error_prefix);
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        // Compressing into memory cannot fail; were it to, the lines go
-        // uncompressed rather than not at all.
-        let (key, body, content_type) = match gz.write_all(&rejected).and_then(|()| gz.finish()) {
-            Ok(body) => (key, body, "application/gzip"),
-            Err(_) => (
+        let (body, compressed) = rejected.finish();
+        let (key, content_type) = if compressed {
+            (
+                format!("{}{name}.json.gz", settings.error_prefix),
+                "application/gzip",
+            )
+        } else {
+            (
                 format!("{}{name}.json", settings.error_prefix),
-                rejected,
                 "application/x-ndjson",
-            ),
+            )
         };
         store
             .put(

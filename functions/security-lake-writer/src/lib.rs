@@ -4,11 +4,10 @@
 //! provider role (docs/security-lake.md).
 //!
 //! - [`settings`]: the writer's settings, validated at start;
-//! - [`event`]: which objects an invocation names (EventBridge, S3 notifications);
+//! - which objects an invocation names: `cognito_activity_aws::events`;
 //! - [`store`]: S3, with the function's role and the provider roles;
 //! - [`handler`]: one invocation, object by object.
 
-pub mod event;
 pub mod handler;
 pub mod settings;
 pub mod store;

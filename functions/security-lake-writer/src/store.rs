@@ -8,8 +8,8 @@ use std::future::Future;
 use cognito_activity_aws::s3::primitives::ByteStream;
 use cognito_activity_aws::SdkConfig;
 
-use crate::event::ObjectRef;
 use crate::settings::Settings;
+use cognito_activity_aws::events::ObjectRef;
 
 /// Whose credentials write an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

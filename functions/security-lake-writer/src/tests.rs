@@ -13,10 +13,10 @@ use cognito_activity::{Config, Stats};
 use cognito_activity_seclake::lines::ocsf_config;
 use serde_json::{json, Value};
 
-use crate::event::ObjectRef;
 use crate::handler::{handle, HandlerError};
 use crate::settings::Settings;
 use crate::store::{Fetched, Store, StoreError, Writer};
+use cognito_activity_aws::events::ObjectRef;
 
 #[derive(Default)]
 struct Memory {

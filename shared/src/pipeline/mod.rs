@@ -14,6 +14,7 @@
 //! [`reader`] feeds it from a stream of any size, one line at a time.
 
 pub mod reader;
+pub mod rejected;
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,5 @@
-//! Which objects an invocation is about. Two shapes name a new object:
+//! Which S3 objects an invocation is about, for the functions S3 triggers.
+//! Pure JSON, no SDK. Two shapes name a new object:
 //!
 //! - EventBridge's `Object Created`
 //!   (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html>):
@@ -8,6 +9,9 @@
 //!   (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html>):
 //!   `Records[].s3`, for `ObjectCreated:*` only; keys arrive URL-encoded
 //!   (`+` for a space), and are decoded here.
+//!
+//! S3 Batch Operations invokes with tasks instead ([`batch_job_of`]) and
+//! wants one answer per task ([`BatchJob::response`]).
 
 use serde_json::Value;
 
@@ -21,7 +25,7 @@ pub struct ObjectRef {
 }
 
 /// Why an invocation names no object.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EventError {
     #[error(
         "the event is neither an EventBridge Object Created event nor an S3 event notification"
@@ -95,6 +99,114 @@ pub fn url_decode(s: &str) -> Option<String> {
         i += 1;
     }
     String::from_utf8(out).ok()
+}
+
+/// An S3 Batch Operations invocation
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html>),
+/// schema 1.0 (`s3BucketArn`) or 2.0 (`s3Bucket`, `userArguments`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchJob {
+    pub schema: String,
+    pub invocation_id: String,
+    pub tasks: Vec<BatchTask>,
+}
+
+/// One task: an object of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchTask {
+    pub task_id: String,
+    /// An error when the task names no usable object (answered `PermanentFailure`).
+    pub object: Result<ObjectRef, EventError>,
+}
+
+/// How a task ended, as Batch Operations counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskCode {
+    Succeeded,
+    /// Batch Operations retries the task.
+    TemporaryFailure,
+    PermanentFailure,
+}
+
+impl TaskCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskCode::Succeeded => "Succeeded",
+            TaskCode::TemporaryFailure => "TemporaryFailure",
+            TaskCode::PermanentFailure => "PermanentFailure",
+        }
+    }
+}
+
+/// The Batch Operations job in `event`, when it is one.
+pub fn batch_job_of(event: &Value) -> Option<BatchJob> {
+    let schema = event.get("invocationSchemaVersion")?.as_str()?.to_string();
+    let invocation_id = event
+        .get("invocationId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let tasks = event
+        .get("tasks")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|task| BatchTask {
+            task_id: text(task, "/taskId").unwrap_or_default(),
+            object: batch_object(task),
+        })
+        .collect();
+    Some(BatchJob {
+        schema,
+        invocation_id,
+        tasks,
+    })
+}
+
+fn batch_object(task: &Value) -> Result<ObjectRef, EventError> {
+    let bucket = match text(task, "/s3Bucket") {
+        Some(bucket) => bucket,
+        None => text(task, "/s3BucketArn")
+            .and_then(|arn| arn.rsplit(':').next().map(str::to_string))
+            .filter(|b| !b.is_empty())
+            .ok_or(EventError::Missing("bucket"))?,
+    };
+    let key = text(task, "/s3Key").ok_or(EventError::Missing("key"))?;
+    Ok(ObjectRef {
+        bucket,
+        key: url_decode(&key).ok_or(EventError::KeyEncoding)?,
+        version_id: text(task, "/s3VersionId"),
+    })
+}
+
+impl BatchJob {
+    /// The answer Batch Operations expects: one result per task, in order.
+    /// A task left out of `results` is answered `PermanentFailure`.
+    pub fn response(&self, results: &[(TaskCode, String)]) -> Value {
+        let results: Vec<Value> = self
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, task)| {
+                let (code, text) = results
+                    .get(i)
+                    .map(|(c, t)| (*c, t.as_str()))
+                    .unwrap_or((TaskCode::PermanentFailure, "not processed"));
+                serde_json::json!({
+                    "taskId": task.task_id,
+                    "resultCode": code.as_str(),
+                    "resultString": text,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "invocationSchemaVersion": self.schema,
+            "treatMissingKeysAs": "PermanentFailure",
+            "invocationId": self.invocation_id,
+            "results": results,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -185,5 +297,38 @@ mod tests {
                 proptest::prop_assert!(objects.iter().all(|o| !o.bucket.is_empty() && !o.key.is_empty()));
             }
         }
+    }
+
+    #[test]
+    fn batch_operations_tasks_of_both_schemas_name_their_objects() {
+        let v1 = json!({"invocationSchemaVersion": "1.0", "invocationId": "i1", "job": {"id": "j"},
+            "tasks": [{"taskId": "t1", "s3Key": "logs/a+b%3A1.gz", "s3VersionId": null, "s3BucketArn": "arn:aws:s3:::raw"},
+                      {"taskId": "t2", "s3BucketArn": "arn:aws:s3:::raw"}]});
+        let job = batch_job_of(&v1).expect("a job");
+        assert_eq!(
+            job.tasks[0].object,
+            Ok(ObjectRef {
+                bucket: "raw".into(),
+                key: "logs/a b:1.gz".into(),
+                version_id: None
+            })
+        );
+        assert_eq!(job.tasks[1].object, Err(EventError::Missing("key")));
+        let v2 = json!({"invocationSchemaVersion": "2.0", "invocationId": "i2", "job": {"id": "j", "userArguments": {}},
+            "tasks": [{"taskId": "t1", "s3Key": "k", "s3VersionId": "v", "s3Bucket": "raw"}]});
+        let job = batch_job_of(&v2).expect("a job");
+        assert_eq!(
+            job.tasks[0].object.as_ref().map(|o| o.version_id.clone()),
+            Ok(Some("v".into()))
+        );
+        let answer = job.response(&[(TaskCode::TemporaryFailure, "throttled".into())]);
+        assert_eq!(answer["invocationSchemaVersion"], "2.0");
+        assert_eq!(answer["invocationId"], "i2");
+        assert_eq!(answer["treatMissingKeysAs"], "PermanentFailure");
+        assert_eq!(
+            answer["results"][0],
+            json!({"taskId": "t1", "resultCode": "TemporaryFailure", "resultString": "throttled"})
+        );
+        assert!(batch_job_of(&json!({"Records": []})).is_none());
     }
 }

@@ -302,6 +302,7 @@ pub(crate) mod tests {
             .expect("a section for the writer");
         let rows: Vec<(String, String)> = section
             .lines()
+            .take_while(|l| !l.starts_with("## "))
             .filter(|l| l.starts_with("| `"))
             .map(|l| {
                 let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();

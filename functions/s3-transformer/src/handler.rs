@@ -1,0 +1,155 @@
+//! One invocation. EventBridge `Object Created` events and S3 notifications
+//! name objects: each is transformed, and any failure to read or write S3
+//! fails the invocation (Lambda retries it, then the dead-letter queue). S3
+//! Batch Operations names tasks: each is answered `Succeeded`,
+//! `TemporaryFailure` (Batch Operations retries it) or `PermanentFailure`,
+//! with a result string, and the job's completion report lists them.
+
+use cognito_activity::Config;
+use cognito_activity_aws::events::{self, BatchJob, EventError, ObjectRef, TaskCode};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::settings::Settings;
+use crate::store::{Body, Store, StoreError};
+use crate::transform::{Counts, ObjectTransform};
+
+/// Why an invocation failed (and will be retried).
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl HandlerError {
+    /// The error type Lambda reports (`errorType`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HandlerError::Event(_) => "EventError",
+            HandlerError::Store(_) => "S3Error",
+        }
+    }
+}
+
+/// What one object came to.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct ObjectSummary {
+    /// `s3://bucket/key` of the object read.
+    pub source: String,
+    pub version: String,
+    pub lines: u64,
+    pub events: u64,
+    pub dropped: u64,
+    pub rejected: u64,
+    /// Keys written under the output bucket.
+    pub written: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_object: Option<String>,
+}
+
+impl ObjectSummary {
+    fn result_string(&self) -> String {
+        format!(
+            "{} lines, {} events in {} objects, {} dropped, {} rejected{}",
+            self.lines,
+            self.events,
+            self.written.len(),
+            self.dropped,
+            self.rejected,
+            self.error_object
+                .as_deref()
+                .map(|e| format!(" (in {e})"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// Handles one invocation; the value is the function's response.
+pub async fn handle<S: Store>(event: &Value, settings: &Settings, cfg: &Config, store: &S) -> Result<Value, HandlerError> {
+    if let Some(job) = events::batch_job_of(event) {
+        return Ok(handle_job(&job, settings, cfg, store).await);
+    }
+    let mut objects = Vec::new();
+    for object in events::objects_of(event)? {
+        objects.push(handle_object(&object, settings, cfg, store).await?);
+    }
+    Ok(serde_json::json!({ "objects": objects }))
+}
+
+async fn handle_job<S: Store>(job: &BatchJob, settings: &Settings, cfg: &Config, store: &S) -> Value {
+    let mut results = Vec::new();
+    for task in &job.tasks {
+        results.push(match &task.object {
+            Err(e) => (TaskCode::PermanentFailure, e.to_string()),
+            Ok(object) => match handle_object(object, settings, cfg, store).await {
+                Ok(summary) => (TaskCode::Succeeded, summary.result_string()),
+                Err(e) if e.is_permanent() => (TaskCode::PermanentFailure, e.to_string()),
+                Err(e) => (TaskCode::TemporaryFailure, e.to_string()),
+            },
+        });
+    }
+    job.response(&results)
+}
+
+/// Reads one object and writes what it becomes.
+pub async fn handle_object<S: Store>(
+    object: &ObjectRef,
+    settings: &Settings,
+    cfg: &Config,
+    store: &S,
+) -> Result<ObjectSummary, StoreError> {
+    let (mut body, version) = store.open(object).await?;
+    let source = format!("s3://{}/{}", object.bucket, object.key);
+    let identity = format!("{source}\n{version}");
+    let mut transform = ObjectTransform::new(settings, cfg, &identity, &source, &version);
+    let mut written = Vec::new();
+    while let Some(chunk) = body.next().await? {
+        transform.feed(&chunk);
+        for ready in transform.take_ready() {
+            store
+                .put(&settings.output_bucket, &ready.key, ready.bytes, "application/gzip")
+                .await?;
+            written.push(ready.key);
+        }
+    }
+    let finished = transform.finish();
+    for ready in finished.ready {
+        store
+            .put(&settings.output_bucket, &ready.key, ready.bytes, "application/gzip")
+            .await?;
+        written.push(ready.key);
+    }
+    let error_object = match finished.rejections {
+        Some(bytes) => {
+            use sha2::{Digest, Sha256};
+            let digest = Sha256::digest(identity.as_bytes());
+            let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+            let key = format!("{}{name}.json.gz", settings.error_prefix);
+            store.put(&settings.output_bucket, &key, bytes, "application/gzip").await?;
+            Some(format!("s3://{}/{key}", settings.output_bucket))
+        }
+        None => None,
+    };
+    let Counts {
+        lines,
+        events,
+        dropped,
+        rejected,
+    } = finished.counts;
+    if let Some(why) = &finished.unreadable {
+        tracing::warn!(source = %source, error = %why, "object unreadable past its last whole line");
+    }
+    tracing::info!(source = %source, lines, events, dropped, rejected, objects = written.len(), "object transformed");
+    Ok(ObjectSummary {
+        source,
+        version,
+        lines,
+        events,
+        dropped,
+        rejected,
+        written,
+        error_object,
+    })
+}

@@ -1,0 +1,286 @@
+//! The handler with constructed invocations and S3 in memory (bodies handed
+//! out in chunks of a chosen size). The real binary against the Runtime
+//! API and moto is in tests/tests/s3_route.rs.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+
+use cognito_activity::config::{Config, OutputFormat, PartitionKey};
+use cognito_activity::decode::gunzip_capped;
+use cognito_activity::pipeline::rejected::Rejected;
+use cognito_activity_aws::events::ObjectRef;
+use serde_json::{json, Value};
+
+use crate::handler::handle;
+use crate::settings::Settings;
+use crate::store::{Body, Store, StoreError};
+
+struct Memory {
+    objects: RefCell<BTreeMap<(String, String), Vec<u8>>>,
+    chunk: usize,
+    /// Keys whose reads fail with this code.
+    failing: BTreeMap<String, &'static str>,
+}
+
+impl Memory {
+    fn new(chunk: usize) -> Memory {
+        Memory {
+            objects: RefCell::default(),
+            chunk,
+            failing: BTreeMap::new(),
+        }
+    }
+
+    fn insert(&self, key: &str, body: Vec<u8>) {
+        self.objects
+            .borrow_mut()
+            .insert(("raw".to_string(), key.to_string()), body);
+    }
+
+    fn outputs(&self, prefix: &str) -> BTreeMap<String, Vec<u8>> {
+        self.objects
+            .borrow()
+            .iter()
+            .filter(|((b, k), _)| b == "out" && k.starts_with(prefix))
+            .map(|((_, k), v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+struct Chunks(std::collections::VecDeque<Vec<u8>>);
+
+impl Body for Chunks {
+    async fn next(&mut self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.0.pop_front())
+    }
+}
+
+impl Store for Memory {
+    type Body = Chunks;
+
+    async fn open(&self, object: &ObjectRef) -> Result<(Chunks, String), StoreError> {
+        let error = |code: &str| StoreError {
+            op: "GetObject",
+            bucket: object.bucket.clone(),
+            key: object.key.clone(),
+            code: code.to_string(),
+        };
+        if let Some(code) = self.failing.get(&object.key) {
+            return Err(error(code));
+        }
+        let objects = self.objects.borrow();
+        let body = objects
+            .get(&(object.bucket.clone(), object.key.clone()))
+            .ok_or_else(|| error("NoSuchKey"))?;
+        Ok((
+            Chunks(body.chunks(self.chunk).map(<[u8]>::to_vec).collect()),
+            "etag-1".to_string(),
+        ))
+    }
+
+    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, _: &'static str) -> Result<(), StoreError> {
+        self.objects
+            .borrow_mut()
+            .insert((bucket.to_string(), key.to_string()), body);
+        Ok(())
+    }
+}
+
+fn settings(changes: &[(&'static str, &str)]) -> Settings {
+    let mut env: BTreeMap<&str, String> = BTreeMap::from([("OUTPUT_BUCKET", "out".to_string())]);
+    for (k, v) in changes {
+        env.insert(k, v.to_string());
+    }
+    Settings::from_lookup(OutputFormat::Normalized, |n| env.get(n).cloned()).expect("good settings")
+}
+
+/// Every library fixture as one raw line, and how many there are.
+fn fixture_lines() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tests/fixtures");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("shared/tests/fixtures")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let v: Value = serde_json::from_slice(&std::fs::read(p).expect("a fixture")).expect("JSON");
+            v.to_string()
+        })
+        .collect()
+}
+
+fn eventbridge(key: &str) -> Value {
+    json!({"detail-type": "Object Created", "source": "aws.s3",
+           "detail": {"bucket": {"name": "raw"}, "object": {"key": key}}})
+}
+
+fn run<S: Store>(event: &Value, settings: &Settings, cfg: &Config, store: &S) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+    rt.block_on(handle(event, settings, cfg, store)).expect("handled")
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).expect("gzip");
+    gz.finish().expect("gzip")
+}
+
+/// Every line of every output object.
+fn output_lines(store: &Memory, prefix: &str) -> Vec<String> {
+    store
+        .outputs(prefix)
+        .values()
+        .flat_map(|gz| {
+            let text = String::from_utf8(gunzip_capped(gz, 1 << 26).expect("gzip")).expect("UTF-8");
+            text.lines().map(str::to_string).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn rejected(store: &Memory) -> Vec<Rejected> {
+    output_lines_raw(store, "errors/s3-transformer/")
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("a rejected line"))
+        .collect()
+}
+
+fn output_lines_raw(store: &Memory, prefix: &str) -> Vec<String> {
+    output_lines(store, prefix)
+}
+
+#[test]
+fn an_object_of_raw_lines_becomes_one_output_line_per_event_and_its_bad_line_is_kept() {
+    let mut text = fixture_lines().join("\n");
+    text.push_str("\n{\"not\":\"cognito\"}\n\n");
+    let store = Memory::new(7);
+    store.insert("logs/a b.json", text.clone().into_bytes());
+    let cfg = Config::default();
+    let answer = run(&eventbridge("logs/a b.json"), &settings(&[]), &cfg, &store);
+    let summary = &answer["objects"][0];
+    let fixtures = fixture_lines().len() as u64;
+    assert_eq!(summary["lines"].as_u64(), Some(fixtures + 1));
+    assert_eq!(summary["rejected"], 1);
+    let lines = output_lines(&store, "activity/normalized/");
+    assert_eq!(lines.len() as u64, summary["events"].as_u64().expect("events"));
+    assert!(lines.len() as u64 >= fixtures - 1, "{} lines", lines.len());
+    // The normalized lines are the pipeline's, as the CLI writes them.
+    for line in &lines {
+        let v: Value = serde_json::from_str(line).expect("JSON");
+        assert_eq!(v["schema_version"], "1");
+    }
+    let bad = rejected(&store);
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].line, Some(fixtures + 1));
+    assert_eq!(bad[0].raw_data.as_deref(), Some("eyJub3QiOiJjb2duaXRvIn0="));
+    assert_eq!(bad[0].source.as_deref(), Some("s3://raw/logs/a b.json"));
+}
+
+#[test]
+fn gzip_in_any_chunking_and_plain_text_write_the_same_objects_and_a_rerun_the_same_keys() {
+    let text = fixture_lines().join("\n").into_bytes();
+    let cfg = Config {
+        partition_keys: vec![PartitionKey::EventType, PartitionKey::Year],
+        ..Config::default()
+    };
+    let mut seen = Vec::new();
+    for (chunk, body) in [(1, gzip(&text)), (4096, gzip(&text)), (3, text.clone())] {
+        let store = Memory::new(chunk);
+        store.insert("k", body);
+        let first = run(&eventbridge("k"), &settings(&[]), &cfg, &store);
+        let before = store.outputs("activity/");
+        assert!(before.keys().all(|k| k.starts_with("activity/normalized/event_type=") && k.contains("/year=")), "{before:?}");
+        let again = run(&eventbridge("k"), &settings(&[]), &cfg, &store);
+        assert_eq!(first, again);
+        assert_eq!(store.outputs("activity/"), before, "a re-run writes the same keys and bytes");
+        seen.push(before);
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn outputs_roll_over_and_close_when_too_many_are_open_and_no_line_is_lost() {
+    let fixtures = fixture_lines();
+    let text: Vec<String> = (0..400).flat_map(|_| fixtures.iter().cloned()).collect();
+    let text = text.join("\n").into_bytes();
+    let cfg = Config {
+        partition_keys: vec![PartitionKey::EventType],
+        ..Config::default()
+    };
+    let loose = Memory::new(65536);
+    loose.insert("k", text.clone());
+    let wide = run(&eventbridge("k"), &settings(&[]), &cfg, &loose);
+    let tight = Memory::new(65536);
+    tight.insert("k", text);
+    let narrow = run(
+        &eventbridge("k"),
+        &settings(&[("MAX_OPEN_OUTPUTS", "1"), ("OUTPUT_OBJECT_BYTES", "65536")]),
+        &cfg,
+        &tight,
+    );
+    let count = |v: &Value| v["objects"][0]["written"].as_array().map(Vec::len).unwrap_or_default();
+    assert!(count(&narrow) > count(&wide), "{} vs {}", count(&narrow), count(&wide));
+    let mut a = output_lines(&loose, "activity/");
+    let mut b = output_lines(&tight, "activity/");
+    a.sort();
+    b.sort();
+    assert_eq!(a.len(), b.len());
+    assert!(a == b, "the same lines, however they are split");
+    assert!(tight.outputs("activity/").keys().any(|k| k.ends_with("-00001.json.gz")));
+}
+
+#[test]
+fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept() {
+    let fixtures = fixture_lines();
+    let cfg = Config {
+        max_decompressed_bytes: 1 << 20,
+        ..Config::default()
+    };
+    let long = "x".repeat((1 << 20) + 10);
+    let text = format!("{}\n{long}\n{}\n", fixtures[0], fixtures[1]);
+    let store = Memory::new(1000);
+    store.insert("long", text.into_bytes());
+    let answer = run(&eventbridge("long"), &settings(&[]), &cfg, &store);
+    assert_eq!(answer["objects"][0]["rejected"], 1);
+    let bad = rejected(&store);
+    assert_eq!((bad[0].line, bad[0].raw_data.as_deref()), (Some(2), None));
+    assert!(bad[0].error_message.contains("longer than MAX_DECOMPRESSED_BYTES"));
+
+    let mut broken = gzip(format!("{}\n{}\n", fixtures[0], fixtures[1]).as_bytes());
+    let cut = broken.len() - 12;
+    broken.truncate(cut);
+    broken.extend_from_slice(&[0xff; 12]);
+    let store = Memory::new(64);
+    store.insert("broken", broken);
+    let answer = run(&eventbridge("broken"), &settings(&[]), &cfg, &store);
+    let summary = &answer["objects"][0];
+    assert_eq!(summary["rejected"], 1, "{summary}");
+    assert!(rejected(&store)[0].error_message.contains("cannot be read past"));
+}
+
+#[test]
+fn batch_operations_tasks_are_answered_one_by_one() {
+    let mut store = Memory::new(4096);
+    store.insert("ok", fixture_lines().join("\n").into_bytes());
+    store.failing.insert("slow".into(), "SlowDown");
+    let job = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv", "job": {"id": "j"},
+        "tasks": [
+            {"taskId": "t1", "s3Key": "ok", "s3VersionId": null, "s3BucketArn": "arn:aws:s3:::raw"},
+            {"taskId": "t2", "s3Key": "missing", "s3BucketArn": "arn:aws:s3:::raw"},
+            {"taskId": "t3", "s3Key": "slow", "s3BucketArn": "arn:aws:s3:::raw"},
+            {"taskId": "t4", "s3BucketArn": "arn:aws:s3:::raw"}
+        ]});
+    let answer = run(&job, &settings(&[]), &Config::default(), &store);
+    let codes: Vec<&str> = answer["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["resultCode"].as_str().expect("a code"))
+        .collect();
+    assert_eq!(codes, ["Succeeded", "PermanentFailure", "TemporaryFailure", "PermanentFailure"]);
+    assert_eq!(answer["invocationId"], "inv");
+    assert!(answer["results"][0]["resultString"].as_str().expect("text").contains(" events in "));
+    assert!(answer["results"][1]["resultString"].as_str().expect("text").contains("NoSuchKey"));
+}

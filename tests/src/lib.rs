@@ -350,6 +350,19 @@ impl Bootstrap {
         }
         None
     }
+
+    /// The process's peak resident memory so far, in KiB (`VmHWM`; Linux).
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
 }
 
 impl Drop for Bootstrap {

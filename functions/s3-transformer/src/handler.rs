@@ -67,7 +67,12 @@ impl ObjectSummary {
 }
 
 /// Handles one invocation; the value is the function's response.
-pub async fn handle<S: Store>(event: &Value, settings: &Settings, cfg: &Config, store: &S) -> Result<Value, HandlerError> {
+pub async fn handle<S: Store>(
+    event: &Value,
+    settings: &Settings,
+    cfg: &Config,
+    store: &S,
+) -> Result<Value, HandlerError> {
     if let Some(job) = events::batch_job_of(event) {
         return Ok(handle_job(&job, settings, cfg, store).await);
     }
@@ -78,7 +83,12 @@ pub async fn handle<S: Store>(event: &Value, settings: &Settings, cfg: &Config, 
     Ok(serde_json::json!({ "objects": objects }))
 }
 
-async fn handle_job<S: Store>(job: &BatchJob, settings: &Settings, cfg: &Config, store: &S) -> Value {
+async fn handle_job<S: Store>(
+    job: &BatchJob,
+    settings: &Settings,
+    cfg: &Config,
+    store: &S,
+) -> Value {
     let mut results = Vec::new();
     for task in &job.tasks {
         results.push(match &task.object {
@@ -109,7 +119,12 @@ pub async fn handle_object<S: Store>(
         transform.feed(&chunk);
         for ready in transform.take_ready() {
             store
-                .put(&settings.output_bucket, &ready.key, ready.bytes, "application/gzip")
+                .put(
+                    &settings.output_bucket,
+                    &ready.key,
+                    ready.bytes,
+                    "application/gzip",
+                )
                 .await?;
             written.push(ready.key);
         }
@@ -117,7 +132,12 @@ pub async fn handle_object<S: Store>(
     let finished = transform.finish();
     for ready in finished.ready {
         store
-            .put(&settings.output_bucket, &ready.key, ready.bytes, "application/gzip")
+            .put(
+                &settings.output_bucket,
+                &ready.key,
+                ready.bytes,
+                "application/gzip",
+            )
             .await?;
         written.push(ready.key);
     }
@@ -127,7 +147,9 @@ pub async fn handle_object<S: Store>(
             let digest = Sha256::digest(identity.as_bytes());
             let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
             let key = format!("{}{name}.json.gz", settings.error_prefix);
-            store.put(&settings.output_bucket, &key, bytes, "application/gzip").await?;
+            store
+                .put(&settings.output_bucket, &key, bytes, "application/gzip")
+                .await?;
             Some(format!("s3://{}/{key}", settings.output_bucket))
         }
         None => None,

@@ -53,7 +53,8 @@ fn refuse(var: &'static str, message: &str) -> SettingError {
     }
 }
 
-const PREFIX_RULE: &str = "a key prefix ending in /, of A-Z a-z 0-9 ! - _ . * ' ( ) / = (at most 512)";
+const PREFIX_RULE: &str =
+    "a key prefix ending in /, of A-Z a-z 0-9 ! - _ . * ' ( ) / = (at most 512)";
 
 impl Settings {
     pub fn from_env(format: OutputFormat) -> Result<Settings, SettingError> {
@@ -72,7 +73,8 @@ impl Settings {
         if !is_bucket(&output_bucket) {
             return Err(refuse(OUTPUT_BUCKET, bucket_rule));
         }
-        let output_prefix = get(OUTPUT_PREFIX).unwrap_or_else(|| format!("activity/{}/", format.as_str()));
+        let output_prefix =
+            get(OUTPUT_PREFIX).unwrap_or_else(|| format!("activity/{}/", format.as_str()));
         if !is_prefix(&output_prefix) {
             return Err(refuse(OUTPUT_PREFIX, PREFIX_RULE));
         }
@@ -80,7 +82,10 @@ impl Settings {
         if !is_prefix(&error_prefix) {
             return Err(refuse(ERROR_PREFIX, PREFIX_RULE));
         }
-        let number = |var: &'static str, default: usize, range: std::ops::RangeInclusive<usize>, rule: &str| match get(var) {
+        let number = |var: &'static str,
+                      default: usize,
+                      range: std::ops::RangeInclusive<usize>,
+                      rule: &str| match get(var) {
             None => Ok(default),
             Some(v) => v
                 .parse::<usize>()
@@ -88,7 +93,12 @@ impl Settings {
                 .filter(|n| range.contains(n))
                 .ok_or_else(|| refuse(var, rule)),
         };
-        let max_open_outputs = number(MAX_OPEN_OUTPUTS, DEFAULT_MAX_OPEN_OUTPUTS, 1..=256, "a whole number from 1 to 256")?;
+        let max_open_outputs = number(
+            MAX_OPEN_OUTPUTS,
+            DEFAULT_MAX_OPEN_OUTPUTS,
+            1..=256,
+            "a whole number from 1 to 256",
+        )?;
         let output_object_bytes = number(
             OUTPUT_OBJECT_BYTES,
             DEFAULT_OUTPUT_OBJECT_BYTES,
@@ -140,7 +150,10 @@ pub(crate) mod tests {
         let s = with(&[]).expect("good");
         assert_eq!(s.output_prefix, "activity/ocsf/");
         assert_eq!(s.error_prefix, DEFAULT_ERROR_PREFIX);
-        assert_eq!((s.max_open_outputs, s.output_object_bytes), (DEFAULT_MAX_OPEN_OUTPUTS, DEFAULT_OUTPUT_OBJECT_BYTES));
+        assert_eq!(
+            (s.max_open_outputs, s.output_object_bytes),
+            (DEFAULT_MAX_OPEN_OUTPUTS, DEFAULT_OUTPUT_OBJECT_BYTES)
+        );
     }
 
     #[test]
@@ -160,14 +173,28 @@ pub(crate) mod tests {
 
     #[test]
     fn the_configuration_doc_lists_every_variable() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/configuration.md"))
-            .expect("docs/configuration.md");
-        let section = doc.split("\n## The S3 route").nth(1).expect("a section for the S3 route");
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/configuration.md"
+        ))
+        .expect("docs/configuration.md");
+        let section = doc
+            .split("\n## The S3 route")
+            .nth(1)
+            .expect("a section for the S3 route");
         let names: Vec<String> = section
             .lines()
             .take_while(|l| !l.starts_with("## "))
             .filter(|l| l.starts_with("| `"))
-            .map(|l| l.trim_matches('|').split('|').next().unwrap_or_default().trim().trim_matches('`').to_string())
+            .map(|l| {
+                l.trim_matches('|')
+                    .split('|')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .trim_matches('`')
+                    .to_string()
+            })
             .collect();
         assert_eq!(names, VARIABLES);
     }

@@ -24,7 +24,12 @@ impl StoreError {
     pub fn is_permanent(&self) -> bool {
         matches!(
             self.code.as_str(),
-            "NoSuchKey" | "NoSuchBucket" | "NoSuchVersion" | "AccessDenied" | "InvalidObjectState" | "NotFound"
+            "NoSuchKey"
+                | "NoSuchBucket"
+                | "NoSuchVersion"
+                | "AccessDenied"
+                | "InvalidObjectState"
+                | "NotFound"
         )
     }
 }
@@ -37,7 +42,10 @@ pub trait Body {
 pub trait Store {
     type Body: Body;
     /// The object's body, and its version id (else its ETag).
-    fn open(&self, object: &ObjectRef) -> impl Future<Output = Result<(Self::Body, String), StoreError>>;
+    fn open(
+        &self,
+        object: &ObjectRef,
+    ) -> impl Future<Output = Result<(Self::Body, String), StoreError>>;
     /// Writes (or overwrites) one object.
     fn put(
         &self,
@@ -110,7 +118,13 @@ impl Store for S3Store {
         ))
     }
 
-    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &'static str) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), StoreError> {
         self.client
             .put_object()
             .bucket(bucket)

@@ -79,7 +79,13 @@ impl Store for Memory {
         ))
     }
 
-    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, _: &'static str) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        _: &'static str,
+    ) -> Result<(), StoreError> {
         self.objects
             .borrow_mut()
             .insert((bucket.to_string(), key.to_string()), body);
@@ -106,7 +112,8 @@ fn fixture_lines() -> Vec<String> {
     paths
         .iter()
         .map(|p| {
-            let v: Value = serde_json::from_slice(&std::fs::read(p).expect("a fixture")).expect("JSON");
+            let v: Value =
+                serde_json::from_slice(&std::fs::read(p).expect("a fixture")).expect("JSON");
             v.to_string()
         })
         .collect()
@@ -118,8 +125,11 @@ fn eventbridge(key: &str) -> Value {
 }
 
 fn run<S: Store>(event: &Value, settings: &Settings, cfg: &Config, store: &S) -> Value {
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
-    rt.block_on(handle(event, settings, cfg, store)).expect("handled")
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    rt.block_on(handle(event, settings, cfg, store))
+        .expect("handled")
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -164,7 +174,10 @@ fn an_object_of_raw_lines_becomes_one_output_line_per_event_and_its_bad_line_is_
     assert_eq!(summary["lines"].as_u64(), Some(fixtures + 1));
     assert_eq!(summary["rejected"], 1);
     let lines = output_lines(&store, "activity/normalized/");
-    assert_eq!(lines.len() as u64, summary["events"].as_u64().expect("events"));
+    assert_eq!(
+        lines.len() as u64,
+        summary["events"].as_u64().expect("events")
+    );
     assert!(lines.len() as u64 >= fixtures - 1, "{} lines", lines.len());
     // The normalized lines are the pipeline's, as the CLI writes them.
     for line in &lines {
@@ -191,10 +204,19 @@ fn gzip_in_any_chunking_and_plain_text_write_the_same_objects_and_a_rerun_the_sa
         store.insert("k", body);
         let first = run(&eventbridge("k"), &settings(&[]), &cfg, &store);
         let before = store.outputs("activity/");
-        assert!(before.keys().all(|k| k.starts_with("activity/normalized/event_type=") && k.contains("/year=")), "{before:?}");
+        assert!(
+            before
+                .keys()
+                .all(|k| k.starts_with("activity/normalized/event_type=") && k.contains("/year=")),
+            "{before:?}"
+        );
         let again = run(&eventbridge("k"), &settings(&[]), &cfg, &store);
         assert_eq!(first, again);
-        assert_eq!(store.outputs("activity/"), before, "a re-run writes the same keys and bytes");
+        assert_eq!(
+            store.outputs("activity/"),
+            before,
+            "a re-run writes the same keys and bytes"
+        );
         seen.push(before);
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]));
@@ -220,15 +242,28 @@ fn outputs_roll_over_and_close_when_too_many_are_open_and_no_line_is_lost() {
         &cfg,
         &tight,
     );
-    let count = |v: &Value| v["objects"][0]["written"].as_array().map(Vec::len).unwrap_or_default();
-    assert!(count(&narrow) > count(&wide), "{} vs {}", count(&narrow), count(&wide));
+    let count = |v: &Value| {
+        v["objects"][0]["written"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or_default()
+    };
+    assert!(
+        count(&narrow) > count(&wide),
+        "{} vs {}",
+        count(&narrow),
+        count(&wide)
+    );
     let mut a = output_lines(&loose, "activity/");
     let mut b = output_lines(&tight, "activity/");
     a.sort();
     b.sort();
     assert_eq!(a.len(), b.len());
     assert!(a == b, "the same lines, however they are split");
-    assert!(tight.outputs("activity/").keys().any(|k| k.ends_with("-00001.json.gz")));
+    assert!(tight
+        .outputs("activity/")
+        .keys()
+        .any(|k| k.ends_with("-00001.json.gz")));
 }
 
 #[test]
@@ -246,7 +281,9 @@ fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept()
     assert_eq!(answer["objects"][0]["rejected"], 1);
     let bad = rejected(&store);
     assert_eq!((bad[0].line, bad[0].raw_data.as_deref()), (Some(2), None));
-    assert!(bad[0].error_message.contains("longer than MAX_DECOMPRESSED_BYTES"));
+    assert!(bad[0]
+        .error_message
+        .contains("longer than MAX_DECOMPRESSED_BYTES"));
 
     let mut broken = gzip(format!("{}\n{}\n", fixtures[0], fixtures[1]).as_bytes());
     let cut = broken.len() - 12;
@@ -257,7 +294,9 @@ fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept()
     let answer = run(&eventbridge("broken"), &settings(&[]), &cfg, &store);
     let summary = &answer["objects"][0];
     assert_eq!(summary["rejected"], 1, "{summary}");
-    assert!(rejected(&store)[0].error_message.contains("cannot be read past"));
+    assert!(rejected(&store)[0]
+        .error_message
+        .contains("cannot be read past"));
 }
 
 #[test]
@@ -266,12 +305,12 @@ fn batch_operations_tasks_are_answered_one_by_one() {
     store.insert("ok", fixture_lines().join("\n").into_bytes());
     store.failing.insert("slow".into(), "SlowDown");
     let job = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv", "job": {"id": "j"},
-        "tasks": [
-            {"taskId": "t1", "s3Key": "ok", "s3VersionId": null, "s3BucketArn": "arn:aws:s3:::raw"},
-            {"taskId": "t2", "s3Key": "missing", "s3BucketArn": "arn:aws:s3:::raw"},
-            {"taskId": "t3", "s3Key": "slow", "s3BucketArn": "arn:aws:s3:::raw"},
-            {"taskId": "t4", "s3BucketArn": "arn:aws:s3:::raw"}
-        ]});
+    "tasks": [
+        {"taskId": "t1", "s3Key": "ok", "s3VersionId": null, "s3BucketArn": "arn:aws:s3:::raw"},
+        {"taskId": "t2", "s3Key": "missing", "s3BucketArn": "arn:aws:s3:::raw"},
+        {"taskId": "t3", "s3Key": "slow", "s3BucketArn": "arn:aws:s3:::raw"},
+        {"taskId": "t4", "s3BucketArn": "arn:aws:s3:::raw"}
+    ]});
     let answer = run(&job, &settings(&[]), &Config::default(), &store);
     let codes: Vec<&str> = answer["results"]
         .as_array()
@@ -279,8 +318,22 @@ fn batch_operations_tasks_are_answered_one_by_one() {
         .iter()
         .map(|r| r["resultCode"].as_str().expect("a code"))
         .collect();
-    assert_eq!(codes, ["Succeeded", "PermanentFailure", "TemporaryFailure", "PermanentFailure"]);
+    assert_eq!(
+        codes,
+        [
+            "Succeeded",
+            "PermanentFailure",
+            "TemporaryFailure",
+            "PermanentFailure"
+        ]
+    );
     assert_eq!(answer["invocationId"], "inv");
-    assert!(answer["results"][0]["resultString"].as_str().expect("text").contains(" events in "));
-    assert!(answer["results"][1]["resultString"].as_str().expect("text").contains("NoSuchKey"));
+    assert!(answer["results"][0]["resultString"]
+        .as_str()
+        .expect("text")
+        .contains(" events in "));
+    assert!(answer["results"][1]["resultString"]
+        .as_str()
+        .expect("text")
+        .contains("NoSuchKey"));
 }

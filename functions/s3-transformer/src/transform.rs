@@ -96,10 +96,13 @@ impl Outputs {
                 self.close(&k);
             }
         }
-        let open = self.open.entry(partition.to_string()).or_insert_with(|| Open {
-            gz: flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()),
-            lines: 0,
-        });
+        let open = self
+            .open
+            .entry(partition.to_string())
+            .or_insert_with(|| Open {
+                gz: flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()),
+                lines: 0,
+            });
         // Writing into memory cannot fail.
         let _ = open.gz.write_all(text);
         open.lines += lines;
@@ -152,7 +155,13 @@ impl Lines<'_> {
                         .cfg
                         .partition_keys
                         .iter()
-                        .map(|k| format!("{}={}/", k.as_str(), keys.get(k.as_str()).map_or("unknown", String::as_str)))
+                        .map(|k| {
+                            format!(
+                                "{}={}/",
+                                k.as_str(),
+                                keys.get(k.as_str()).map_or("unknown", String::as_str)
+                            )
+                        })
                         .collect(),
                     None => String::new(),
                 };
@@ -162,7 +171,12 @@ impl Lines<'_> {
             RecordOutcome::Dropped { .. } => self.counts.dropped += 1,
             RecordOutcome::Failed(e) => {
                 self.counts.rejected += 1;
-                self.rejections.push(self.number, "S3Transformer.Unusable", e.to_string(), Some(text));
+                self.rejections.push(
+                    self.number,
+                    "S3Transformer.Unusable",
+                    e.to_string(),
+                    Some(text),
+                );
             }
         }
     }
@@ -186,7 +200,8 @@ impl Write for Lines<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.produced += buf.len() as u64;
         if self.fed > 0 {
-            let allowed = self.cfg.max_decompressed_bytes as u64 + INFLATE_RATIO.saturating_mul(self.fed);
+            let allowed =
+                self.cfg.max_decompressed_bytes as u64 + INFLATE_RATIO.saturating_mul(self.fed);
             if self.produced > allowed {
                 return Err(std::io::Error::other(format!(
                     "gzip data expands past {allowed} bytes ({INFLATE_RATIO} times its size read so far)"
@@ -198,7 +213,10 @@ impl Write for Lines<'_> {
         while !rest.is_empty() {
             let end = rest.iter().position(|&b| b == b'\n');
             let (piece, next) = match end {
-                Some(i) => (rest.get(..i).unwrap_or_default(), rest.get(i + 1..).unwrap_or_default()),
+                Some(i) => (
+                    rest.get(..i).unwrap_or_default(),
+                    rest.get(i + 1..).unwrap_or_default(),
+                ),
                 None => (rest, &[][..]),
             };
             match self.skipping.as_mut() {
@@ -270,7 +288,13 @@ pub struct Finished {
 impl<'c> ObjectTransform<'c> {
     /// `identity` names the source object (bucket, key, version); `source`
     /// and `version` go into rejected lines.
-    pub fn new(settings: &Settings, cfg: &'c Config, identity: &str, source: &str, version: &str) -> Self {
+    pub fn new(
+        settings: &Settings,
+        cfg: &'c Config,
+        identity: &str,
+        source: &str,
+        version: &str,
+    ) -> Self {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(identity.as_bytes());
         let stem: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();

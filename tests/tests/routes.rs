@@ -91,14 +91,160 @@ fn every_route_either_deploys_or_is_refused_by_a_rule_with_a_message() {
     assert_eq!(scalar(&parameter("DeliveryRoute")["Default"]), "firehose");
     for route in ROUTES {
         let refusing = rules_refusing(&with(&[("DeliveryRoute", route)]));
-        if route == "s3" {
-            assert_eq!(refusing, ["S3RouteNotYetAvailable"], "{route}");
-            let rule = &template()["Rules"]["S3RouteNotYetAvailable"];
-            let message = scalar(&rule["Assertions"][0]["AssertDescription"]);
-            assert!(message.contains("DeliveryRoute=s3"), "{message}");
-        } else {
-            assert!(refusing.is_empty(), "{route} refused by {refusing:?}");
+        assert!(refusing.is_empty(), "{route} refused by {refusing:?}");
+    }
+    // The S3 route writes the activity bucket itself: it needs the S3 destination.
+    let refusing = rules_refusing(&with(&[
+        ("DeliveryRoute", "s3"),
+        ("Destination", "splunk"),
+        ("OutputFormat", "splunk"),
+        ("SplunkHecEndpoint", "https://hec.example.com:8088"),
+        (
+            "DestinationSecretArn",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:hec-AbCdEf",
+        ),
+        ("Analytics", "false"),
+    ]));
+    assert_eq!(refusing, ["S3RouteWritesTheActivityBucket"]);
+    let rule = &template()["Rules"]["S3RouteWritesTheActivityBucket"];
+    let message = scalar(&rule["Assertions"][0]["AssertDescription"]);
+    assert!(message.contains("DeliveryRoute=s3"), "{message}");
+}
+
+#[test]
+fn the_s3_route_delivers_to_a_raw_bucket_the_s3_transformer_reads_in_the_streams_layout() {
+    let resources = resources_with(&with(&[("DeliveryRoute", "s3")]));
+    let configs = log_configurations(&resources);
+    let auth = configuration_for(&configs, "userAuthEvents").expect("userAuthEvents");
+    assert_eq!(
+        auth["S3Configuration"]["BucketArn"]["Fn::GetAtt"],
+        json!(["RawBucket", "Arn"])
+    );
+    assert!(auth.get("FirehoseConfiguration").is_none());
+
+    // The raw bucket: hardened like the activity bucket, and it tells EventBridge.
+    let raw = &resources["RawBucket"]["Properties"];
+    assert_eq!(raw["VersioningConfiguration"]["Status"], "Enabled");
+    assert_eq!(
+        raw["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"],
+        true
+    );
+    assert!(raw["BucketEncryption"].is_object());
+    assert_eq!(
+        raw["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"],
+        true
+    );
+    let mut policy = Vec::new();
+    statements(
+        &resources["RawBucketPolicy"]["Properties"]["PolicyDocument"],
+        &mut policy,
+    );
+    let sids: Vec<&str> = policy.iter().filter_map(|s| s["Sid"].as_str()).collect();
+    for sid in [
+        "DenyInsecureTransport",
+        "CognitoLogDeliveryWrite",
+        "CognitoLogDeliveryAclCheck",
+        "DenyReadingRawRecordsToAllButTheirReaders",
+    ] {
+        assert!(sids.contains(&sid), "{sid} missing from {sids:?}");
+    }
+
+    // The function: triggered by the raw bucket, reading it and writing only the activity layout.
+    let function = &resources["S3TransformerFunction"];
+    assert_eq!(
+        function["Metadata"]["BuildProperties"]["Binary"],
+        "s3-transformer"
+    );
+    let pattern = &function["Properties"]["Events"]["RawObjectCreated"]["Properties"]["Pattern"];
+    assert_eq!(pattern["detail"]["bucket"]["name"][0]["Ref"], "RawBucket");
+    let env = function["Properties"]["Environment"]["Variables"]
+        .as_object()
+        .unwrap();
+    let transformer = environment();
+    for shared in [
+        "OUTPUT_FORMAT",
+        "OCSF_VERSION",
+        "IP_MODE",
+        "USER_NAME_MODE",
+        "HASH_KEY_SECRET_ARN",
+        "DROP_EVENT_RESPONSES",
+        "INCLUDE_EVENT_TYPES",
+        "MIN_RISK_LEVEL",
+        "MAX_DECOMPRESSED_BYTES",
+    ] {
+        assert_eq!(env[shared], transformer[shared], "{shared}");
+    }
+    // The same partition keys as the stream's default (S3) prefix.
+    assert_eq!(
+        env["PARTITION_KEYS"],
+        resolve_ifs(&transformer["PARTITION_KEYS"], &with(&[])).unwrap()
+    );
+    let own: Vec<&str> = s3_transformer::settings::VARIABLES.to_vec();
+    let library: Vec<String> = cognito_activity::config::SETTINGS
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    for name in env.keys() {
+        assert!(
+            own.contains(&name.as_str()) || library.contains(name) || name == "HASH_KEY_SECRET_ARN",
+            "{name} is read by nothing"
+        );
+    }
+    assert!(env.contains_key("OUTPUT_BUCKET"));
+
+    let mut role = Vec::new();
+    statements(
+        &resources["S3TransformerRole"]["Properties"]["Policies"],
+        &mut role,
+    );
+    for s in &role {
+        for action in strings(&s["Action"]) {
+            let resources = strings(&s["Resource"]);
+            match action.as_str() {
+                "s3:GetObject" | "s3:GetObjectVersion" => {
+                    assert_eq!(resources, ["{\"Fn::Sub\":\"${RawBucket.Arn}/*\"}"])
+                }
+                "s3:PutObject" => assert_eq!(
+                    resources,
+                    [
+                        "{\"Fn::Sub\":\"${ActivityBucket.Arn}/activity/*\"}",
+                        "{\"Fn::Sub\":\"${ActivityBucket.Arn}/errors/s3-transformer/*\"}"
+                    ]
+                ),
+                "logs:CreateLogStream" | "logs:PutLogEvents" | "sqs:SendMessage" => {}
+                other => panic!("the S3 transformer's role allows {other}"),
+            }
         }
+    }
+    // Backfill: Batch Operations may invoke this function and nothing else.
+    let mut batch = Vec::new();
+    statements(
+        &resources["BatchOperationsRole"]["Properties"]["Policies"],
+        &mut batch,
+    );
+    let invoke: Vec<_> = batch
+        .iter()
+        .filter(|s| strings(&s["Action"]).contains(&"lambda:InvokeFunction".to_string()))
+        .collect();
+    assert_eq!(invoke.len(), 1);
+    assert_eq!(
+        invoke[0]["Resource"]["Fn::GetAtt"],
+        json!(["S3TransformerFunction", "Arn"])
+    );
+    for id in [
+        "S3TransformerDeadLetterQueue",
+        "S3TransformerErrorsAlarm",
+        "S3TransformerDeadLettersAlarm",
+    ] {
+        assert!(resources.contains_key(id), "{id}");
+    }
+    // None of it on the other routes.
+    for route in ["firehose", "cloudwatch-logs"] {
+        let other = resources_with(&with(&[("DeliveryRoute", route)]));
+        assert!(
+            !other.contains_key("RawBucket") && !other.contains_key("S3TransformerFunction"),
+            "{route}"
+        );
     }
 }
 

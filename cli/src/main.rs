@@ -12,6 +12,7 @@
 #![allow(clippy::print_stdout)]
 
 mod input;
+mod redrive;
 mod report;
 mod samples;
 mod security_lake;
@@ -99,6 +100,10 @@ enum Command {
     /// Write raw Cognito log lines as Amazon Security Lake custom-source objects
     /// (OCSF 1.1.0 Parquet, one class per source) under a directory, in the bucket's layout.
     SecurityLake(security_lake::SecurityLakeArgs),
+    /// Send records from an error prefix back through the stream (or as new
+    /// objects for the S3 route) once the cause is fixed; reports what was sent
+    /// and what is left.
+    Redrive(redrive::RedriveArgs),
     /// Rebuild the sample Firehose events.
     SampleEvents {
         /// Directory to write to.
@@ -141,6 +146,7 @@ fn main() -> ExitCode {
         } => normalize_files(&files, format, account_id.as_deref()),
         Command::Report(args) => report::run(&args),
         Command::SecurityLake(args) => security_lake::run(&args),
+        Command::Redrive(args) => redrive::run(&args),
         Command::SampleEvents { out } => sample_events(&out),
     };
     match result {

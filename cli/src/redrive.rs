@@ -1,0 +1,346 @@
+//! `redrive`: records that landed under an error prefix, sent back once the
+//! cause is fixed. Reads every object under `s3://BUCKET/PREFIX` (gzip or
+//! plain JSON lines): Firehose's own error records (`errors/…`: the
+//! transformer failed the record, or delivery failed) and the S3 route's and
+//! the Security Lake writer's rejected lines (`errors/s3-transformer/…`,
+//! `errors/security-lake/…`), all of which carry the original bytes in
+//! `rawData` (base64). Then either:
+//!
+//! - `--stream NAME`: each original record back into the Firehose stream
+//!   (`PutRecordBatch`, at most 500 records and 4 MiB a call, failed
+//!   entries retried), where the transformer runs on it again; or
+//! - `--to s3://BUCKET/PREFIX/`: the original lines of each object as one
+//!   new object there (the raw bucket, for the S3 route: its function picks
+//!   it up), named after the error object so a second run rewrites it.
+//!
+//! It reports what it sent, and what it could not: entries without their
+//! bytes (a line too long to keep, an object unreadable past a line; their
+//! bytes are in the source object the entry names) and records the stream
+//! refused. It never deletes or moves the error objects; `--dry-run` only
+//! reports. Exit status 1 when anything was left.
+//!
+//! AWS settings come from the environment, as for the functions (region,
+//! credentials, `AWS_ENDPOINT_URL`).
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use base64::Engine as _;
+use cognito_activity::decode::gunzip_capped;
+use cognito_activity::pipeline::rejected::Rejected;
+use cognito_activity_aws::firehose::primitives::Blob;
+use cognito_activity_aws::firehose::types::Record;
+use serde_json::Value;
+
+/// The largest error object read (after decompression).
+const MAX_OBJECT_BYTES: usize = 256 << 20;
+/// Firehose's PutRecordBatch limits.
+const BATCH_RECORDS: usize = 500;
+const BATCH_BYTES: usize = 4 << 20;
+const ATTEMPTS: u32 = 4;
+
+#[derive(clap::Args)]
+pub struct RedriveArgs {
+    /// The bucket holding the error objects.
+    #[arg(long)]
+    bucket: String,
+    /// Their prefix (`errors/`, `errors/processing-failed/2026/12/`, `errors/s3-transformer/`...).
+    #[arg(long)]
+    prefix: String,
+    /// Send each original record into this Firehose stream.
+    #[arg(long, conflicts_with = "to", required_unless_present = "to")]
+    stream: Option<String>,
+    /// Write each error object's original lines as one object under this S3 location.
+    #[arg(long)]
+    to: Option<String>,
+    /// Report what would be sent; send nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// One error object's original records.
+struct Recovered {
+    records: Vec<Vec<u8>>,
+    /// Entries whose bytes are not held, with why.
+    missing: Vec<String>,
+}
+
+pub fn run(args: &RedriveArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(redrive(args))
+}
+
+async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
+    let destination = match (&args.stream, &args.to) {
+        (Some(stream), None) => Destination::Stream(stream.clone()),
+        (None, Some(to)) => {
+            let Some((bucket, prefix)) = to.strip_prefix("s3://").and_then(|r| r.split_once('/'))
+            else {
+                bail!("--to {to:?}: expected s3://BUCKET/PREFIX/");
+            };
+            Destination::Objects {
+                bucket: bucket.to_string(),
+                prefix: prefix.to_string(),
+            }
+        }
+        _ => bail!("give --stream or --to"),
+    };
+    let sdk = cognito_activity_aws::load(&cognito_activity_aws::Options::default()).await;
+    let s3 = cognito_activity_aws::s3_client(&sdk);
+    let firehose = cognito_activity_aws::firehose_client(&sdk);
+
+    let mut keys = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(&args.bucket)
+        .prefix(&args.prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.with_context(|| format!("listing s3://{}/{}", args.bucket, args.prefix))?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+    }
+
+    let (mut sent, mut left) = (0usize, 0usize);
+    for key in keys {
+        let object = s3
+            .get_object()
+            .bucket(&args.bucket)
+            .key(&key)
+            .send()
+            .await
+            .with_context(|| format!("reading s3://{}/{key}", args.bucket))?;
+        let body = object
+            .body
+            .collect()
+            .await
+            .with_context(|| format!("reading s3://{}/{key}", args.bucket))?
+            .into_bytes();
+        let recovered = recover(&body);
+        for why in &recovered.missing {
+            println!("s3://{}/{key}: not sent: {why}", args.bucket);
+        }
+        left += recovered.missing.len();
+        if args.dry_run {
+            println!(
+                "s3://{}/{key}: {} records would be sent",
+                args.bucket,
+                recovered.records.len()
+            );
+            continue;
+        }
+        let count = recovered.records.len();
+        match &destination {
+            Destination::Stream(stream) => {
+                let refused = put_all(&firehose, stream, recovered.records).await?;
+                for why in &refused {
+                    println!("s3://{}/{key}: refused by the stream: {why}", args.bucket);
+                }
+                left += refused.len();
+                sent += count - refused.len();
+                println!(
+                    "s3://{}/{key}: {} of {count} records sent to {stream}",
+                    args.bucket,
+                    count - refused.len()
+                );
+            }
+            Destination::Objects { bucket, prefix } => {
+                if count == 0 {
+                    continue;
+                }
+                let name = key
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("redrive")
+                    .trim_end_matches(".gz");
+                let to = format!("{prefix}redrive-{name}");
+                let mut text = Vec::new();
+                for r in recovered.records {
+                    text.extend_from_slice(&r);
+                    text.push(b'\n');
+                }
+                s3.put_object()
+                    .bucket(bucket)
+                    .key(&to)
+                    .body(text.into())
+                    .send()
+                    .await
+                    .with_context(|| format!("writing s3://{bucket}/{to}"))?;
+                sent += count;
+                println!(
+                    "s3://{}/{key}: {count} records written to s3://{bucket}/{to}",
+                    args.bucket
+                );
+            }
+        }
+    }
+    eprintln!("{sent} records sent, {left} left");
+    Ok(if left > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+enum Destination {
+    Stream(String),
+    Objects { bucket: String, prefix: String },
+}
+
+/// The original records of one error object (gzip or plain JSON lines).
+fn recover(body: &[u8]) -> Recovered {
+    let mut out = Recovered {
+        records: Vec::new(),
+        missing: Vec::new(),
+    };
+    let text = if body.starts_with(&[0x1f, 0x8b]) {
+        match gunzip_capped(body, MAX_OBJECT_BYTES) {
+            Ok(text) => text,
+            Err(e) => {
+                out.missing
+                    .push(format!("the object does not decompress: {e}"));
+                return out;
+            }
+        }
+    } else {
+        body.to_vec()
+    };
+    // Firehose writes its error records back to back, one JSON object after
+    // another (newline-separated or not); ours are newline-separated.
+    for (n, entry) in serde_json::Deserializer::from_slice(&text)
+        .into_iter::<Value>()
+        .enumerate()
+    {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                out.missing.push(format!(
+                    "entry {} is not JSON ({e}); the rest of the object is not read",
+                    n + 1
+                ));
+                break;
+            }
+        };
+        let rejected: Option<Rejected> = serde_json::from_value(entry).ok();
+        match rejected.as_ref().and_then(|r| r.raw_data.as_deref()) {
+            Some(data) => match base64::engine::general_purpose::STANDARD.decode(data) {
+                Ok(bytes) => out.records.push(bytes),
+                Err(_) => out
+                    .missing
+                    .push(format!("entry {}: rawData is not base64", n + 1)),
+            },
+            None => out.missing.push(match rejected {
+                Some(r) => format!(
+                    "entry {}: its bytes are not held ({}): see {} line {}",
+                    n + 1,
+                    r.error_message,
+                    r.source.as_deref().unwrap_or("the source object"),
+                    r.line.map_or_else(|| "?".to_string(), |l| l.to_string())
+                ),
+                None => format!("entry {} is not an error record", n + 1),
+            }),
+        }
+    }
+    out
+}
+
+/// Sends every record; answers the reasons of those the stream still
+/// refused after `ATTEMPTS` tries.
+async fn put_all(
+    firehose: &cognito_activity_aws::firehose::Client,
+    stream: &str,
+    records: Vec<Vec<u8>>,
+) -> Result<Vec<String>> {
+    let mut refused = Vec::new();
+    let mut batch: Vec<Vec<u8>> = Vec::new();
+    let mut bytes = 0;
+    let mut batches = Vec::new();
+    for r in records {
+        if !batch.is_empty() && (batch.len() == BATCH_RECORDS || bytes + r.len() > BATCH_BYTES) {
+            batches.push(std::mem::take(&mut batch));
+            bytes = 0;
+        }
+        bytes += r.len();
+        batch.push(r);
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    for mut pending in batches {
+        for attempt in 1..=ATTEMPTS {
+            let entries: Vec<Record> = pending
+                .iter()
+                .map(|r| Record::builder().data(Blob::new(r.clone())).build())
+                .collect::<Result<_, _>>()
+                .context("building a record")?;
+            let out = firehose
+                .put_record_batch()
+                .delivery_stream_name(stream)
+                .set_records(Some(entries))
+                .send()
+                .await
+                .with_context(|| format!("PutRecordBatch into {stream}"))?;
+            if out.failed_put_count() == 0 {
+                pending.clear();
+                break;
+            }
+            let mut again = Vec::new();
+            for (record, answer) in pending.into_iter().zip(out.request_responses()) {
+                if let Some(code) = answer.error_code() {
+                    if attempt == ATTEMPTS {
+                        refused.push(code.to_string());
+                    } else {
+                        again.push(record);
+                    }
+                }
+            }
+            pending = again;
+            if pending.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
+        }
+    }
+    Ok(refused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn firehose_error_records_and_our_rejected_lines_give_back_their_bytes() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        // Firehose's shape, written back to back.
+        let firehose = format!(
+            r#"{{"attemptsMade":4,"arrivalTimestamp":1,"errorCode":"Lambda.FunctionError","errorMessage":"x","attemptEndingTimestamp":2,"rawData":"{}","lambdaArn":"arn"}}{{"attemptsMade":4,"errorCode":"Lambda.FunctionError","errorMessage":"x","rawData":"{}"}}"#,
+            b64("{\"a\":1}"),
+            b64("second")
+        );
+        let got = recover(firehose.as_bytes());
+        assert_eq!(got.records, [b"{\"a\":1}".to_vec(), b"second".to_vec()]);
+        assert!(got.missing.is_empty());
+        // Ours, gzip, with an entry that holds no bytes.
+        let mut r = cognito_activity::pipeline::rejected::Rejections::new("s3://raw/k", "v");
+        r.push(1, "S3Transformer.Unusable", "bad".into(), Some(b"line one"));
+        r.push(2, "S3Transformer.TooLong", "too long".into(), None);
+        let (gz, _) = r.finish();
+        let got = recover(&gz);
+        assert_eq!(got.records, [b"line one".to_vec()]);
+        assert_eq!(got.missing.len(), 1);
+        assert!(
+            got.missing[0].contains("s3://raw/k line 2"),
+            "{:?}",
+            got.missing
+        );
+        let got = recover(b"{\"x\":1} not json");
+        assert_eq!(got.missing.len(), 2, "{:?}", got.missing);
+    }
+}

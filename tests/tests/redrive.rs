@@ -1,0 +1,188 @@
+//! `cognito-activity redrive` against moto (the real SDK, on loopback):
+//! Firehose's error records and the S3 route's rejected lines under
+//! `errors/` go back into the stream (moto delivers them to its bucket)
+//! or out as new objects, each original byte for byte; an entry without
+//! its bytes is reported with where they are, and makes the exit status 1;
+//! `--dry-run` sends nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use base64::Engine as _;
+use cognito_activity::pipeline::rejected::Rejections;
+use e2e::{cargo_binary, Moto};
+use serde_json::{json, Value};
+
+const SETUP: &str = r#"
+import base64
+s3 = client('s3')
+for b in ['activity', 'delivered', 'raw']:
+    s3.create_bucket(Bucket=b)
+client('firehose').create_delivery_stream(DeliveryStreamName='activity-stream', DeliveryStreamType='DirectPut',
+    ExtendedS3DestinationConfiguration={'RoleARN': 'arn:aws:iam::123456789012:role/firehose',
+        'BucketARN': 'arn:aws:s3:::delivered'})
+for key, body in ARGS['objects'].items():
+    s3.put_object(Bucket='activity', Key=key, Body=base64.b64decode(body))
+"#;
+
+/// Every object of a bucket, as text.
+const DUMP: &str = r#"
+s3 = client('s3'); out = {}
+for o in s3.list_objects_v2(Bucket=ARGS['bucket']).get('Contents', []):
+    out[o['Key']] = s3.get_object(Bucket=ARGS['bucket'], Key=o['Key'])['Body'].read().decode()
+print(json.dumps(out))
+"#;
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn redrive(moto: &Moto, args: &[&str]) -> (i32, String) {
+    let cli = cargo_binary("cognito-activity-cli", "cognito-activity");
+    let out = Command::new(cli)
+        .arg("redrive")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn dump(moto: &Moto, bucket: &str) -> serde_json::Map<String, Value> {
+    let v: Value = serde_json::from_str(&moto.boto3(DUMP, &json!({"bucket": bucket}))).unwrap();
+    v.as_object().unwrap().clone()
+}
+
+#[test]
+fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_reported() {
+    let moto = Moto::start();
+    let originals = [
+        r#"{"eventTimestamp":"1733300000000","eventSource":"USER_AUTH_EVENTS","message":{"eventType":"SignIn"}}"#,
+        r#"{"eventTimestamp":"1733300000001","eventSource":"USER_AUTH_EVENTS","message":{"eventType":"SignUp"}}"#,
+        "a line the S3 route could not use",
+    ];
+    // Firehose's error records, back to back, as Firehose writes them.
+    let firehose: String = originals[..2]
+        .iter()
+        .map(|o| {
+            json!({"attemptsMade": 4, "arrivalTimestamp": 1733300000000_i64, "errorCode": "Lambda.FunctionError",
+                   "errorMessage": "The Lambda function was successfully invoked but it returned an error result.",
+                   "attemptEndingTimestamp": 1733300060000_i64, "rawData": b64(o.as_bytes()),
+                   "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:t:$LATEST"})
+            .to_string()
+        })
+        .collect();
+    let mut ours = Rejections::new("s3://raw/AWSLogs/x.log.gz", "v1");
+    ours.push(
+        7,
+        "S3Transformer.Unusable",
+        "not a Cognito record".into(),
+        Some(originals[2].as_bytes()),
+    );
+    ours.push(9, "S3Transformer.TooLong", "line too long".into(), None);
+    let (ours, _) = ours.finish();
+    moto.boto3(
+        SETUP,
+        &json!({"objects": {
+            "errors/processing-failed/2026/12/04/10/activity-stream-1-2026-12-04-10-00-00-abc": b64(firehose.as_bytes()),
+            "errors/s3-transformer/0123456789abcdef.json.gz": b64(&ours),
+        }}),
+    );
+
+    // A dry run sends nothing.
+    let (code, report) = redrive(
+        &moto,
+        &[
+            "--bucket",
+            "activity",
+            "--prefix",
+            "errors/",
+            "--stream",
+            "activity-stream",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("2 records would be sent") && report.contains("1 records would be sent"),
+        "{report}"
+    );
+    assert!(dump(&moto, "delivered").is_empty());
+
+    // Into the stream: every original byte for byte; the entry without bytes reported.
+    let (code, report) = redrive(
+        &moto,
+        &[
+            "--bucket",
+            "activity",
+            "--prefix",
+            "errors/",
+            "--stream",
+            "activity-stream",
+        ],
+    );
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("3 records sent, 1 left"), "{report}");
+    assert!(
+        report.contains("its bytes are not held")
+            && report.contains("s3://raw/AWSLogs/x.log.gz line 9"),
+        "{report}"
+    );
+    let delivered: String = dump(&moto, "delivered")
+        .values()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    for original in originals {
+        assert_eq!(
+            delivered.matches(original).count(),
+            1,
+            "{original} in {delivered}"
+        );
+    }
+    assert_eq!(
+        delivered.len(),
+        originals.iter().map(|o| o.len()).sum::<usize>()
+    );
+
+    // As objects, for the S3 route: one per error object, named after it.
+    let (code, report) = redrive(
+        &moto,
+        &[
+            "--bucket",
+            "activity",
+            "--prefix",
+            "errors/s3-transformer/",
+            "--to",
+            "s3://raw/redrive/",
+        ],
+    );
+    assert_eq!(code, 1, "{report}");
+    let raw = dump(&moto, "raw");
+    assert_eq!(raw.len(), 1, "{raw:?}");
+    let (key, text) = raw.iter().next().unwrap();
+    assert!(key.starts_with("redrive/redrive-0123456789abcdef"), "{key}");
+    assert_eq!(text, &format!("{}\n", originals[2]));
+    // Again: the same object, rewritten.
+    redrive(
+        &moto,
+        &[
+            "--bucket",
+            "activity",
+            "--prefix",
+            "errors/s3-transformer/",
+            "--to",
+            "s3://raw/redrive/",
+        ],
+    );
+    assert_eq!(dump(&moto, "raw"), raw);
+}

@@ -259,7 +259,7 @@ enum Input {
     Start(Vec<u8>),
     Plain,
     /// Inflates into its buffer, which is cut into lines after each piece.
-    Gzip(flate2::write::MultiGzDecoder<Vec<u8>>),
+    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
 }
 
 /// Compressed bytes inflated at a time: what one step can produce is
@@ -346,7 +346,7 @@ impl<'c> ObjectTransform<'c> {
                 // its input by `Lines::write`.
                 #[allow(clippy::disallowed_methods)]
                 let gz = flate2::write::MultiGzDecoder::new(Vec::new());
-                Input::Gzip(gz)
+                Input::Gzip(Box::new(gz))
             } else {
                 Input::Plain
             };

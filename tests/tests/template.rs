@@ -749,7 +749,7 @@ fn original_records_in_the_bucket_are_readable_only_by_the_named_readers() {
     let prefixes = raw_record_prefixes();
     assert!(prefixes.contains("errors/"), "{prefixes:?}");
     assert!(prefixes.contains("source-backup/"), "{prefixes:?}");
-    let (_, policy) = only_resource("AWS::S3::BucketPolicy");
+    let policy = resource("ActivityBucketPolicy");
     let mut all = Vec::new();
     statements(&policy["Properties"], &mut all);
     let denies: Vec<_> = all

@@ -337,3 +337,39 @@ fn batch_operations_tasks_are_answered_one_by_one() {
         .expect("text")
         .contains("NoSuchKey"));
 }
+
+#[test]
+fn a_cloudwatch_logs_export_reads_as_the_records_it_holds() {
+    let lines = fixture_lines();
+    let export: Vec<String> = lines
+        .iter()
+        .map(|l| format!("2024-08-07T22:34:33.369Z {l}"))
+        .collect();
+    let plain = Memory::new(4096);
+    plain.insert("k", lines.join("\n").into_bytes());
+    let exported = Memory::new(4096);
+    exported.insert("k", gzip(export.join("\n").as_bytes()));
+    let a = run(
+        &eventbridge("k"),
+        &settings(&[]),
+        &Config::default(),
+        &plain,
+    );
+    let b = run(
+        &eventbridge("k"),
+        &settings(&[]),
+        &Config::default(),
+        &exported,
+    );
+    assert_eq!(b["objects"][0]["rejected"], 0);
+    assert_eq!(a["objects"][0]["events"], b["objects"][0]["events"]);
+    assert_eq!(
+        output_lines(&plain, "activity/"),
+        output_lines(&exported, "activity/")
+    );
+    assert_eq!(crate::transform::export_message(b"{\"a\":1}"), b"{\"a\":1}");
+    assert_eq!(
+        crate::transform::export_message(b"2024-08-07T22:34:33Z x"),
+        b"2024-08-07T22:34:33Z x"
+    );
+}

@@ -143,7 +143,13 @@ impl Lines<'_> {
         }
         self.counts.lines += 1;
         let holds = Holds::DocumentsOrEnvelope { compressed: false };
-        match pipeline::transform(text, holds, &self.ctx, self.cfg, &mut self.stats) {
+        match pipeline::transform(
+            export_message(text),
+            holds,
+            &self.ctx,
+            self.cfg,
+            &mut self.stats,
+        ) {
             RecordOutcome::Ok {
                 output,
                 partition_keys,
@@ -192,6 +198,23 @@ impl Lines<'_> {
             format!("line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES ({max}); its bytes are in the source object"),
             None,
         );
+    }
+}
+
+/// A CloudWatch Logs export to S3 writes each log event as its timestamp, a
+/// space, and the message (`2024-08-07T22:34:33.369Z {"eventTimestamp":...}`):
+/// the message. Any other line is taken as it is.
+pub(crate) fn export_message(line: &[u8]) -> &[u8] {
+    let stamp_len = line.iter().position(|&b| b == b' ').unwrap_or(0);
+    let looks_like_a_stamp = (20..=35).contains(&stamp_len)
+        && line
+            .get(..4)
+            .is_some_and(|y| y.iter().all(u8::is_ascii_digit))
+        && line.get(4) == Some(&b'-')
+        && line.get(10) == Some(&b'T');
+    match line.get(stamp_len + 1..) {
+        Some(message) if looks_like_a_stamp && message.first() == Some(&b'{') => message,
+        _ => line,
     }
 }
 

@@ -89,7 +89,10 @@ fn dump(moto: &Moto) -> serde_json::Map<String, Value> {
 
 fn start(moto: &Moto) -> (RuntimeApi, Bootstrap) {
     let api = RuntimeApi::start();
-    let binary = cargo_binary("s3-transformer", "s3-transformer");
+    // `S3_TRANSFORMER_BIN`: another build of it (the release one, for the figure in docs/routes.md).
+    let binary = std::env::var_os("S3_TRANSFORMER_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| cargo_binary("s3-transformer", "s3-transformer"));
     let process = Bootstrap::spawn_program(
         &api,
         &[binary.into()],
@@ -208,7 +211,13 @@ fn objects_in_s3_are_transformed_once_by_every_trigger_and_nothing_is_lost() {
 #[test]
 fn a_large_object_streams_through_in_bounded_memory() {
     let moto = Moto::start();
-    let size: u64 = 96 << 20;
+    // 96 MiB by default; `S3_ROUTE_LARGE_MIB=1024 S3_TRANSFORMER_BIN=target/release/s3-transformer`
+    // for the figure in docs/routes.md.
+    let size: u64 = std::env::var("S3_ROUTE_LARGE_MIB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(96)
+        << 20;
     let text_bytes: u64 = moto
         .boto3(
             SETUP,

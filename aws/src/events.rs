@@ -101,6 +101,16 @@ pub fn url_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Whether `s` is an S3 bucket name as the functions' settings accept it:
+/// 3 to 63 of `a-z 0-9 . -`, starting and ending with a letter or digit.
+pub fn is_bucket_name(s: &str) -> bool {
+    (3..=63).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
 /// An S3 Batch Operations invocation
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html>),
 /// schema 1.0 (`s3BucketArn`) or 2.0 (`s3Bucket`, `userArguments`).

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::settings::Settings;
 use crate::store::{Body, Store, StoreError};
-use crate::transform::{Counts, ObjectTransform};
+use crate::transform::{Counts, ObjectTransform, Ready};
 
 /// Why an invocation failed (and will be retried).
 #[derive(Debug, thiserror::Error)]
@@ -117,36 +117,13 @@ pub async fn handle_object<S: Store>(
     let mut written = Vec::new();
     while let Some(chunk) = body.next().await? {
         transform.feed(&chunk);
-        for ready in transform.take_ready() {
-            store
-                .put(
-                    &settings.output_bucket,
-                    &ready.key,
-                    ready.bytes,
-                    "application/gzip",
-                )
-                .await?;
-            written.push(ready.key);
-        }
+        upload(store, settings, transform.take_ready(), &mut written).await?;
     }
     let finished = transform.finish();
-    for ready in finished.ready {
-        store
-            .put(
-                &settings.output_bucket,
-                &ready.key,
-                ready.bytes,
-                "application/gzip",
-            )
-            .await?;
-        written.push(ready.key);
-    }
+    upload(store, settings, finished.ready, &mut written).await?;
     let error_object = match finished.rejections {
         Some(bytes) => {
-            use sha2::{Digest, Sha256};
-            let digest = Sha256::digest(identity.as_bytes());
-            let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-            let key = format!("{}{name}.json.gz", settings.error_prefix);
+            let key = format!("{}{}.json.gz", settings.error_prefix, finished.stem);
             store
                 .put(&settings.output_bucket, &key, bytes, "application/gzip")
                 .await?;
@@ -174,4 +151,25 @@ pub async fn handle_object<S: Store>(
         written,
         error_object,
     })
+}
+
+/// Writes the output objects closed so far, noting their keys.
+async fn upload<S: Store>(
+    store: &S,
+    settings: &Settings,
+    ready: Vec<Ready>,
+    written: &mut Vec<String>,
+) -> Result<(), StoreError> {
+    for ready in ready {
+        store
+            .put(
+                &settings.output_bucket,
+                &ready.key,
+                ready.bytes,
+                "application/gzip",
+            )
+            .await?;
+        written.push(ready.key);
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 //! docs/configuration.md lists them and a test holds the two equal.
 
 use cognito_activity::config::OutputFormat;
+use cognito_activity_aws::events::is_bucket_name;
 
 pub const OUTPUT_BUCKET: &str = "OUTPUT_BUCKET";
 pub const OUTPUT_PREFIX: &str = "OUTPUT_PREFIX";
@@ -70,7 +71,7 @@ impl Settings {
         let get = |var: &'static str| lookup(var).filter(|v| !v.is_empty());
         let bucket_rule = "required: an S3 bucket name (3 to 63 of a-z 0-9 . -)";
         let output_bucket = get(OUTPUT_BUCKET).ok_or_else(|| refuse(OUTPUT_BUCKET, bucket_rule))?;
-        if !is_bucket(&output_bucket) {
+        if !is_bucket_name(&output_bucket) {
             return Err(refuse(OUTPUT_BUCKET, bucket_rule));
         }
         let output_prefix =
@@ -113,14 +114,6 @@ impl Settings {
             output_object_bytes,
         })
     }
-}
-
-fn is_bucket(s: &str) -> bool {
-    (3..=63).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
 fn is_prefix(s: &str) -> bool {

@@ -300,6 +300,9 @@ pub struct ObjectTransform<'c> {
 /// What one object came to.
 #[derive(Debug)]
 pub struct Finished {
+    /// What every name written from this source derives from: the first
+    /// 16 bytes of the SHA-256 of its identity, in hex.
+    pub stem: String,
     pub ready: Vec<Ready>,
     pub counts: Counts,
     /// The rejected lines, gzip, when there are any.
@@ -448,6 +451,7 @@ impl<'c> ObjectTransform<'c> {
         } = self.lines;
         let rejections = (!rejections.is_empty()).then(|| rejections.finish().0);
         Finished {
+            stem: outputs.stem,
             ready: outputs.ready,
             counts,
             rejections,

@@ -4,6 +4,7 @@
 //! value stops the function with a message naming the variable and what it
 //! allows. docs/configuration.md lists them; a test holds the two equal.
 
+use cognito_activity_aws::events::is_bucket_name;
 use cognito_activity_seclake::layout::{self, SOURCES};
 
 /// The account id of the `accountId=` partition: the account the activity
@@ -138,7 +139,7 @@ impl Settings {
             .map_err(|_| refuse(SOURCE_ACCOUNT_ID, "two sources"))?;
         let bucket_rule = "an S3 bucket name (3 to 63 of a-z 0-9 . -)";
         let error_bucket = required(ERROR_BUCKET, bucket_rule)?;
-        if !is_bucket(&error_bucket) {
+        if !is_bucket_name(&error_bucket) {
             return Err(refuse(ERROR_BUCKET, bucket_rule));
         }
         let error_prefix = get(ERROR_PREFIX).unwrap_or_else(|| DEFAULT_ERROR_PREFIX.to_string());
@@ -188,15 +189,7 @@ fn parse_location(location: &str, name: &str) -> Option<(String, String)> {
             .next()
             .is_none_or(|v| layout::check_source_version(v).is_ok())
         && segments.next().is_none();
-    (is_bucket(bucket) && shaped).then(|| (bucket.to_string(), prefix))
-}
-
-fn is_bucket(s: &str) -> bool {
-    (3..=63).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+    (is_bucket_name(bucket) && shaped).then(|| (bucket.to_string(), prefix))
 }
 
 fn is_prefix(s: &str) -> bool {

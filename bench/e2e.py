@@ -253,6 +253,21 @@ def cpu_seconds(pid):
     return total / 1e9
 
 
+def settle(pid, quiet_s=0.002, limit_s=1.0):
+    """Waits until the runtime that just answered has stopped working (its
+    CPU time still for `quiet_s`): a runtime may go on after posting its
+    answer (Node's garbage collector, Python freeing the event), and on the
+    one pinned CPU that work would be timed against the next runtime."""
+    deadline = time.perf_counter() + limit_s
+    last = cpu_seconds(pid)
+    while time.perf_counter() < deadline:
+        time.sleep(quiet_s)
+        now = cpu_seconds(pid)
+        if now - last < quiet_s / 20:
+            return
+        last = now
+
+
 def start(name, argv, api, env, cpu):
     full = dict(LAMBDA_ENV, PATH=os.environ.get("PATH", "/usr/bin:/bin"),
                 AWS_LAMBDA_RUNTIME_API=api.address, **env)
@@ -380,6 +395,7 @@ def main():
                     elapsed, kind, _ = api.invoke(body)
                     cpu[(label, name)].append(cpu_seconds(pids[label]) - before)
                     times[(label, name)].append(elapsed)
+                    settle(pids[label])
         load_end = os.getloadavg()[0]
     finally:
         for p in procs:

@@ -4,7 +4,9 @@
 
 use std::borrow::Cow;
 
+use crate::cognito::Object;
 use crate::error::RecordError;
+use crate::json::parse::Stop;
 
 /// The envelope field that marks a piece this function re-ingested after
 /// splitting it (`firehose::split`): such pieces are served first by the
@@ -69,6 +71,77 @@ pub fn parse_envelope(text: &str, was_gzip: bool) -> Result<Option<Envelope<'_>>
     }
 }
 
+/// A log event's message as [`stream_envelope`] read it.
+#[derive(Debug, PartialEq)]
+pub enum Message<'a> {
+    /// The common form, parsed where it stands
+    /// ([`crate::json::parse::escaped_document`]).
+    Document(Object<'a>),
+    /// Anything else: the string's raw text, escapes and all (validated),
+    /// for the ordinary way ([`crate::json::parse::unescape`], then parse).
+    Raw(&'a str),
+}
+
+/// One log event as [`stream_envelope`] hands it over (`M`: the message
+/// as read; the envelope parser reads it as raw text first).
+#[derive(Debug, PartialEq)]
+pub struct StreamedEvent<'a, M = Message<'a>> {
+    pub id: Option<Cow<'a, str>>,
+    pub timestamp: Option<i64>,
+    pub message: M,
+}
+
+/// Reads a gzip `DATA_MESSAGE` envelope in one pass over its text, handing
+/// each log event to `each` as soon as it is read, with the envelope's
+/// fields read so far. [`parse_envelope`] reads every message string once
+/// to find where it ends and the pipeline reads it again to parse it; here
+/// each message is parsed where it stands.
+///
+/// Only the layout CloudWatch Logs writes is read this way: the fields the
+/// events depend on (`messageType` `DATA_MESSAGE`, `owner`, `logGroup`,
+/// `logStream`) before `logEvents`, which holds at least one event. The
+/// answer is `Some` only when [`parse_envelope`] would give the same
+/// envelope with the same events: `None` for any other layout, any fault,
+/// or `each` answering `Err` (a message the pipeline cannot take). The
+/// caller then takes the ordinary way, which finds the exact answer or
+/// error; what `each` did must be undone. The answer has no `log_events`.
+pub fn stream_envelope<'a>(
+    text: &'a str,
+    mut each: impl FnMut(&Envelope<'a>, StreamedEvent<'a>) -> Result<(), ()>,
+) -> Option<Envelope<'a>> {
+    // What the events were read with, to check that nothing after them
+    // changed it.
+    let mut header = None;
+    let mut events = 0usize;
+    let env = parser::parse_with(text, |p, env, shape| {
+        if env.message_type.as_deref() != Some("DATA_MESSAGE") {
+            return Err(Stop);
+        }
+        header = Some([
+            env.owner.clone(),
+            env.log_group.clone(),
+            env.log_stream.clone(),
+        ]);
+        p.elements(|p| {
+            let event = parser::log_event(p, shape, |p| {
+                Ok(match p.escaped_document_string() {
+                    Some(doc) => Message::Document(doc),
+                    None => Message::Raw(p.raw_string()?),
+                })
+            })?;
+            events += 1;
+            each(env, event).map_err(|()| Stop)
+        })
+    })
+    .ok()?;
+    // A field the events depend on that came after them (a second one
+    // is a fault) would have been read with the wrong value.
+    let read_with = header?;
+    let now = [&env.owner, &env.log_group, &env.log_stream];
+    let unchanged = read_with.iter().zip(now).all(|(then, now)| then == now);
+    (unchanged && events > 0).then_some(env)
+}
+
 /// The envelope read with our parser ([`crate::json::parse`]), with the field
 /// types serde's derive would demand: strings or null for the names, an
 /// array of strings or null for `subscriptionFilters`, an array of log
@@ -78,7 +151,7 @@ pub fn parse_envelope(text: &str, was_gzip: bool) -> Result<Option<Envelope<'_>>
 mod parser {
     use std::borrow::Cow;
 
-    use super::{Envelope, LogEvent};
+    use super::{Envelope, LogEvent, StreamedEvent};
     use crate::cognito::Field;
     use crate::json::parse::{Parser, Stop};
 
@@ -92,10 +165,32 @@ mod parser {
     }
 
     pub fn parse(text: &str) -> Result<Envelope<'_>, Failure> {
+        let mut events = Vec::new();
+        let mut env = parse_with(text, |p, _, shape| {
+            p.elements(|p| {
+                let event = log_event(p, shape, Parser::raw_string)?;
+                events.push(LogEvent {
+                    id: event.id,
+                    timestamp: event.timestamp,
+                    raw_message: event.message,
+                });
+                Ok(())
+            })
+        })?;
+        env.log_events = events;
+        Ok(env)
+    }
+
+    /// Reads the envelope, with `log_events` reading the `logEvents` array
+    /// (the cursor on its `[`) given the fields read before it.
+    pub fn parse_with<'a>(
+        text: &'a str,
+        log_events: impl FnMut(&mut Parser<'a>, &Envelope<'a>, &mut bool) -> Result<(), Stop>,
+    ) -> Result<Envelope<'a>, Failure> {
         let mut p = Parser::new(text);
         let mut shape = false;
         let mut env = Envelope::default();
-        let walked = walk(&mut p, &mut shape, &mut env).and_then(|()| p.end());
+        let walked = walk(&mut p, &mut shape, &mut env, log_events).and_then(|()| p.end());
         match walked {
             Ok(()) => Ok(env),
             Err(Stop) if shape => Err(Failure::Shape),
@@ -129,7 +224,12 @@ mod parser {
         p.colon()
     }
 
-    fn walk<'a>(p: &mut Parser<'a>, shape: &mut bool, env: &mut Envelope<'a>) -> Result<(), Stop> {
+    fn walk<'a>(
+        p: &mut Parser<'a>,
+        shape: &mut bool,
+        env: &mut Envelope<'a>,
+        mut log_events: impl FnMut(&mut Parser<'a>, &Envelope<'a>, &mut bool) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
         // Only an object is an envelope. serde's derive also read one from
         // a positional array (`["DATA_MESSAGE", ...]`); CloudWatch Logs
         // never writes one, and such text is read as Cognito records.
@@ -178,11 +278,7 @@ mod parser {
                     if p.peek() != Some(b'[') {
                         return Err(wrong(p, shape));
                     }
-                    p.elements(|p| {
-                        let event = log_event(p, shape)?;
-                        env.log_events.push(event);
-                        Ok(())
-                    })?;
+                    log_events(p, env, shape)?;
                 }
                 super::MARKER_FIELD => {
                     once(p, &mut seen, 64, shape)?;
@@ -202,7 +298,13 @@ mod parser {
         })
     }
 
-    fn log_event<'a>(p: &mut Parser<'a>, shape: &mut bool) -> Result<LogEvent<'a>, Stop> {
+    /// One log event's id, timestamp and message, the message read by
+    /// `message` (the cursor on its opening quote).
+    pub fn log_event<'a, M>(
+        p: &mut Parser<'a>,
+        shape: &mut bool,
+        mut message_at: impl FnMut(&mut Parser<'a>) -> Result<M, Stop>,
+    ) -> Result<StreamedEvent<'a, M>, Stop> {
         match p.peek() {
             Some(b'{') => {}
             // serde's derive would read a struct from a positional array
@@ -247,7 +349,7 @@ mod parser {
                     if p.peek() != Some(b'"') {
                         return Err(wrong(p, shape));
                     }
-                    message = Some(p.raw_string()?);
+                    message = Some(message_at(p)?);
                 }
                 _ => {
                     p.colon()?;
@@ -257,10 +359,10 @@ mod parser {
             Ok(())
         })?;
         match message {
-            Some(raw_message) => Ok(LogEvent {
+            Some(message) => Ok(StreamedEvent {
                 id,
                 timestamp: time,
-                raw_message,
+                message,
             }),
             None => {
                 *shape = true;
@@ -475,8 +577,85 @@ mod envelope_equivalence_tests {
         }
     }
 
+    /// What [`stream_envelope`] read, as [`View`] holds it; `Err` when it
+    /// gave up.
+    fn streamed(text: &str) -> Result<View<'_>, ()> {
+        let mut events = Vec::new();
+        let env = stream_envelope(text, |env, ev| {
+            // The fields the events depend on are already read.
+            assert_eq!(env.message_type.as_deref(), Some("DATA_MESSAGE"));
+            let message = match ev.message {
+                Message::Document(doc) => Cow::Owned(format!("{doc:?}")),
+                Message::Raw(raw) => {
+                    // Left to the ordinary way only when that way needs it.
+                    assert_eq!(crate::json::parse::escaped_document(raw), None);
+                    crate::json::parse::unescape(raw).map_err(drop)?
+                }
+            };
+            events.push((ev.id, ev.timestamp, message));
+            Ok(())
+        })
+        .ok_or(())?;
+        Ok(View {
+            names: [env.message_type, env.owner, env.log_group, env.log_stream],
+            filters: env.subscription_filters,
+            events,
+            reingested: env.reingested,
+        })
+    }
+
+    /// [`parse_envelope`]'s view, messages in the common form shown as
+    /// the tree [`crate::json::parse::escaped_document`] builds.
+    fn parsed(text: &str) -> Option<View<'_>> {
+        let env = parse_envelope(text, true).ok()??;
+        let events = env
+            .log_events
+            .iter()
+            .map(|e| {
+                let message = match crate::json::parse::escaped_document(e.raw_message) {
+                    Some(doc) => Cow::Owned(format!("{doc:?}")),
+                    None => e.message().ok()?,
+                };
+                Some((e.id.clone(), e.timestamp, message))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(View {
+            names: [env.message_type, env.owner, env.log_group, env.log_stream],
+            filters: env.subscription_filters,
+            events,
+            reingested: env.reingested,
+        })
+    }
+
+    #[test]
+    fn cloudwatch_logs_layout_is_read_in_one_pass() {
+        let text = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":1700000000000,"message":"{\"eventSource\":\"USER_AUTH_EVENTS\",\"message\":{\"city\":\"S\u00e3o Paulo\"}}"},{"id":"2","timestamp":null,"message":"{\"a\":1}"}],"cognitoActivityReingested":true}"#;
+        let view = streamed(text).expect("read in one pass");
+        assert_eq!(Some(&view), parsed(text).as_ref());
+        assert!(view.reingested);
+        assert_eq!(view.events.len(), 2);
+        // A field the events depend on after them, or a control message:
+        // the ordinary way.
+        for other in [
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"{}"}],"owner":"1"}"#,
+            r#"{"logEvents":[{"message":"{}"}],"messageType":"DATA_MESSAGE"}"#,
+            r#"{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"{}"}]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[]}"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"{}"}]"#,
+        ] {
+            assert_eq!(streamed(other), Err(()), "{other}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn an_envelope_read_in_one_pass_is_the_one_read_whole(text in envelope_like()) {
+            if let Ok(view) = streamed(&text) {
+                prop_assert_eq!(Some(view), parsed(&text));
+            }
+        }
 
         #[test]
         fn any_envelope_like_text_reads_as_serde_derive_read_it(

@@ -305,27 +305,32 @@ pub fn generate(shape: Shape, target_bytes: usize, seed: u64) -> Batch {
             }
             Shape::Cwl => {
                 let count = 50 + rng.below(51);
-                let log_events: Vec<Value> = (0..count)
+                // Written in CloudWatch Logs' own field order (serde_json's
+                // map would sort the keys): the envelope's fields, then
+                // its events, each as id, timestamp, message.
+                let log_events: Vec<String> = (0..count)
                     .map(|i| {
                         let rec = cognito_record(&mut rng, events + i as u64);
                         let ts = BASE_MS + (events + i as u64) as i64 * 137;
-                        json!({
-                            "id": format!("{:056}", events + i as u64),
-                            "timestamp": ts,
-                            "message": rec.to_string(),
-                        })
+                        format!(
+                            r#"{{"id":"{:056}","timestamp":{ts},"message":{}}}"#,
+                            events + i as u64,
+                            Value::String(rec.to_string())
+                        )
                     })
                     .collect();
                 events += count as u64;
-                let env = json!({
-                    "messageType": "DATA_MESSAGE",
-                    "owner": "123456789012",
-                    "logGroup": "/aws/vendedlogs/cognito/userAuthEvents",
-                    "logStream": "cognito-idp-userAuthEvents-2024-11-23",
-                    "subscriptionFilters": ["cognito-activity-to-firehose"],
-                    "logEvents": log_events,
-                });
-                STANDARD.encode(gzip(env.to_string().as_bytes()))
+                let env = format!(
+                    concat!(
+                        r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","#,
+                        r#""logGroup":"/aws/vendedlogs/cognito/userAuthEvents","#,
+                        r#""logStream":"cognito-idp-userAuthEvents-2024-11-23","#,
+                        r#""subscriptionFilters":["cognito-activity-to-firehose"],"#,
+                        r#""logEvents":[{}]}}"#
+                    ),
+                    log_events.join(",")
+                );
+                STANDARD.encode(gzip(env.as_bytes()))
             }
         };
         record_json(&mut out, records, &data, arrival);

@@ -775,13 +775,41 @@ pub fn unescape(raw: &str) -> Result<Cow<'_, str>, JsonFault> {
 /// object the ordinary way would build (a property test holds them equal).
 pub fn escaped_document(raw: &str) -> Option<Object<'_>> {
     let mut e = Escaped(Parser::new(raw));
-    if e.peek()? != b'{' {
-        return None;
-    }
-    let object = e.object()?;
+    let object = e.document()?;
     match e.peek() {
-        None => Some(object),
-        Some(_) => None,
+        None if e.0.pos == raw.len() => Some(object),
+        _ => None,
+    }
+}
+
+impl<'a> Parser<'a> {
+    /// [`escaped_document`] for the string at the cursor, read where it
+    /// stands: the cursor on the string's opening quote, the answer the
+    /// document and the cursor past the closing quote. This saves reading
+    /// the string twice, once to find where it ends and once to parse it.
+    /// `Some` exactly when [`Parser::raw_string`] would accept the string
+    /// and [`escaped_document`] read its raw text (the reader never passes
+    /// an unescaped quote); `None` leaves the cursor where it was.
+    pub fn escaped_document_string(&mut self) -> Option<Object<'a>> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        // Read as `escaped_document` reads the string's raw text: from
+        // depth 0, so the nesting limit and the room for members are the
+        // same.
+        let mut e = Escaped(Parser {
+            pos: self.pos + 1,
+            depth: 0,
+            ..Parser::new(self.text)
+        });
+        let object = e.document()?;
+        match e.peek() {
+            None if e.0.bytes.get(e.0.pos) == Some(&b'"') => {
+                self.pos = e.0.pos + 1;
+                Some(object)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -802,9 +830,20 @@ impl<'a> Escaped<'a> {
                     Some(b'"') => return Some(b'"'),
                     _ => return Some(b'\\'),
                 },
+                // An unescaped quote ends the string the document is
+                // written in: nothing inside it goes on past one.
+                b'"' => return None,
                 b => return Some(b),
             }
         }
+    }
+
+    /// The document: one object.
+    fn document(&mut self) -> Option<Object<'a>> {
+        if self.peek()? != b'{' {
+            return None;
+        }
+        self.object()
     }
 
     fn value(&mut self) -> Option<Field<'a>> {
@@ -1228,6 +1267,34 @@ mod tests {
                 };
                 prop_assert_eq!(Some(&doc), single);
 
+            }
+        }
+
+        #[test]
+        fn a_document_read_where_its_string_stands_is_the_one_read_from_the_raw_text(
+            text in prop_oneof![jsonish(), plain_objects()],
+            after in "[ ,:}\\]\"a1]{0,3}",
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<char>()), 0..2),
+        ) {
+            // The string inside a larger text, as a log event's message
+            // stands in an envelope, sometimes damaged.
+            let whole = damage(&format!("\"{}\"{after}", as_string_body(&text)), edits);
+            let mut at = Parser::new(&whole);
+            let read = at.escaped_document_string();
+            let mut raw = Parser::new(&whole);
+            let reference = raw
+                .raw_string()
+                .ok()
+                .and_then(|r| escaped_document(r).map(|doc| (doc, raw.pos)));
+            match (read, reference) {
+                (Some(doc), Some((expected, end))) => {
+                    prop_assert_eq!(doc, expected);
+                    prop_assert_eq!(at.pos, end);
+                }
+                (None, None) => prop_assert_eq!(at.pos, 0),
+                (read, reference) => {
+                    return Err(TestCaseError::fail(format!("{read:?} against {reference:?} in {whole:?}")));
+                }
             }
         }
 

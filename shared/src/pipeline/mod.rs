@@ -16,15 +16,16 @@
 pub mod reader;
 pub mod rejected;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::cognito::{parse_documents, Object};
 use crate::config::{Config, OutputFormat};
 use crate::decode::utf8;
-use crate::envelope::parse_envelope;
+use crate::envelope::{parse_envelope, stream_envelope, Envelope, Message};
 use crate::error::RecordError;
 use crate::filter;
-use crate::json::parse::escaped_document;
+use crate::json::parse::{escaped_document, unescape};
 use crate::normalize::{normalize, normalize_text, Context, Normalized, Transport};
 use crate::output;
 use crate::stats::Stats;
@@ -82,31 +83,38 @@ pub fn transform(
     if text.trim().is_empty() {
         return RecordOutcome::Failed(RecordError::Empty);
     }
-    let mut sink = Sink {
-        cfg,
-        // Output is about 1.4 times the input in the normalized format and
-        // 1.65 in OCSF and ECS: room for it from the start.
-        output: Vec::with_capacity(match cfg.output_format {
-            OutputFormat::Normalized | OutputFormat::Splunk => text.len() + text.len() / 2,
-            _ => text.len() * 2,
-        }),
-        keys: None,
-        events: 0,
-    };
     let compressed = match holds {
         Holds::Documents => false,
         Holds::DocumentsOrEnvelope { compressed } => compressed,
     };
-    // The usual record, one Cognito object as Cognito writes it, is
-    // normalized as it is parsed; anything else (an envelope among them)
-    // takes the general way below.
-    if !compressed {
-        if let Some(n) = normalize_text(text, ctx, cfg) {
-            sink.push_normalized(&n, stats);
-            return sink.finish();
+    if compressed {
+        // A gzip envelope as CloudWatch Logs writes it is read and
+        // transformed in one pass.
+        if let Some(outcome) = envelope_in_one_pass(text, ctx, cfg, stats) {
+            return outcome;
         }
+    } else if let Some(n) = normalize_text(text, ctx, cfg) {
+        // The usual record, one Cognito object as Cognito writes it, is
+        // normalized as it is parsed.
+        let mut sink = Sink::new(cfg, text.len());
+        sink.push_normalized(&n, stats);
+        return sink.finish();
     }
+    general(text, holds, compressed, ctx, cfg, stats)
+}
 
+/// The general way, for any payload: parsed whole (every document, or the
+/// whole envelope), then each event normalized. The fast ways above give
+/// its answer whenever they answer (property tests hold them to it).
+fn general(
+    text: &str,
+    holds: Holds,
+    compressed: bool,
+    ctx: &Context<'_>,
+    cfg: &Config,
+    stats: &mut Stats,
+) -> RecordOutcome {
+    let mut sink = Sink::new(cfg, text.len());
     // Plain text is parsed as Cognito records first: only one object with a
     // top-level `messageType` can be an envelope, and asking that of the
     // parsed tree is cheaper than searching every record's text for it.
@@ -141,15 +149,7 @@ pub fn transform(
             }
             let account = env.owner.clone().or_else(|| ctx.account_id.clone());
             for (index, ev) in env.log_events.iter().enumerate() {
-                let ev_ctx = Context {
-                    transport: Some(Transport::CloudwatchLogs),
-                    account_id: account.clone(),
-                    log_group: env.log_group.clone(),
-                    log_stream: env.log_stream.clone(),
-                    log_event_id: ev.id.clone(),
-                    log_event_time_ms: ev.timestamp,
-                    arrival_time_ms: ctx.arrival_time_ms,
-                };
+                let ev_ctx = log_event_context(&env, &account, &ev.id, ev.timestamp, ctx);
                 // Read straight from the escaped text when the message has
                 // the common form; unescaped and parsed otherwise.
                 let message;
@@ -207,6 +207,68 @@ pub fn transform(
     }
 }
 
+/// What a log event of `env` is normalized with.
+fn log_event_context<'a>(
+    env: &Envelope<'a>,
+    account: &Option<Cow<'a, str>>,
+    id: &Option<Cow<'a, str>>,
+    timestamp: Option<i64>,
+    ctx: &Context<'a>,
+) -> Context<'a> {
+    Context {
+        transport: Some(Transport::CloudwatchLogs),
+        account_id: account.clone(),
+        log_group: env.log_group.clone(),
+        log_stream: env.log_stream.clone(),
+        log_event_id: id.clone(),
+        log_event_time_ms: timestamp,
+        arrival_time_ms: ctx.arrival_time_ms,
+    }
+}
+
+/// A gzip envelope read and transformed in one pass
+/// ([`stream_envelope`]). `None` when the one pass cannot promise the
+/// general way's answer (another layout, a fault, a message that fails):
+/// `stats` are then as they were, and the general way finds the answer.
+fn envelope_in_one_pass(
+    text: &str,
+    ctx: &Context<'_>,
+    cfg: &Config,
+    stats: &mut Stats,
+) -> Option<RecordOutcome> {
+    let before = stats.clone();
+    // Made at the first event: text that is no envelope at all gives up
+    // before needing it.
+    let mut sink = None;
+    let mut account = None;
+    let env = stream_envelope(text, |env, ev| {
+        let sink = sink.get_or_insert_with(|| Sink::new(cfg, text.len()));
+        let account =
+            account.get_or_insert_with(|| env.owner.clone().or_else(|| ctx.account_id.clone()));
+        let ev_ctx = log_event_context(env, account, &ev.id, ev.timestamp, ctx);
+        let message;
+        let docs = match ev.message {
+            Message::Document(doc) => vec![doc],
+            Message::Raw(raw) => {
+                message = unescape(raw).map_err(drop)?;
+                parse_documents(&message).map_err(drop)?
+            }
+        };
+        docs.iter()
+            .try_for_each(|doc| sink.push(doc, &ev_ctx, stats))
+            .map_err(drop)
+    });
+    let (Some(env), Some(sink)) = (env, sink) else {
+        *stats = before;
+        return None;
+    };
+    let mut outcome = sink.finish();
+    if let RecordOutcome::Ok { reingested, .. } = &mut outcome {
+        *reingested = env.reingested;
+    }
+    Some(outcome)
+}
+
 /// Collects the output lines of one record.
 struct Sink<'c> {
     cfg: &'c Config,
@@ -215,7 +277,21 @@ struct Sink<'c> {
     events: usize,
 }
 
-impl Sink<'_> {
+impl<'c> Sink<'c> {
+    fn new(cfg: &'c Config, input_len: usize) -> Self {
+        Sink {
+            cfg,
+            // Output is about 1.4 times the input in the normalized format
+            // and 1.65 in OCSF and ECS: room for it from the start.
+            output: Vec::with_capacity(match cfg.output_format {
+                OutputFormat::Normalized | OutputFormat::Splunk => input_len + input_len / 2,
+                _ => input_len * 2,
+            }),
+            keys: None,
+            events: 0,
+        }
+    }
+
     fn push<'a>(
         &mut self,
         doc: &Object<'a>,
@@ -258,3 +334,6 @@ impl Sink<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod one_pass_tests;

@@ -843,16 +843,17 @@ impl<'a> Escaped<'a> {
         if self.peek()? != b'{' {
             return None;
         }
-        self.object()
+        self.object(8)
     }
 
-    fn value(&mut self) -> Option<Field<'a>> {
+    /// A value; an object gets room for `room` members from the start.
+    fn value(&mut self, room: usize) -> Option<Field<'a>> {
         match self.peek()? {
             b'"' => {
                 self.0.pos += 2;
                 self.string().map(Field::Str)
             }
-            b'{' => self.object().map(Field::Obj),
+            b'{' => self.object(room).map(Field::Obj),
             b'[' => self.array(),
             b't' => self.0.literal(b"true", Field::Bool(true)).ok(),
             b'f' => self.0.literal(b"false", Field::Bool(false)).ok(),
@@ -884,10 +885,10 @@ impl<'a> Escaped<'a> {
         Some(())
     }
 
-    fn object(&mut self) -> Option<Object<'a>> {
+    fn object(&mut self, room: usize) -> Option<Object<'a>> {
         self.0.enter().ok()?;
         self.0.pos += 1;
-        let mut members = Vec::with_capacity(if self.0.depth == 2 { 32 } else { 8 });
+        let mut members = Vec::with_capacity(room);
         if self.peek()? == b'}' {
             self.0.pos += 1;
         } else {
@@ -895,7 +896,10 @@ impl<'a> Escaped<'a> {
                 self.expect(b'"')?;
                 let key = self.string()?;
                 self.expect(b':')?;
-                let value = self.value()?;
+                // A Cognito record's `message` has about 25 members: room
+                // for them at once. Every other object starts small.
+                let room = if key == "message" { 32 } else { 8 };
+                let value = self.value(room)?;
                 members.push((key, value));
                 match self.peek()? {
                     b',' => self.0.pos += 1,
@@ -919,7 +923,7 @@ impl<'a> Escaped<'a> {
             self.0.pos += 1;
         } else {
             loop {
-                elements.push(self.value()?);
+                elements.push(self.value(8)?);
                 match self.peek()? {
                     b',' => self.0.pos += 1,
                     b']' => {

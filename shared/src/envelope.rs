@@ -71,6 +71,8 @@ pub fn parse_envelope(text: &str, was_gzip: bool) -> Result<Option<Envelope<'_>>
     }
 }
 
+const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+
 /// A log event's message as [`stream_envelope`] read it.
 #[derive(Debug, PartialEq)]
 pub enum Message<'a> {
@@ -97,9 +99,11 @@ pub struct StreamedEvent<'a, M = Message<'a>> {
 /// to find where it ends and the pipeline reads it again to parse it; here
 /// each message is parsed where it stands.
 ///
-/// Only the layout CloudWatch Logs writes is read this way: the fields the
-/// events depend on (`messageType` `DATA_MESSAGE`, `owner`, `logGroup`,
-/// `logStream`) before `logEvents`, which holds at least one event. The
+/// Only the layout CloudWatch Logs writes is read this way: `messageType`
+/// (`DATA_MESSAGE`) first, the other fields the events depend on (`owner`,
+/// `logGroup`, `logStream`) before `logEvents`, which holds at least one
+/// event. (Asking for `messageType` first lets text that is no envelope at
+/// all, such as a gzip Cognito record, go to the general way at once.) The
 /// answer is `Some` only when [`parse_envelope`] would give the same
 /// envelope with the same events: `None` for any other layout, any fault,
 /// or `each` answering `Err` (a message the pipeline cannot take). The
@@ -109,6 +113,13 @@ pub fn stream_envelope<'a>(
     text: &'a str,
     mut each: impl FnMut(&Envelope<'a>, StreamedEvent<'a>) -> Result<(), ()>,
 ) -> Option<Envelope<'a>> {
+    let first_key = text
+        .trim_start_matches(JSON_WHITESPACE)
+        .strip_prefix('{')?
+        .trim_start_matches(JSON_WHITESPACE);
+    if !first_key.starts_with("\"messageType\"") {
+        return None;
+    }
     // What the events were read with, to check that nothing after them
     // changed it.
     let mut header = None;
@@ -642,9 +653,17 @@ mod envelope_equivalence_tests {
             r#"{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"{}"}]}"#,
             r#"{"messageType":"DATA_MESSAGE","logEvents":[]}"#,
             r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"{}"}]"#,
+            // Not CloudWatch Logs' order: `messageType` comes first.
+            r#"{"owner":"1","messageType":"DATA_MESSAGE","logEvents":[{"message":"{}"}]}"#,
+            // No envelope at all.
+            r#"{"eventSource":"USER_AUTH_EVENTS","message":{"eventType":"SignIn"}}"#,
         ] {
             assert_eq!(streamed(other), Err(()), "{other}");
         }
+        let spaced =
+            " {\n \"messageType\" : \"DATA_MESSAGE\", \"logEvents\" : [ {\"message\":\"{}\"} ] }\n";
+        assert_eq!(streamed(spaced).ok(), parsed(spaced));
+        assert!(streamed(spaced).is_ok());
     }
 
     proptest! {

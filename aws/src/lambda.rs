@@ -1,8 +1,9 @@
 //! What every function does at start, the same way: logging as Lambda's
-//! advanced logging controls ask, the library's configuration read and
-//! validated once (the hash key from Secrets Manager), and a configuration
-//! error reported to the Runtime API (`/runtime/init/error`) as well as
-//! logged.
+//! advanced logging controls ask, the library's configuration and the
+//! function's own settings read and validated once (the hash key from
+//! Secrets Manager), a configuration error reported to the Runtime API
+//! (`/runtime/init/error`) as well as logged; and the runtime loop of the
+//! functions invoked with JSON events ([`serve_events`]).
 
 use cognito_activity::config::{HASH_KEY, HASH_KEY_SECRET_ARN};
 use cognito_activity::Config;
@@ -12,6 +13,75 @@ use lambda_runtime_api_client::{build_request, Client};
 
 /// A start-up error: its message names the variable and the allowed values.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// A function's own setting refused at start: the variable and what it
+/// allows.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}: {message}")]
+pub struct SettingError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl SettingError {
+    pub fn new(var: &'static str, message: impl Into<String>) -> Self {
+        SettingError {
+            var,
+            message: message.into(),
+        }
+    }
+}
+
+/// A function's own settings, read at start: a refused one is logged with
+/// its variable and reported as the start's failure (see [`fail_start`]),
+/// and the function stops.
+pub async fn settings<T>(read: Result<T, SettingError>) -> Result<T, Error> {
+    match read {
+        Ok(settings) => Ok(settings),
+        Err(error) => {
+            tracing::error!(variable = error.var, error = %error, "invalid configuration");
+            Err(fail_start(error.to_string().into()).await)
+        }
+    }
+}
+
+/// An invocation's failure as Lambda reports it: [`Self::kind`] is the
+/// `errorType`, the `Display` text the `errorMessage`.
+pub trait InvocationError: std::fmt::Display {
+    fn kind(&self) -> &'static str;
+}
+
+/// The runtime loop of a function invoked with JSON events by S3,
+/// EventBridge or S3 Batch Operations: each event's payload to `handle`,
+/// its answer back as JSON. A failed invocation is logged with its request
+/// id and reported to Lambda, which retries it and then sends the event to
+/// the function's dead-letter queue.
+pub async fn serve_events<F, Fut, R, E>(handle: F) -> Result<(), Error>
+where
+    F: Fn(serde_json::Value) -> Fut,
+    Fut: std::future::Future<Output = Result<R, E>>,
+    R: serde::Serialize,
+    E: InvocationError,
+{
+    let handle = &handle;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            let request_id = event.context.request_id;
+            handle(event.payload).await.map_err(|e| {
+                tracing::error!(
+                    request_id = %request_id,
+                    error = %e,
+                    "invocation failed; Lambda retries it, then sends it to the dead-letter queue"
+                );
+                lambda_runtime::Diagnostic {
+                    error_type: e.kind().to_string(),
+                    error_message: e.to_string(),
+                }
+            })
+        },
+    ))
+    .await
+}
 
 /// Reads and validates the library's configuration once, at start. A bad value stops
 /// the function with a message naming the variable and the allowed values.

@@ -7,6 +7,7 @@
 
 use cognito_activity::Config;
 use cognito_activity_aws::events::{self, BatchJob, EventError, ObjectRef, TaskCode};
+use cognito_activity_aws::lambda::InvocationError;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -23,9 +24,8 @@ pub enum HandlerError {
     Store(#[from] StoreError),
 }
 
-impl HandlerError {
-    /// The error type Lambda reports (`errorType`).
-    pub fn kind(&self) -> &'static str {
+impl InvocationError for HandlerError {
+    fn kind(&self) -> &'static str {
         match self {
             HandlerError::Event(_) => "EventError",
             HandlerError::Store(_) => "S3Error",

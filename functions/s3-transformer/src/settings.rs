@@ -6,6 +6,7 @@
 
 use cognito_activity::config::OutputFormat;
 use cognito_activity_aws::events::is_bucket_name;
+pub use cognito_activity_aws::lambda::SettingError;
 
 pub const OUTPUT_BUCKET: &str = "OUTPUT_BUCKET";
 pub const OUTPUT_PREFIX: &str = "OUTPUT_PREFIX";
@@ -39,19 +40,8 @@ pub struct Settings {
     pub output_object_bytes: usize,
 }
 
-/// A refused value: the variable and what it allows.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{var}: {message}")]
-pub struct SettingError {
-    pub var: &'static str,
-    pub message: String,
-}
-
-fn refuse(var: &'static str, message: &str) -> SettingError {
-    SettingError {
-        var,
-        message: message.to_string(),
-    }
+fn refuse(var: &'static str, message: impl Into<String>) -> SettingError {
+    SettingError::new(var, message)
 }
 
 const PREFIX_RULE: &str =

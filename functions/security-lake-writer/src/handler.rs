@@ -13,6 +13,7 @@ use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::reader::{self, Line, Lines};
 use cognito_activity::pipeline::rejected::Rejections;
 use cognito_activity::{Config, Stats};
+use cognito_activity_aws::lambda::InvocationError;
 use cognito_activity_seclake::{layout, lines, Batch};
 use serde::Serialize;
 use serde_json::Value;
@@ -38,9 +39,8 @@ pub enum HandlerError {
     },
 }
 
-impl HandlerError {
-    /// The error type Lambda reports (`errorType`).
-    pub fn kind(&self) -> &'static str {
+impl InvocationError for HandlerError {
+    fn kind(&self) -> &'static str {
         match self {
             HandlerError::Event(_) => "EventError",
             HandlerError::Store(_) => "S3Error",

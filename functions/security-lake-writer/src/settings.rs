@@ -5,6 +5,7 @@
 //! allows. docs/configuration.md lists them; a test holds the two equal.
 
 use cognito_activity_aws::events::is_bucket_name;
+pub use cognito_activity_aws::lambda::SettingError;
 use cognito_activity_seclake::layout::{self, SOURCES};
 
 /// The account id of the `accountId=` partition: the account the activity
@@ -77,19 +78,8 @@ pub struct Settings {
     pub max_object_bytes: u64,
 }
 
-/// A refused value: the variable and what it allows.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{var}: {message}")]
-pub struct SettingError {
-    pub var: &'static str,
-    pub message: String,
-}
-
 fn refuse(var: &'static str, message: impl Into<String>) -> SettingError {
-    SettingError {
-        var,
-        message: message.into(),
-    }
+    SettingError::new(var, message)
 }
 
 impl Settings {

@@ -10,6 +10,7 @@ use cognito_activity::config::OutputFormat;
 use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::{self, Holds, RecordOutcome};
 use cognito_activity::{Config, Stats};
+use cognito_activity_aws::lambda::InvocationError as _;
 use cognito_activity_seclake::lines::ocsf_config;
 use serde_json::{json, Value};
 

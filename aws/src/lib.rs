@@ -27,6 +27,8 @@ pub mod events;
 mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+#[cfg(feature = "s3")]
+pub mod objects;
 #[cfg(feature = "secretsmanager")]
 pub mod secrets;
 

@@ -5,11 +5,11 @@
 
 use std::future::Future;
 
-use cognito_activity_aws::s3::primitives::ByteStream;
+use cognito_activity_aws::events::ObjectRef;
+use cognito_activity_aws::objects::{self, CallError};
 use cognito_activity_aws::SdkConfig;
 
 use crate::settings::Settings;
-use cognito_activity_aws::events::ObjectRef;
 
 /// Whose credentials write an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +33,8 @@ pub struct Fetched {
 /// S3's error code; never an object's contents.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{op} s3://{bucket}/{key} failed: {code}")]
-    Call {
-        op: &'static str,
-        bucket: String,
-        key: String,
-        code: String,
-    },
+    #[error(transparent)]
+    Call(#[from] CallError),
     #[error("s3://{bucket}/{key} is larger than MAX_OBJECT_BYTES ({max} bytes)")]
     TooLarge {
         bucket: String,
@@ -93,63 +88,31 @@ impl S3Store {
     }
 }
 
-fn call_error<E: cognito_activity_aws::s3::error::ProvideErrorMetadata>(
-    op: &'static str,
-    bucket: &str,
-    key: &str,
-    e: &E,
-) -> StoreError {
-    StoreError::Call {
-        op,
-        bucket: bucket.to_string(),
-        key: key.to_string(),
-        code: e.code().unwrap_or("no response").to_string(),
-    }
-}
-
 impl Store for S3Store {
     async fn get(&self, object: &ObjectRef, max: u64) -> Result<Fetched, StoreError> {
-        let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
-        let out = self
-            .own
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .set_version_id(object.version_id.clone())
-            .send()
-            .await
-            .map_err(|e| call_error("GetObject", bucket, key, &e))?;
         let too_large = || StoreError::TooLarge {
-            bucket: bucket.to_string(),
-            key: key.to_string(),
+            bucket: object.bucket.clone(),
+            key: object.key.clone(),
             max,
         };
-        if out
-            .content_length()
+        let mut opened = objects::open(&self.own, object).await?;
+        if opened
+            .content_length
             .is_some_and(|n| n < 0 || n as u64 > max)
         {
             return Err(too_large());
         }
-        let version = out
-            .version_id()
-            .or(out.e_tag())
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_string();
-        let mut stream = out.body;
         let mut body = Vec::new();
-        while let Some(chunk) = stream.try_next().await.map_err(|_| StoreError::Call {
-            op: "GetObject",
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-            code: "body read failed".to_string(),
-        })? {
+        while let Some(chunk) = objects::next_chunk(&mut opened.body, object).await? {
             if (body.len() + chunk.len()) as u64 > max {
                 return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Fetched { body, version })
+        Ok(Fetched {
+            body,
+            version: opened.version,
+        })
     }
 
     async fn put(
@@ -165,22 +128,9 @@ impl Store for S3Store {
             Writer::Source(i) => self.sources.get(i),
         };
         let Some(client) = client else {
-            return Err(StoreError::Call {
-                op: "PutObject",
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-                code: "no provider role for this source".to_string(),
-            });
+            let code = "no provider role for this source";
+            return Err(CallError::new("PutObject", bucket, key, code).into());
         };
-        client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| call_error("PutObject", bucket, key, &e))?;
-        Ok(())
+        Ok(objects::put(client, bucket, key, body, content_type).await?)
     }
 }

@@ -11,6 +11,7 @@ use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::{self, Holds, RecordOutcome};
 use cognito_activity::{Config, Stats};
 use cognito_activity_aws::lambda::InvocationError as _;
+use cognito_activity_aws::objects::CallError;
 use cognito_activity_seclake::lines::ocsf_config;
 use serde_json::{json, Value};
 
@@ -31,12 +32,7 @@ impl Store for Memory {
         let objects = self.objects.borrow();
         let body = objects
             .get(&(object.bucket.clone(), object.key.clone()))
-            .ok_or_else(|| StoreError::Call {
-                op: "GetObject",
-                bucket: object.bucket.clone(),
-                key: object.key.clone(),
-                code: "NoSuchKey".into(),
-            })?;
+            .ok_or_else(|| CallError::new("GetObject", &object.bucket, &object.key, "NoSuchKey"))?;
         if body.len() as u64 > max {
             return Err(StoreError::TooLarge {
                 bucket: object.bucket.clone(),
@@ -59,12 +55,7 @@ impl Store for Memory {
         _content_type: &'static str,
     ) -> Result<(), StoreError> {
         if self.refuse_puts {
-            return Err(StoreError::Call {
-                op: "PutObject",
-                bucket: bucket.into(),
-                key: key.into(),
-                code: "AccessDenied".into(),
-            });
+            return Err(CallError::new("PutObject", bucket, key, "AccessDenied").into());
         }
         self.writers.borrow_mut().push((writer, key.to_string()));
         self.objects

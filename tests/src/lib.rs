@@ -10,13 +10,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod http;
 pub mod overflow;
 pub mod recorder;
 pub mod scripted;
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -131,34 +132,10 @@ fn now_ms() -> u64 {
 fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_string();
-        let path = parts.next().unwrap_or("").to_string();
-        let mut len = 0usize;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+    while let Some(http::HttpRequest {
+        method, path, body, ..
+    }) = http::read_request(&mut reader)
+    {
         let (lock, cvar) = state;
         let mut taken = None;
         let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
@@ -538,29 +515,7 @@ impl Throttler {
 fn throttle(conn: TcpStream, count: &AtomicUsize) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;
-    loop {
-        let mut len = 0usize;
-        let mut first = true;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() && !first {
-                break;
-            }
-            first = false;
-            if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+    while http::read_request(&mut reader).is_some() {
         count.fetch_add(1, Ordering::SeqCst);
         let body = br#"{"__type":"ServiceUnavailableException","message":"Slow down."}"#;
         let head = format!(

@@ -4,9 +4,11 @@
 //! (`AWS_ENDPOINT_URL_STS`) to check what a function asked for, where moto
 //! grants whatever it is asked (any role, any external id).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+
+use crate::http::{read_request, HttpRequest};
 
 /// A request as the proxy received it.
 #[derive(Debug, Clone)]
@@ -84,36 +86,15 @@ impl Recorder {
 fn pass_on(conn: TcpStream, target: &str, seen: &Mutex<Vec<Recorded>>) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+    let Some(HttpRequest {
+        method,
+        path,
+        headers,
+        body,
+    }) = read_request(&mut reader)
+    else {
         return;
-    }
-    let mut parts = request_line.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_string();
-    let path = parts.next().unwrap_or_default().to_string();
-    let mut headers = Vec::new();
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 {
-            return;
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_string());
-            if k == "content-length" {
-                len = v.parse().unwrap_or(0);
-            }
-            headers.push((k, v));
-        }
-    }
-    let mut body = vec![0; len];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
+    };
     seen.lock().unwrap().push(Recorded {
         method: method.clone(),
         path: path.clone(),

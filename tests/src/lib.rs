@@ -129,6 +129,24 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
+/// Starts `program` with `env` against a fresh Runtime API and checks that
+/// a refused setting stops it the way every function stops: it exits with a
+/// failure, and both the init error it posts and its log name `variable`,
+/// the init error with `allowed` (what the variable allows).
+pub fn assert_setting_stops(program: PathBuf, env: &[(&str, &str)], variable: &str, allowed: &str) {
+    let api = RuntimeApi::start();
+    let mut process = Bootstrap::spawn_program(&api, &[program.into()], env);
+    let status = process.wait_exit().expect("it stops");
+    assert!(!status.success());
+    let init = api
+        .init_error(Duration::from_secs(30))
+        .expect("an init error posted");
+    let text = String::from_utf8_lossy(&init);
+    assert!(text.contains(variable) && text.contains(allowed), "{text}");
+    let logs = process.logs_containing("invalid configuration");
+    assert!(logs.contains(variable), "{logs}");
+}
+
 fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;

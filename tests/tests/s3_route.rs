@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use e2e::{cargo_binary, workspace, Bootstrap, Moto, Reply, RuntimeApi};
+use e2e::{assert_setting_stops, cargo_binary, workspace, Bootstrap, Moto, Reply, RuntimeApi};
 use serde_json::{json, Value};
 
 const RAW: &str = "cognito-raw";
@@ -258,23 +258,10 @@ fn a_large_object_streams_through_in_bounded_memory() {
 
 #[test]
 fn a_bad_setting_stops_the_s3_transformer_naming_the_variable() {
-    let api = RuntimeApi::start();
-    let transformer = cargo_binary("s3-transformer", "s3-transformer");
-    let mut bootstrap = Bootstrap::spawn_program(
-        &api,
-        &[transformer.into()],
+    assert_setting_stops(
+        cargo_binary("s3-transformer", "s3-transformer"),
         &[("OUTPUT_BUCKET", "Not_A_Bucket")],
+        "OUTPUT_BUCKET",
+        "bucket name",
     );
-    let status = bootstrap.wait_exit().expect("it stops");
-    assert!(!status.success());
-    let init = api
-        .init_error(Duration::from_secs(30))
-        .expect("an init error posted");
-    let text = String::from_utf8_lossy(&init);
-    assert!(
-        text.contains("OUTPUT_BUCKET") && text.contains("bucket name"),
-        "{text}"
-    );
-    let logs = bootstrap.logs_containing("invalid configuration");
-    assert!(logs.contains("OUTPUT_BUCKET"), "{logs}");
 }

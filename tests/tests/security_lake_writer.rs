@@ -24,7 +24,10 @@ use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::{self, Holds, RecordOutcome};
 use cognito_activity::{Config, Stats};
 use e2e::recorder::Recorder;
-use e2e::{cargo_binary, ensure_python_packages, workspace, Bootstrap, Moto, Reply, RuntimeApi};
+use e2e::{
+    assert_setting_stops, cargo_binary, ensure_python_packages, workspace, Bootstrap, Moto, Reply,
+    RuntimeApi,
+};
 use serde_json::{json, Value};
 
 const ACTIVITY: &str = "activity-bucket";
@@ -361,21 +364,10 @@ fn delivered_objects_reach_the_lake_with_each_sources_role_once_and_nothing_is_l
 
 #[test]
 fn a_bad_setting_stops_the_writer_naming_the_variable() {
-    let api = RuntimeApi::start();
-    let writer = cargo_binary("security-lake-writer", "security-lake-writer");
-    let mut bootstrap = Bootstrap::spawn_program(
-        &api,
-        &[writer.into()],
+    assert_setting_stops(
+        cargo_binary("security-lake-writer", "security-lake-writer"),
         &[("SOURCE_ACCOUNT_ID", "not-an-account")],
-    );
-    let status = bootstrap.wait_exit().expect("it stops");
-    assert!(!status.success());
-    let init = api
-        .init_error(Duration::from_secs(30))
-        .expect("an init error posted");
-    let text = String::from_utf8_lossy(&init);
-    assert!(
-        text.contains("SOURCE_ACCOUNT_ID") && text.contains("twelve digits"),
-        "{text}"
+        "SOURCE_ACCOUNT_ID",
+        "twelve digits",
     );
 }

@@ -1,6 +1,9 @@
 //! The CloudWatch Logs subscription envelope: what CloudWatch Logs delivers
 //! (gzip-compressed) to a subscription, holding one Cognito document per log
-//! event. Read with the JSON layer's parser in one pass over the messages.
+//! event. Read with the JSON layer's parser, whole ([`parse_envelope`]: every
+//! message string found and validated, left to parse), or event by event
+//! with each message parsed where it stands ([`stream_envelope`], the
+//! pipeline's one pass over CloudWatch Logs' own layout).
 
 use std::borrow::Cow;
 
@@ -310,7 +313,7 @@ mod parser {
     }
 
     /// One log event's id, timestamp and message, the message read by
-    /// `message` (the cursor on its opening quote).
+    /// `message_at` (the cursor on its opening quote).
     pub fn log_event<'a, M>(
         p: &mut Parser<'a>,
         shape: &mut bool,

@@ -795,8 +795,7 @@ impl<'a> Parser<'a> {
             return None;
         }
         // Read as `escaped_document` reads the string's raw text: from
-        // depth 0, so the nesting limit and the room for members are the
-        // same.
+        // depth 0, so the nesting limit is the same.
         let mut e = Escaped(Parser {
             pos: self.pos + 1,
             depth: 0,

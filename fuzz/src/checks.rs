@@ -289,6 +289,7 @@ pub fn check_parse_differential(data: &[u8]) {
         check_escaped_document(text);
         check_raw_message(text);
         check_envelope_against_serde(text);
+        check_envelope_in_one_pass(text);
     }
     check_firehose_event_against_serde(data);
 }
@@ -587,6 +588,50 @@ fn check_envelope_against_serde(text: &str) {
             ours, theirs,
             "parse_envelope (gzip: {was_gzip}) as serde's derive"
         );
+    }
+}
+
+/// `envelope::stream_envelope`, when it reads an envelope in one pass,
+/// reads what `parse_envelope` reads whole: the same fields, and each
+/// event's id, timestamp and message (a message it parsed in place is the
+/// object `escaped_document` reads from the raw text; one it left raw is
+/// the raw text, which `escaped_document` does not read).
+fn check_envelope_in_one_pass(text: &str) {
+    use cognito_activity::envelope::{parse_envelope, stream_envelope, Message};
+    use cognito_activity::json::parse::escaped_document;
+    let mut streamed = Vec::new();
+    let Some(env) = stream_envelope(text, |_, ev| {
+        streamed.push(ev);
+        Ok(())
+    }) else {
+        return;
+    };
+    let whole = match parse_envelope(text, true) {
+        Ok(Some(whole)) => whole,
+        other => panic!("read in one pass, but not whole: {other:?}"),
+    };
+    assert_eq!(
+        [&env.message_type, &env.owner, &env.log_group, &env.log_stream],
+        [&whole.message_type, &whole.owner, &whole.log_group, &whole.log_stream]
+    );
+    assert_eq!(env.subscription_filters, whole.subscription_filters);
+    assert_eq!(env.reingested, whole.reingested);
+    assert_eq!(streamed.len(), whole.log_events.len());
+    for (one, ev) in streamed.iter().zip(&whole.log_events) {
+        assert_eq!((&one.id, one.timestamp), (&ev.id, ev.timestamp));
+        match &one.message {
+            Message::Document(doc) => {
+                let read = escaped_document(ev.raw_message);
+                assert!(
+                    read.as_ref().is_some_and(|r| same_tree(doc, r)),
+                    "one pass read {doc:?}, the raw text reads {read:?}"
+                );
+            }
+            Message::Raw(raw) => {
+                assert_eq!(*raw, ev.raw_message);
+                assert!(escaped_document(raw).is_none(), "left raw: {raw:?}");
+            }
+        }
     }
 }
 

@@ -35,6 +35,19 @@ pub enum Reply {
     Error(Vec<u8>),
 }
 
+impl Reply {
+    /// The response as JSON; panics, showing the error, when the
+    /// invocation failed.
+    pub fn json(self) -> serde_json::Value {
+        match self {
+            Reply::Response(body) => serde_json::from_slice(&body).unwrap(),
+            Reply::Error(body) => {
+                panic!("the invocation failed: {}", String::from_utf8_lossy(&body))
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     queue: VecDeque<(String, Vec<u8>, u64)>,

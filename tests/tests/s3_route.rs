@@ -75,13 +75,6 @@ fn notification(encoded_key: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn response(reply: Reply) -> Value {
-    match reply {
-        Reply::Response(body) => serde_json::from_slice(&body).unwrap(),
-        Reply::Error(body) => panic!("the invocation failed: {}", String::from_utf8_lossy(&body)),
-    }
-}
-
 fn dump(moto: &Moto) -> serde_json::Map<String, Value> {
     let v: Value = serde_json::from_str(&moto.boto3(DUMP, &json!({"out": OUT}))).unwrap();
     v.as_object().unwrap().clone()
@@ -123,7 +116,9 @@ fn objects_in_s3_are_transformed_once_by_every_trigger_and_nothing_is_lost() {
     let wait = Duration::from_secs(60);
 
     // EventBridge: every event one OCSF line, partitioned; the broken line kept.
-    let first = response(api.invoke(&eventbridge("cognito/2026/12/04/part-1.json.gz"), wait));
+    let first = api
+        .invoke(&eventbridge("cognito/2026/12/04/part-1.json.gz"), wait)
+        .json();
     let summary = &first["objects"][0];
     assert_eq!(summary["lines"].as_u64(), Some(lines.len() as u64 + 1));
     assert_eq!(summary["rejected"], 1);
@@ -159,14 +154,18 @@ fn objects_in_s3_are_transformed_once_by_every_trigger_and_nothing_is_lost() {
     assert_eq!(rejected["line"].as_u64(), Some(lines.len() as u64 + 1));
 
     // A notification's key arrives URL-encoded; then the same notification again.
-    let odd = response(api.invoke(&notification("cognito/odd+name%3A1.json"), wait));
+    let odd = api
+        .invoke(&notification("cognito/odd+name%3A1.json"), wait)
+        .json();
     assert_eq!(
         odd["objects"][0]["source"],
         format!("s3://{RAW}/cognito/odd name:1.json")
     );
     assert_eq!(odd["objects"][0]["events"], summary["events"]);
     let before = dump(&moto);
-    let again = response(api.invoke(&notification("cognito/odd+name%3A1.json"), wait));
+    let again = api
+        .invoke(&notification("cognito/odd+name%3A1.json"), wait)
+        .json();
     assert_eq!(again, odd);
     assert_eq!(dump(&moto), before, "no duplicate, nothing changed");
 
@@ -181,7 +180,7 @@ fn objects_in_s3_are_transformed_once_by_every_trigger_and_nothing_is_lost() {
             {"taskId": "t1", "s3Key": "cognito/2026/12/04/part-1.json.gz", "s3VersionId": null, bucket_field: bucket_value},
             {"taskId": "t2", "s3Key": "cognito/missing.json", "s3VersionId": null, bucket_field: bucket_value},
         ]});
-        let answer = response(api.invoke(job.to_string().as_bytes(), wait));
+        let answer = api.invoke(job.to_string().as_bytes(), wait).json();
         assert_eq!(answer["invocationSchemaVersion"], schema);
         assert_eq!(answer["invocationId"], format!("inv-{schema}"));
         assert_eq!(answer["treatMissingKeysAs"], "PermanentFailure");
@@ -232,10 +231,12 @@ fn a_large_object_streams_through_in_bounded_memory() {
         api.first_poll(Duration::from_secs(60)).expect("it starts");
         process.peak_rss_kib().expect("VmHWM")
     };
-    let answer = response(api.invoke(
-        &eventbridge("history/large.json.gz"),
-        Duration::from_secs(600),
-    ));
+    let answer = api
+        .invoke(
+            &eventbridge("history/large.json.gz"),
+            Duration::from_secs(600),
+        )
+        .json();
     let peak = process.peak_rss_kib().expect("VmHWM");
     let summary = &answer["objects"][0];
     assert_eq!(summary["rejected"], 0);

@@ -134,13 +134,6 @@ fn notification(encoded_key: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn answer(reply: Reply) -> Value {
-    match reply {
-        Reply::Response(body) => serde_json::from_slice(&body).unwrap(),
-        Reply::Error(body) => panic!("the invocation failed: {}", String::from_utf8_lossy(&body)),
-    }
-}
-
 fn lake_objects(dump: &Value) -> BTreeMap<String, (String, Vec<u8>)> {
     dump.as_object()
         .unwrap()
@@ -231,7 +224,7 @@ fn delivered_objects_reach_the_lake_with_each_sources_role_once_and_nothing_is_l
     );
     let wait = Duration::from_secs(60);
 
-    let first = answer(api.invoke(&eventbridge(key), wait));
+    let first = api.invoke(&eventbridge(key), wait).json();
     let summary = &first["objects"][0];
     assert_eq!(summary["source"], format!("s3://{ACTIVITY}/{key}"));
     assert_eq!(summary["lines"].as_u64(), Some(events as u64 + 2));
@@ -300,7 +293,7 @@ fn delivered_objects_reach_the_lake_with_each_sources_role_once_and_nothing_is_l
         .all(|r| r["errorMessage"].as_str().is_some_and(|m| !m.is_empty())));
 
     // Again: the same keys, the same bytes, nothing more.
-    let second = answer(api.invoke(&eventbridge(key), wait));
+    let second = api.invoke(&eventbridge(key), wait).json();
     assert_eq!(second, first);
     let again: Value =
         serde_json::from_str(&moto.boto3(DUMP, &json!({"buckets": [ACTIVITY, LAKE]}))).unwrap();
@@ -335,7 +328,9 @@ fn delivered_objects_reach_the_lake_with_each_sources_role_once_and_nothing_is_l
     );
 
     // A notification's key arrives URL-encoded; splunk events read as normalized lines do.
-    let third = answer(api.invoke(&notification("data/odd+name%3A1.gz"), wait));
+    let third = api
+        .invoke(&notification("data/odd+name%3A1.gz"), wait)
+        .json();
     assert_eq!(
         third["objects"][0]["source"],
         format!("s3://{ACTIVITY}/{odd_key}")

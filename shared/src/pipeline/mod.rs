@@ -236,13 +236,13 @@ fn envelope_in_one_pass(
     cfg: &Config,
     stats: &mut Stats,
 ) -> Option<RecordOutcome> {
-    let before = stats.clone();
-    // Made at the first event: text that is no envelope at all gives up
-    // before needing it.
-    let mut sink = None;
+    // The sink, and the counts as they were to put back on giving up,
+    // made at the first event: text that is no envelope at all gives up
+    // before needing either.
+    let mut started: Option<(Sink, Stats)> = None;
     let mut account = None;
     let env = stream_envelope(text, |env, ev| {
-        let sink = sink.get_or_insert_with(|| Sink::new(cfg, text.len()));
+        let (sink, _) = started.get_or_insert_with(|| (Sink::new(cfg, text.len()), stats.clone()));
         let account =
             account.get_or_insert_with(|| env.owner.clone().or_else(|| ctx.account_id.clone()));
         let ev_ctx = log_event_context(env, account, &ev.id, ev.timestamp, ctx);
@@ -258,9 +258,14 @@ fn envelope_in_one_pass(
             .try_for_each(|doc| sink.push(doc, &ev_ctx, stats))
             .map_err(drop)
     });
-    let (Some(env), Some(sink)) = (env, sink) else {
-        *stats = before;
-        return None;
+    let (env, sink) = match (env, started) {
+        (Some(env), Some((sink, _))) => (env, sink),
+        (_, started) => {
+            if let Some((_, before)) = started {
+                *stats = before;
+            }
+            return None;
+        }
     };
     let mut outcome = sink.finish();
     if let RecordOutcome::Ok { reingested, .. } = &mut outcome {

@@ -55,15 +55,18 @@ pub fn transform_record(
         cfg,
         account_id: None,
     };
-    transform(record, &ctx, stats)
+    transform(record, &ctx, stats, &mut Vec::new())
 }
 
 /// One Firehose record: its base64 (and gzip) decoded under the
-/// invocation's decompression allowance, then the pipeline.
+/// invocation's decompression allowance, then the pipeline. `scratch`
+/// takes the decoded base64; nothing in the outcome borrows it, so the
+/// next record may reuse it.
 fn transform(
     record: &FirehoseRecord<'_>,
     ectx: &EventContext<'_>,
     stats: &mut Stats,
+    scratch: &mut Vec<u8>,
 ) -> RecordOutcome {
     let cfg = ectx.cfg;
     let Some(data) = record.data.as_deref() else {
@@ -72,7 +75,7 @@ fn transform(
     let cap = cfg.max_decompressed_bytes;
     // (gzip length, what it may inflate to), when the record is gzip.
     let mut inflating = None;
-    let decoded = decode_record(data, |compressed| {
+    let decoded = decode_record(data, scratch, |compressed| {
         let limit = inflate_allowance(stats, cap, compressed);
         inflating = Some((compressed, limit));
         limit
@@ -146,16 +149,17 @@ pub fn process_parsed(event: &FirehoseEvent<'_>, cfg: &Config) -> Processed {
         cfg,
         account_id: event.account_id(),
     };
+    let mut scratch = Vec::new();
     let retransform = |record: &FirehoseRecord<'_>| {
         // Counted once already, on the first pass.
-        transform(record, &ectx, &mut Stats::default())
+        transform(record, &ectx, &mut Stats::default(), &mut Vec::new())
     };
     let budget = cfg.response_budget_bytes;
     let mut room = Room::new(event, budget);
     let mut kept: Vec<Kept> = Vec::with_capacity(event.records.len());
     for record in &event.records {
         stats.bytes_in += record.data.as_ref().map_or(0, |d| d.len() as u64);
-        let outcome = transform(record, &ectx, &mut stats);
+        let outcome = transform(record, &ectx, &mut stats, &mut scratch);
         let entry = room.admit(record, outcome, &mut kept);
         kept.push(entry);
     }
@@ -195,7 +199,7 @@ mod budget_equivalence_tests {
             .iter()
             .map(|r| {
                 stats.bytes_in += r.data.as_ref().map_or(0, |d| d.len() as u64);
-                transform(r, &ectx, &mut stats)
+                transform(r, &ectx, &mut stats, &mut Vec::new())
             })
             .collect();
 

@@ -78,11 +78,19 @@ pub(crate) fn canonical_result_any_spelling(raw: Cow<'_, str>) -> Cow<'_, str> {
 pub(crate) fn parse_bool(raw: &Field<'_>) -> Option<bool> {
     match raw {
         Field::Bool(b) => Some(*b),
-        _ => match raw.text()?.trim().to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        },
+        _ => {
+            // Compared in place: lowercasing a copy was an allocation per
+            // record (Cognito writes `compromisedCredentialDetected` in each).
+            let text = raw.text()?;
+            let text = text.trim();
+            if text.eq_ignore_ascii_case("true") {
+                Some(true)
+            } else if text.eq_ignore_ascii_case("false") {
+                Some(false)
+            } else {
+                None
+            }
+        }
     }
 }
 
@@ -392,6 +400,21 @@ mod tests {
         #[test]
         fn the_one_pass_pool_region_agrees_with_splitting(s in "[a-z0-9A-Z_-]{0,16}|[a-z]{2}-[a-z]{0,9}-[0-9a]{0,2}_[a-zA-Z0-9_]{0,4}") {
             proptest::prop_assert_eq!(pool_region(&s), pool_region_by_splitting(&s));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_boolean_is_read_as_lowercasing_a_copy_read_it(
+            s in "[ \t\u{a0}]{0,2}(?i:true|false|tru|falsey|t)[ \t\u{3000}]{0,2}|\\PC{0,8}",
+        ) {
+            // The reference: what parse_bool did before it compared in place.
+            let reference = match s.trim().to_ascii_lowercase().as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(parse_bool(&Field::Str(Cow::Borrowed(&s))), reference);
         }
     }
 

@@ -287,14 +287,15 @@ pub(crate) mod tests {
             }
             let event = std::fs::read(path).unwrap();
             let event = crate::firehose::FirehoseEvent::parse(&event).unwrap();
+            let mut scratch = Vec::new();
             for r in &event.records {
                 let Some(data) = r.data.as_deref() else {
                     continue;
                 };
-                let Ok(d) = crate::decode::decode_record(data, |_| 1 << 24) else {
+                let Ok(d) = crate::decode::decode_record(data, &mut scratch, |_| 1 << 24) else {
                     continue;
                 };
-                let Ok(text) = String::from_utf8(d.bytes) else {
+                let Ok(text) = String::from_utf8(d.bytes.into_owned()) else {
                     continue;
                 };
                 match crate::envelope::parse_envelope(&text, d.was_gzip) {

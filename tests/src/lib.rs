@@ -5,8 +5,10 @@
 //!
 //! The Runtime API is the HTTP interface a custom runtime polls
 //! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>); the
-//! emulator speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies)
-//! for `lambda_runtime`, with `std::net` only. Everything binds 127.0.0.1.
+//! emulator speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies,
+//! and events above 4 KB chunked, as Lambda's own Runtime API writes them)
+//! for `lambda_runtime` and the transformer's own poller, with `std::net`
+//! only. Everything binds 127.0.0.1.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -202,11 +204,24 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) {
             (404, String::new(), Vec::new())
         };
         let (status, headers, body) = reply;
+        // Lambda's Runtime API (Go's net/http, no Content-Length set) sends
+        // an event larger than its 4 KB write buffer chunked, in one chunk.
+        let (framing, chunk_head, chunk_tail) = if taken.is_some() && body.len() > 4096 {
+            (
+                "Transfer-Encoding: chunked".to_string(),
+                format!("{:x}\r\n", body.len()),
+                "\r\n0\r\n\r\n",
+            )
+        } else {
+            (format!("Content-Length: {}", body.len()), String::new(), "")
+        };
         let head = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n",
-            body.len()
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{headers}{framing}\r\n\r\n{chunk_head}"
         );
-        if conn.write_all(head.as_bytes()).is_err() || conn.write_all(&body).is_err() {
+        if conn.write_all(head.as_bytes()).is_err()
+            || conn.write_all(&body).is_err()
+            || conn.write_all(chunk_tail.as_bytes()).is_err()
+        {
             // A poll from a process that is gone: give its event back.
             if let Some(t) = taken {
                 lock.lock().unwrap().queue.push_front(t);

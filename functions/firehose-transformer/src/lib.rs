@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod handler;
+pub mod next;
 pub mod reingest;
 pub mod runtime;
 

@@ -4,148 +4,125 @@
 //!
 //! `lambda_runtime::run(service_fn(handler))` would parse the whole event
 //! into a `serde_json` value (a `RawValue` at the least), and serialize the
-//! response through `serde_json` again, validating and copying it: work
-//! outside the library the size of the event and of the response on every
-//! invocation. `lambda_runtime` 0.14 has no public way to hand a handler
-//! raw bytes, but the services added with [`Runtime::layer`] receive the
-//! [`LambdaInvocation`] (the raw body and the [`Context`]) and may answer it
-//! themselves. [`Answer`] is such a service: it calls the handler and posts
-//! the answer to the Runtime API
-//! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>)
-//! with its own client. `lambda_runtime` still polls for invocations,
-//! builds the context, sets `_X_AMZN_TRACE_ID` and opens the per-invocation
-//! tracing span, as it did with `run`.
+//! response through `serde_json` again, validating and copying it; its
+//! polling loop also joins the event's body from the pieces hyper read it
+//! in, a copy of the whole event. So this loop polls with [`Next`], which
+//! reads the body straight into one buffer, builds the [`Context`] with
+//! `lambda_runtime`'s own `Context::new`, sets `_X_AMZN_TRACE_ID` and opens
+//! the per-invocation span as `lambda_runtime` does, calls the handler and
+//! posts its answer (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>)
+//! with `lambda_runtime`'s Runtime API client.
 //!
 //! What `lambda_runtime` did for a handler and is kept here: a handler
 //! error goes to the error endpoint with the same `errorType` and
 //! `errorMessage`, a panic is caught and reported the same way, and a
 //! failure to reach the Runtime API ends the process. Firehose invokes with
-//! buffered responses, so there is no streaming response. Two things
-//! differ, both on purpose: an event that is not JSON at all now reaches
-//! the handler (which answers it as it answers any event that is not a
+//! buffered responses, so there is no streaming response. Three things
+//! differ, all on purpose: an event that is not JSON at all reaches the
+//! handler (which answers it as it answers any event that is not a
 //! Firehose event, logging the request id) instead of being refused by
-//! lambda_runtime's deserializer; and the whole event is no longer logged
-//! at `TRACE` level, as lambda_runtime's handler service does: our logs
-//! never carry payloads. The answers are posted with a second Runtime API
-//! client (the runtime's own is private to it); the Runtime API takes
-//! several connections.
+//! lambda_runtime's deserializer; the whole event is not logged at `TRACE`
+//! level, as lambda_runtime's handler service does (our logs never carry
+//! payloads); and an invocation without a request id or deadline stops the
+//! function with an error instead of a panic. The answers go over a second
+//! connection (the Runtime API takes several).
 //!
 //! [`Context`]: lambda_runtime::Context
 
 use std::any::Any;
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
 
 use cognito_activity::Config;
 use futures_util::FutureExt as _;
 use http::{Method, Request};
 use http_body_util::BodyExt as _;
-use lambda_runtime::tower::{Layer, Service};
-use lambda_runtime::{
-    layers::TracingLayer, Diagnostic, Error, LambdaEvent, LambdaInvocation, Runtime,
-};
+use lambda_runtime::{Context, Diagnostic, Error};
 use lambda_runtime_api_client::body::Body;
 use lambda_runtime_api_client::{build_request, Client};
+use tracing::Instrument as _;
 
 use crate::handler;
+use crate::next::Next;
 use crate::reingest::{Reingester, Sink};
 
 /// Serves invocations until the Runtime API goes away: polls, hands each
 /// event to [`handler::handle`] and posts its answer.
 pub async fn run<S: Sink>(config: &Config, reingester: &Reingester<S>) -> Result<(), Error> {
-    let answer = Answer {
-        config,
-        reingester,
-        client: Arc::new(Client::builder().build()?),
-    };
-    // `Runtime::new` wants a handler; `Answer` answers every invocation
-    // before it would be reached, so this one is never called.
-    let unused = lambda_runtime::service_fn(|_: LambdaEvent<serde::de::IgnoredAny>| async {
-        Err::<(), Error>("the raw invocation layer answers every invocation".into())
-    });
-    Runtime::new(unused)
-        .layer(answer)
-        .layer(TracingLayer::new())
-        .run()
-        .await
-}
-
-/// The service that answers each invocation from its raw body (see the
-/// module docs). As a [`Layer`] it takes the place of the service it wraps.
-pub struct Answer<'a, S> {
-    config: &'a Config,
-    reingester: &'a Reingester<S>,
-    client: Arc<Client>,
-}
-
-impl<S> Clone for Answer<'_, S> {
-    fn clone(&self) -> Self {
-        Answer {
-            config: self.config,
-            reingester: self.reingester,
-            client: self.client.clone(),
-        }
+    // What `lambda_runtime::Runtime::new` reads, as it reads it.
+    let env_config = Arc::new(lambda_runtime::Config::from_env());
+    let client = Client::builder().build()?;
+    let address = std::env::var("AWS_LAMBDA_RUNTIME_API")
+        .map_err(|_| Error::from("AWS_LAMBDA_RUNTIME_API is not set"))?;
+    let mut next = Next::new(&address);
+    loop {
+        let invocation = next.next().await.inspect_err(|error| {
+            tracing::error!(error = %error, "failed to read the next invocation from the Lambda Runtime API");
+        })?;
+        let context = invocation.context(env_config.clone()).inspect_err(|error| {
+            tracing::error!(error = %error, "the Lambda Runtime API's invocation has no usable context");
+        })?;
+        amzn_trace_env(&context);
+        let span = request_span(&context);
+        answer(&client, invocation.body, context, config, reingester)
+            .instrument(span)
+            .await?;
     }
 }
 
-impl<'a, S, Inner> Layer<Inner> for Answer<'a, S> {
-    type Service = Answer<'a, S>;
-
-    fn layer(&self, _inner: Inner) -> Self::Service {
-        self.clone()
-    }
-}
-
-impl<'a, S: Sink> Service<LambdaInvocation> for Answer<'a, S> {
-    type Response = ();
-    type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<(), Error>> + 'a>>;
-
-    fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, invocation: LambdaInvocation) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { this.answer(invocation).await })
-    }
-}
-
-impl<S: Sink> Answer<'_, S> {
-    async fn answer(&self, invocation: LambdaInvocation) -> Result<(), Error> {
-        let LambdaInvocation { body, context, .. } = invocation;
-        let outcome = AssertUnwindSafe(handler::handle(
-            &body,
-            &context,
-            self.config,
-            self.reingester,
-        ))
+/// Calls the handler on one event and posts its answer, its error or its
+/// panic.
+async fn answer<S: Sink>(
+    client: &Client,
+    body: Vec<u8>,
+    context: Context,
+    config: &Config,
+    reingester: &Reingester<S>,
+) -> Result<(), Error> {
+    let outcome = AssertUnwindSafe(handler::handle(&body, &context, config, reingester))
         .catch_unwind()
         .await;
-        // The event's buffer is given back before the response is sent.
-        drop(body);
-        let request = match outcome {
-            Ok(Ok(response)) => response_request(&context.request_id, response),
-            Ok(Err(error)) => {
-                // The line lambda_runtime logs for a handler's error.
-                tracing::error!("{error:?}");
-                error_request(&context.request_id, &Diagnostic::from(error))
-            }
-            Err(panic) => {
-                tracing::error!(error = ?panic, "user handler panicked");
-                error_request(&context.request_id, &panic_diagnostic(&panic))
-            }
-        }?;
-        let reply = self.client.call(request).await.inspect_err(|error| {
-            tracing::error!(error = ?error, "failed to send request to Lambda Runtime API");
-        })?;
-        // Reading the Runtime API's short reply to its end lets the
-        // connection be used again for the next answer.
-        reply.into_body().collect().await?;
-        Ok(())
+    // The event's buffer is given back before the response is sent.
+    drop(body);
+    let request = match outcome {
+        Ok(Ok(response)) => response_request(&context.request_id, response),
+        Ok(Err(error)) => {
+            // The line lambda_runtime logs for a handler's error.
+            tracing::error!("{error:?}");
+            error_request(&context.request_id, &Diagnostic::from(error))
+        }
+        Err(panic) => {
+            tracing::error!(error = ?panic, "user handler panicked");
+            error_request(&context.request_id, &panic_diagnostic(&panic))
+        }
+    }?;
+    let reply = client.call(request).await.inspect_err(|error| {
+        tracing::error!(error = ?error, "failed to send request to Lambda Runtime API");
+    })?;
+    // Reading the Runtime API's short reply to its end lets the
+    // connection be used again for the next answer.
+    reply.into_body().collect().await?;
+    Ok(())
+}
+
+/// The X-Ray trace id in the environment, where the AWS SDK looks for it,
+/// as `lambda_runtime` sets it before each invocation.
+fn amzn_trace_env(context: &Context) {
+    match &context.xray_trace_id {
+        Some(trace_id) => std::env::set_var("_X_AMZN_TRACE_ID", trace_id),
+        None => std::env::remove_var("_X_AMZN_TRACE_ID"),
+    }
+}
+
+/// The span `lambda_runtime`'s `TracingLayer` opens for each invocation.
+fn request_span(context: &Context) -> tracing::Span {
+    match &context.xray_trace_id {
+        Some(trace_id) => tracing::info_span!(
+            "Lambda runtime invoke",
+            requestId = &context.request_id,
+            xrayTraceId = trace_id
+        ),
+        None => tracing::info_span!("Lambda runtime invoke", requestId = &context.request_id),
     }
 }
 

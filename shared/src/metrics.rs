@@ -58,14 +58,14 @@ pub fn metric_values(stats: &Stats) -> Vec<(String, &'static str, u64)> {
         ),
         ("AccountTakeovers".into(), "Count", stats.account_takeovers),
     ];
-    for (k, v) in &stats.by_outcome {
-        m.push((format!("Outcome{}", camel(k)), "Count", *v));
+    for (k, v) in stats.by_outcome.iter() {
+        m.push((format!("Outcome{}", camel(k)), "Count", v));
     }
-    for (k, v) in &stats.by_risk_decision {
-        m.push((format!("RiskDecision{}", camel(k)), "Count", *v));
+    for (k, v) in stats.by_risk_decision.iter() {
+        m.push((format!("RiskDecision{}", camel(k)), "Count", v));
     }
-    for (k, v) in &stats.by_risk_level {
-        m.push((format!("RiskLevel{}", camel(k)), "Count", *v));
+    for (k, v) in stats.by_risk_level.iter() {
+        m.push((format!("RiskLevel{}", camel(k)), "Count", v));
     }
     m
 }
@@ -121,8 +121,8 @@ mod tests {
             account_takeovers: 1,
             ..Stats::default()
         };
-        stats.by_outcome.insert("in_progress", 2);
-        stats.by_risk_decision.insert("account_takeover".into(), 1);
+        stats.by_outcome.add("in_progress", 2);
+        stats.by_risk_decision.add("account_takeover", 1);
         let cfg = Config::default();
         let dims = Dimensions {
             delivery_stream: Some("s1"),

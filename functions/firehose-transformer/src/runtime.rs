@@ -82,10 +82,15 @@ async fn answer<S: Sink>(
     let outcome = AssertUnwindSafe(handler::handle(&body, &context, config, reingester))
         .catch_unwind()
         .await;
-    // The event's buffer is given back before the response is sent.
+    // The event's buffer is given back before the response is sent; what
+    // the response was built from only after (see `handler::Answer`).
     drop(body);
+    let mut built_from = None;
     let request = match outcome {
-        Ok(Ok(response)) => response_request(&context.request_id, response),
+        Ok(Ok(answer)) => {
+            built_from = Some(answer.built_from);
+            response_request(&context.request_id, answer.response)
+        }
         Ok(Err(error)) => {
             // The line lambda_runtime logs for a handler's error.
             tracing::error!("{error:?}");
@@ -102,6 +107,7 @@ async fn answer<S: Sink>(
     // Reading the Runtime API's short reply to its end lets the
     // connection be used again for the next answer.
     reply.into_body().collect().await?;
+    drop(built_from);
     Ok(())
 }
 

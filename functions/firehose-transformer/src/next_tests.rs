@@ -375,49 +375,44 @@ fn what_is_not_an_invocation_is_an_error_never_a_panic() {
     assert!(matches!(error_for(Vec::new()), NextError::Io(_)));
 }
 
+/// An invocation with just these headers.
+fn with_headers(headers: &[(&'static str, &'static str)]) -> Invocation {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(*name, HeaderValue::from_static(value));
+    }
+    Invocation {
+        headers: map,
+        body: Vec::new(),
+    }
+}
+
 #[test]
 fn an_invocation_without_request_id_or_deadline_has_no_context() {
     let config = Arc::new(lambda_runtime::Config::default());
-    let mut headers = HeaderMap::new();
-    headers.insert("lambda-runtime-deadline-ms", HeaderValue::from_static("1"));
-    let invocation = Invocation {
-        headers: headers.clone(),
-        body: Vec::new(),
-    };
+    let no_id = with_headers(&[("lambda-runtime-deadline-ms", "1")]);
     assert!(matches!(
-        invocation.context(config.clone()),
+        no_id.context(config.clone()),
         Err(NextError::Malformed("no lambda-runtime-aws-request-id"))
     ));
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        "lambda-runtime-aws-request-id",
-        HeaderValue::from_static("r"),
-    );
-    let invocation = Invocation {
-        headers,
-        body: Vec::new(),
-    };
+    let no_deadline = with_headers(&[("lambda-runtime-aws-request-id", "r")]);
     assert!(matches!(
-        invocation.context(config.clone()),
+        no_deadline.context(config.clone()),
         Err(NextError::Malformed("no lambda-runtime-deadline-ms"))
     ));
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        "lambda-runtime-aws-request-id",
-        HeaderValue::from_static("r"),
-    );
-    headers.insert(
-        "lambda-runtime-deadline-ms",
-        HeaderValue::from_static("soon"),
-    );
-    let invocation = Invocation {
-        headers,
-        body: Vec::new(),
-    };
+    let bad_deadline = with_headers(&[
+        ("lambda-runtime-aws-request-id", "r"),
+        ("lambda-runtime-deadline-ms", "soon"),
+    ]);
     assert!(matches!(
-        invocation.context(config),
+        bad_deadline.context(config.clone()),
         Err(NextError::Context(_))
     ));
+    let both = with_headers(&[
+        ("lambda-runtime-aws-request-id", "r"),
+        ("lambda-runtime-deadline-ms", "1"),
+    ]);
+    assert_eq!(both.context(config).map(|c| c.deadline).ok(), Some(1));
 }
 
 #[test]

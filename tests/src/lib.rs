@@ -6,7 +6,8 @@
 //! The Runtime API is the HTTP interface a custom runtime polls
 //! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>); the
 //! emulator speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies,
-//! and events above 4 KB chunked, as Lambda's own Runtime API writes them)
+//! and events above 4 KB chunked in 32 KB chunks, as Lambda's own Runtime
+//! API writes large ones)
 //! for `lambda_runtime` and the transformer's own poller, with `std::net`
 //! only. Everything binds 127.0.0.1.
 
@@ -205,23 +206,29 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) {
         };
         let (status, headers, body) = reply;
         // Lambda's Runtime API (Go's net/http, no Content-Length set) sends
-        // an event larger than its 4 KB write buffer chunked, in one chunk.
-        let (framing, chunk_head, chunk_tail) = if taken.is_some() && body.len() > 4096 {
-            (
-                "Transfer-Encoding: chunked".to_string(),
-                format!("{:x}\r\n", body.len()),
-                "\r\n0\r\n\r\n",
-            )
+        // an event larger than its write buffer chunked: here in chunks of
+        // 32 KB (as `io.Copy` writes), so a large event is several chunks.
+        let chunked = taken.is_some() && body.len() > 4096;
+        let framing = if chunked {
+            "Transfer-Encoding: chunked".to_string()
         } else {
-            (format!("Content-Length: {}", body.len()), String::new(), "")
+            format!("Content-Length: {}", body.len())
         };
-        let head = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{headers}{framing}\r\n\r\n{chunk_head}"
-        );
-        if conn.write_all(head.as_bytes()).is_err()
-            || conn.write_all(&body).is_err()
-            || conn.write_all(chunk_tail.as_bytes()).is_err()
-        {
+        let mut wire = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{headers}{framing}\r\n\r\n"
+        )
+        .into_bytes();
+        if chunked {
+            for chunk in body.chunks(32 * 1024) {
+                wire.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                wire.extend_from_slice(chunk);
+                wire.extend_from_slice(b"\r\n");
+            }
+            wire.extend_from_slice(b"0\r\n\r\n");
+        } else {
+            wire.extend_from_slice(&body);
+        }
+        if conn.write_all(&wire).is_err() {
             // A poll from a process that is gone: give its event back.
             if let Some(t) = taken {
                 lock.lock().unwrap().queue.push_front(t);

@@ -46,10 +46,20 @@ const READ_AHEAD: usize = 8 * 1024;
 const NEXT_PATH: &str = "/2018-06-01/runtime/invocation/next";
 
 /// One invocation, as the Runtime API handed it out.
-#[derive(Debug)]
 pub struct Invocation {
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+}
+
+/// The body's length only: an invocation printed for debugging must not
+/// print the event.
+impl fmt::Debug for Invocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Invocation")
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl Invocation {
@@ -69,7 +79,9 @@ impl Invocation {
             return Err(NextError::Malformed("no lambda-runtime-deadline-ms"));
         }
         Context::new(self.request_id()?, env_config, &self.headers)
-            .map_err(|e| NextError::Context(e.to_string()))
+            // The reason is not kept: serde_json's messages quote the value
+            // they refused, and these headers carry identities.
+            .map_err(|_| NextError::Context)
     }
 }
 
@@ -82,8 +94,9 @@ pub enum NextError {
     Status(u16),
     /// The answer is not HTTP/1.1 as the Runtime API writes it.
     Malformed(&'static str),
-    /// `lambda_runtime` refused the headers as a context.
-    Context(String),
+    /// `lambda_runtime` refused the headers as a context (a deadline that
+    /// is not a number, a client context or identity that is not JSON).
+    Context,
 }
 
 impl fmt::Display for NextError {
@@ -92,7 +105,10 @@ impl fmt::Display for NextError {
             NextError::Io(e) => write!(f, "reading the next invocation: {e}"),
             NextError::Status(s) => write!(f, "the Runtime API answered status {s} to next"),
             NextError::Malformed(why) => write!(f, "the next invocation is malformed: {why}"),
-            NextError::Context(why) => write!(f, "the next invocation's context: {why}"),
+            NextError::Context => write!(
+                f,
+                "the next invocation's headers are not a context lambda_runtime accepts"
+            ),
         }
     }
 }
@@ -138,6 +154,19 @@ impl Next {
 
     /// Waits for the next invocation.
     pub async fn next(&mut self) -> Result<Invocation, NextError> {
+        loop {
+            match self.poll().await {
+                // A debug build skips `204 No Content`, as lambda_runtime's
+                // does: local emulators (cargo-lambda) answer a poll with
+                // it to keep the runtime alive while no event is queued.
+                #[cfg(debug_assertions)]
+                Err(NextError::Status(204)) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn poll(&mut self) -> Result<Invocation, NextError> {
         // A kept-alive connection the Runtime API has closed meanwhile
         // fails before a byte of the answer: asked again on a new one.
         let reused = self.conn.is_some();
@@ -157,7 +186,7 @@ impl Next {
                 let stream = TcpStream::connect(&self.address)
                     .await
                     .map_err(|e| Exchange::Failed(e.into()))?;
-                // Small writes and reads go out at once (hyper does the same).
+                // The request goes out in one write; no reason to hold it.
                 stream
                     .set_nodelay(true)
                     .map_err(|e| Exchange::Failed(e.into()))?;
@@ -306,7 +335,14 @@ impl Conn {
     /// from the socket into `body`'s own memory.
     async fn read_body(&mut self, n: usize, mut body: Vec<u8>) -> Result<Vec<u8>, NextError> {
         let ahead = self.buffered().len().min(n);
-        body.reserve_exact(n.min(MAX_PREALLOC));
+        // A whole body, or a first chunk, gets exactly its room; later
+        // chunks grow the buffer as `reserve` does (doubling), so a body
+        // sent in many chunks costs linear work, not a copy per chunk.
+        if body.is_empty() {
+            body.reserve_exact(n.min(MAX_PREALLOC));
+        } else {
+            body.reserve(n.min(MAX_PREALLOC));
+        }
         body.extend_from_slice(self.buffered().get(..ahead).unwrap_or_default());
         self.consume(ahead);
         let mut left = n - ahead;
@@ -374,17 +410,17 @@ fn memchr_crlf(bytes: &[u8]) -> Option<usize> {
     bytes.windows(2).position(|w| w == b"\r\n")
 }
 
-/// A chunk-size line's size (hex digits, then optional extensions).
+/// A chunk-size line's size: hex digits, then optional whitespace and
+/// extensions (nothing before the digits, as hyper reads it).
 fn chunk_size(line: &[u8]) -> Option<usize> {
-    let digits = line.split(|&b| b == b';').next()?.trim_ascii();
-    if digits.is_empty() || digits.len() > 15 {
+    let digits = line.split(|&b| b == b';').next()?.trim_ascii_end();
+    if digits.is_empty() {
         return None;
     }
-    let mut size = 0usize;
-    for &d in digits {
-        size = size * 16 + usize::try_from(char::from(d).to_digit(16)?).ok()?;
-    }
-    Some(size)
+    digits.iter().try_fold(0usize, |size, &d| {
+        let digit = usize::try_from(char::from(d).to_digit(16)?).ok()?;
+        size.checked_mul(16)?.checked_add(digit)
+    })
 }
 
 /// The status, headers, body framing and whether the server closes the
@@ -412,9 +448,12 @@ fn parse_head(bytes: &[u8]) -> Result<Option<(usize, (u16, HeaderMap, Framing, b
         let value =
             HeaderValue::from_bytes(h.value).map_err(|_| NextError::Malformed("header value"))?;
         if name == http::header::CONTENT_LENGTH {
-            let n = std::str::from_utf8(h.value)
+            // Digits only (`str::parse` would also take a `+`).
+            let digits = h.value.trim_ascii();
+            let n = std::str::from_utf8(digits)
                 .ok()
-                .and_then(|s| s.trim().parse::<usize>().ok())
+                .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|d| d.parse::<usize>().ok())
                 .ok_or(NextError::Malformed("content-length"))?;
             if length.is_some_and(|l| l != n) {
                 return Err(NextError::Malformed("two content-lengths"));
@@ -436,6 +475,8 @@ fn parse_head(bytes: &[u8]) -> Result<Option<(usize, (u16, HeaderMap, Framing, b
         headers.append(name, value);
     }
     let framing = match (chunked, length) {
+        // These never have a body, whatever the headers say (as hyper reads them).
+        _ if status < 200 || status == 204 || status == 304 => Framing::Length(0),
         (true, _) => Framing::Chunked,
         (false, Some(n)) => Framing::Length(n),
         // Not what the Runtime API sends, but HTTP/1.1 allows it: the body

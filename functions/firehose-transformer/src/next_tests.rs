@@ -196,24 +196,52 @@ proptest! {
     }
 }
 
+/// A request head's line and its headers (names lowercased), in order of
+/// name.
+fn request_parts(head: &[u8]) -> (String, Vec<(String, String)>) {
+    let text = String::from_utf8(head.to_vec()).expect("text");
+    let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or_default().to_owned();
+    let mut headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    headers.sort();
+    (first, headers)
+}
+
 #[test]
 fn sends_the_request_lambda_runtime_sends() {
     runtime().block_on(async {
-        let (address, _, requests) = serve(vec![one_piece(with_length(b"{}"))]).await;
+        let (address, _, ours) = serve(vec![one_piece(with_length(b"{}"))]).await;
         Next::new(&address).next().await.expect("an invocation");
-        let request = String::from_utf8(requests.lock().expect("lock")[0].clone()).expect("text");
-        let agent = lambda_runtime_api_client::build_request()
-            .body(())
-            .expect("request")
-            .headers()["user-agent"]
-            .to_str()
-            .expect("ascii")
-            .to_owned();
-        assert_eq!(
-            request,
-            format!("GET {NEXT_PATH} HTTP/1.1\r\nhost: {address}\r\nuser-agent: {agent}\r\n\r\n")
+        let (hyper_address, _, theirs) = serve(vec![one_piece(with_length(b"{}"))]).await;
+        read_with_hyper(&hyper_address).await;
+        let ours = request_parts(&ours.lock().expect("lock")[0]);
+        let theirs = request_parts(&theirs.lock().expect("lock")[0]);
+        assert_eq!(ours.0, format!("GET {NEXT_PATH} HTTP/1.1"));
+        assert_eq!(ours.0, theirs.0);
+        // The same headers, but for the port in `host`.
+        let without_host = |h: &[(String, String)]| -> Vec<(String, String)> {
+            h.iter().filter(|(n, _)| n != "host").cloned().collect()
+        };
+        assert_eq!(without_host(&ours.1), without_host(&theirs.1));
+        assert!(
+            ours.1.contains(&("host".to_owned(), address.clone())),
+            "{ours:?}"
         );
-        assert!(agent.starts_with("aws-lambda-rust/"), "{agent}");
+        assert!(
+            theirs
+                .1
+                .contains(&("host".to_owned(), hyper_address.clone())),
+            "{theirs:?}"
+        );
+        assert!(
+            ours.1
+                .iter()
+                .any(|(n, v)| n == "user-agent" && v.starts_with("aws-lambda-rust/")),
+            "{ours:?}"
+        );
     });
 }
 
@@ -282,10 +310,12 @@ fn connection_close_is_honoured() {
             format!("HTTP/1.1 200 OK\r\n{HEADERS}connection: close\r\ncontent-length: 1\r\n\r\n")
                 .into_bytes();
         first.push(b'a');
+        // The server keeps the connection open: only the header says it
+        // will close, so a client that ignored it would reuse it and wait.
         let (address, connections, _) = serve(vec![
             Script {
                 pieces: vec![first],
-                close: true,
+                close: false,
             },
             one_piece(with_length(b"b")),
         ])
@@ -368,6 +398,11 @@ fn what_is_not_an_invocation_is_an_error_never_a_panic() {
         error_for(two),
         NextError::Malformed("two content-lengths")
     ));
+    let plus = format!("HTTP/1.1 200 OK\r\n{HEADERS}content-length: +2\r\n\r\nab").into_bytes();
+    assert!(matches!(
+        error_for(plus),
+        NextError::Malformed("content-length")
+    ));
     let mut cut = with_length(b"0123456789");
     cut.truncate(cut.len() - 4);
     assert!(matches!(error_for(cut), NextError::Io(_)));
@@ -406,13 +441,46 @@ fn an_invocation_without_request_id_or_deadline_has_no_context() {
     ]);
     assert!(matches!(
         bad_deadline.context(config.clone()),
-        Err(NextError::Context(_))
+        Err(NextError::Context)
     ));
     let both = with_headers(&[
         ("lambda-runtime-aws-request-id", "r"),
         ("lambda-runtime-deadline-ms", "1"),
     ]);
     assert_eq!(both.context(config).map(|c| c.deadline).ok(), Some(1));
+}
+
+#[cfg(debug_assertions)]
+#[test]
+fn a_debug_build_skips_no_content_as_lambda_runtime_does() {
+    runtime().block_on(async {
+        // A 204 has no body, whatever its headers say.
+        let no_content = format!("HTTP/1.1 204 No Content\r\n{HEADERS}content-length: 5\r\n\r\n");
+        let (address, _, requests) = serve(vec![
+            one_piece(no_content.into_bytes()),
+            one_piece(with_length(b"event")),
+        ])
+        .await;
+        assert_eq!(
+            Next::new(&address).next().await.expect("the event").body,
+            b"event"
+        );
+        assert_eq!(requests.lock().expect("lock").len(), 2);
+    });
+}
+
+#[test]
+fn an_invocation_prints_without_its_body() {
+    let invocation = with_headers(&[("lambda-runtime-aws-request-id", "r")]);
+    let invocation = Invocation {
+        body: b"secret payload".to_vec(),
+        ..invocation
+    };
+    let printed = format!("{invocation:?}");
+    assert!(
+        !printed.contains("secret") && printed.contains("body_len: 14"),
+        "{printed}"
+    );
 }
 
 #[test]
@@ -424,4 +492,6 @@ fn chunk_sizes_are_read_as_http_writes_them() {
     assert_eq!(chunk_size(b""), None);
     assert_eq!(chunk_size(b"-1"), None);
     assert_eq!(chunk_size(b"fffffffffffffffff"), None);
+    assert_eq!(chunk_size(b" 5"), None);
+    assert_eq!(chunk_size(b"5 ;ext"), Some(5));
 }

@@ -17,15 +17,28 @@
 //! error goes to the error endpoint with the same `errorType` and
 //! `errorMessage`, a panic is caught and reported the same way, and a
 //! failure to reach the Runtime API ends the process. Firehose invokes with
-//! buffered responses, so there is no streaming response. Three things
-//! differ, all on purpose: an event that is not JSON at all reaches the
-//! handler (which answers it as it answers any event that is not a
-//! Firehose event, logging the request id) instead of being refused by
-//! lambda_runtime's deserializer; the whole event is not logged at `TRACE`
-//! level, as lambda_runtime's handler service does (our logs never carry
-//! payloads); and an invocation without a request id or deadline stops the
-//! function with an error instead of a panic. The answers go over a second
-//! connection (the Runtime API takes several).
+//! buffered responses, so there is no streaming response. What differs, on
+//! purpose:
+//!
+//! - an event that is not JSON at all reaches the handler (which answers
+//!   it as it answers any event that is not a Firehose event, logging the
+//!   request id) instead of being refused by lambda_runtime's deserializer;
+//! - the whole event is not logged at `TRACE` level, as lambda_runtime's
+//!   handler service does (our logs never carry payloads);
+//! - an invocation without a request id or deadline, or whose headers
+//!   `Context::new` refuses, stops the function with an error instead of
+//!   a panic (and the refusal's text, which may quote a header, is not
+//!   logged);
+//! - a poll answered with anything but `200` stops the function
+//!   (lambda_runtime reads any status as an invocation; a debug build
+//!   skips `204` as it does);
+//! - a poll whose kept-alive connection turns out closed, with no byte of
+//!   the answer read, is sent once more on a new connection (hyper retries
+//!   only a request it could not send);
+//! - `AWS_LAMBDA_RUNTIME_API` must be `host:port`, as Lambda sets it
+//!   (lambda_runtime would also take a URI with a path).
+//!
+//! The answers go over a second connection (the Runtime API takes several).
 //!
 //! [`Context`]: lambda_runtime::Context
 
@@ -49,11 +62,12 @@ use crate::reingest::{Reingester, Sink};
 /// Serves invocations until the Runtime API goes away: polls, hands each
 /// event to [`handler::handle`] and posts its answer.
 pub async fn run<S: Sink>(config: &Config, reingester: &Reingester<S>) -> Result<(), Error> {
+    // Read first: the client below panics without it.
+    let address = std::env::var("AWS_LAMBDA_RUNTIME_API")
+        .map_err(|_| Error::from("AWS_LAMBDA_RUNTIME_API is not set"))?;
     // What `lambda_runtime::Runtime::new` reads, as it reads it.
     let env_config = Arc::new(lambda_runtime::Config::from_env());
     let client = Client::builder().build()?;
-    let address = std::env::var("AWS_LAMBDA_RUNTIME_API")
-        .map_err(|_| Error::from("AWS_LAMBDA_RUNTIME_API is not set"))?;
     let mut next = Next::new(&address);
     loop {
         let invocation = next.next().await.inspect_err(|error| {

@@ -6,14 +6,17 @@
 //! the whole event, the size of the event, on every invocation (3.6-4.3% of
 //! a warm 3 MB invocation's time, see bench/README.md). This client reads
 //! the response's head into a small buffer and the body from the socket
-//! into a buffer of its own, so the event is copied once, by the kernel.
+//! into a buffer of its own: a body with a `Content-Length`, or in one
+//! chunk, is copied once, by the kernel; a body in many chunks grows its
+//! buffer as a `Vec` grows (doubling), at most as many copies again.
 //!
 //! What it speaks is the little HTTP/1.1 the Runtime API needs
 //! (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>): one
 //! `GET` at a time on a kept-alive connection, and a `200` answer whose body
 //! comes with a `Content-Length` or chunked (Lambda's Runtime API writes
 //! large events chunked). Anything else is an error, and the function
-//! stops, as it does when `lambda_runtime` cannot reach the Runtime API.
+//! stops, as it does when `lambda_runtime` cannot reach the Runtime API
+//! (`runtime.rs` lists where this differs from `lambda_runtime`).
 //! The headers become the [`Context`] through `lambda_runtime`'s own
 //! `Context::new`; the tests hold what this reads to what
 //! `lambda_runtime`'s client reads from the same bytes.

@@ -196,6 +196,39 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Whatever the other end writes before closing (a damaged head, a
+    /// chunk size past the end, a body cut short, garbage), `next` answers
+    /// with an invocation or an error: no panic, and no waiting once the
+    /// connection is closed.
+    #[test]
+    fn any_answer_is_read_or_refused_without_panicking(
+        head in prop_oneof![
+            Just(format!("HTTP/1.1 200 OK\r\n{HEADERS}")),
+            Just("HTTP/1.1 200 OK\r\n".to_string()),
+            "[ -~\r\n]{0,200}",
+        ],
+        framing in prop_oneof![
+            Just("transfer-encoding: chunked\r\n\r\n".to_string()),
+            "content-length: [0-9]{1,6}\r\n\r\n",
+            "[ -~\r\n]{0,40}",
+        ],
+        body in proptest::collection::vec(any::<u8>(), 0..2_000),
+        cuts in proptest::collection::vec(any::<usize>(), 0..4),
+    ) {
+        let mut wire = format!("{head}{framing}").into_bytes();
+        wire.extend_from_slice(&body);
+        let pieces = split(&wire, &cuts);
+        let answered = runtime().block_on(async {
+            let (address, _, _) = serve(vec![Script { pieces, close: true }]).await;
+            tokio::time::timeout(Duration::from_secs(10), Next::new(&address).next()).await
+        });
+        prop_assert!(answered.is_ok(), "still waiting on a closed connection");
+    }
+}
+
 /// A request head's line and its headers (names lowercased), in order of
 /// name.
 fn request_parts(head: &[u8]) -> (String, Vec<(String, String)>) {

@@ -26,8 +26,16 @@ use crate::error::RecordError;
 
 /// Decodes base64 text (the standard alphabet, padded, as Firehose sends it).
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, RecordError> {
+    let mut out = Vec::new();
+    base64_decode_into(text, &mut out)?;
+    Ok(out)
+}
+
+/// [`base64_decode`] into `out`, which is emptied first (its room is kept).
+pub fn base64_decode_into(text: &str, out: &mut Vec<u8>) -> Result<(), RecordError> {
+    out.clear();
     STANDARD
-        .decode_to_vec(text.trim_ascii())
+        .decode_append(text.trim_ascii(), out)
         .map_err(|_| RecordError::Base64)
 }
 
@@ -251,10 +259,7 @@ pub fn decode_record<'s>(
     scratch: &'s mut Vec<u8>,
     limit: impl FnOnce(usize) -> usize,
 ) -> Result<Decoded<'s>, RecordError> {
-    scratch.clear();
-    STANDARD
-        .decode_append(data.trim_ascii(), scratch)
-        .map_err(|_| RecordError::Base64)?;
+    base64_decode_into(data, scratch)?;
     let raw: &'s [u8] = scratch;
     if is_gzip(raw) {
         let compressed_len = raw.len();

@@ -201,6 +201,13 @@ class RuntimeApi:
                                               into=scratch)
                 if method == "GET" and path == NEXT:
                     request_id, event = self.events.get()
+                    if event is None:
+                        # `stop`: a poll answered with an error ends the
+                        # function (ours exits, writing what it writes at
+                        # exit, such as a PGO profile).
+                        conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\n"
+                                     b"Content-Length: 0\r\n\r\n")
+                        return
                     deadline = int(time.time() * 1000) + self.deadline_ms
                     head = (
                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -223,6 +230,11 @@ class RuntimeApi:
                     conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
         except (ConnectionError, OSError):
             return
+
+    def stop(self):
+        """Answers the runtime's next poll with an error instead of an
+        event."""
+        self.events.put((None, None))
 
     def invoke(self, event, timeout=120):
         self.next_id += 1
@@ -331,11 +343,12 @@ def build():
                     "--example", "gen_batches"], cwd=ROOT, check=True)
 
 
-def generate(shape, mb):
-    path = os.path.join(OUT, f"{shape}-{mb}mb.json")
+def generate(shape, mb, seed=42):
+    name = f"{shape}-{mb}mb.json" if seed == 42 else f"{shape}-{mb}mb-seed{seed}.json"
+    path = os.path.join(OUT, name)
     if not os.path.exists(path):
-        subprocess.run([os.path.join(EXAMPLES, "gen_batches"), shape, mb, path], check=True,
-                       stderr=subprocess.DEVNULL)
+        subprocess.run([os.path.join(EXAMPLES, "gen_batches"), shape, mb, path, str(seed)],
+                       check=True, stderr=subprocess.DEVNULL)
     with open(path, "rb") as f:
         return f.read()
 

@@ -1,9 +1,12 @@
 //! Writes a synthetic Firehose transformation event to a file, for the
 //! Python comparison and the memory and start-up measurements in `bench/`.
 //!
-//! `cargo run --release -p cognito-activity --example gen_batches -- SHAPE MB OUT`
+//! `cargo run --release -p cognito-activity --example gen_batches -- SHAPE MB OUT [SEED]`
 //! where SHAPE is `direct` or `cwl` and MB the event size in megabytes
-//! (decimal fractions allowed). See `examples/support/batches.rs`.
+//! (decimal fractions allowed). SEED (default 42, what the benchmarks
+//! measure) draws other records of the same shapes: `bench/pgo.py` trains
+//! on those, not on the events it is measured with. See
+//! `examples/support/batches.rs`.
 
 #[path = "support/batches.rs"]
 #[allow(dead_code)]
@@ -21,11 +24,19 @@ fn main() -> ExitCode {
     ) else {
         let _ = writeln!(
             std::io::stderr(),
-            "usage: gen_batches direct|cwl MEGABYTES OUT.json"
+            "usage: gen_batches direct|cwl MEGABYTES OUT.json [SEED]"
         );
         return ExitCode::from(2);
     };
-    let batch = batches::generate(shape, (mb * 1_000_000.0) as usize, 42);
+    let seed = match args.get(3).map(|s| s.parse::<u64>()) {
+        None => 42,
+        Some(Ok(seed)) => seed,
+        Some(Err(_)) => {
+            let _ = writeln!(std::io::stderr(), "SEED must be a whole number");
+            return ExitCode::from(2);
+        }
+    };
+    let batch = batches::generate(shape, (mb * 1_000_000.0) as usize, seed);
     if let Err(e) = std::fs::write(out, &batch.json) {
         let _ = writeln!(std::io::stderr(), "cannot write {out}: {e}");
         return ExitCode::FAILURE;

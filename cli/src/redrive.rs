@@ -15,9 +15,11 @@
 //!
 //! It reports what it sent, and what it could not: entries without their
 //! bytes (a line too long to keep, an object unreadable past a line; their
-//! bytes are in the source object the entry names) and records the stream
-//! refused. It never deletes or moves the error objects; `--dry-run` only
-//! reports. Exit status 1 when anything was left.
+//! bytes are in the source object the entry names), records the stream
+//! refused, and objects larger than `MAX_OBJECT_BYTES` (256 MiB, stored or
+//! decompressed), of which it reads no more than that. It never deletes or
+//! moves the error objects; `--dry-run` only reports. Exit status 1 when
+//! anything was left.
 //!
 //! AWS settings come from the environment, as for the functions (region,
 //! credentials, `AWS_ENDPOINT_URL`).
@@ -28,12 +30,17 @@ use anyhow::{bail, Context as _, Result};
 use base64::Engine as _;
 use cognito_activity::decode::gunzip_capped;
 use cognito_activity::pipeline::rejected::Rejected;
+use cognito_activity_aws::events::ObjectRef;
 use cognito_activity_aws::firehose::primitives::Blob;
 use cognito_activity_aws::firehose::types::Record;
+use cognito_activity_aws::objects::{self, CallError, Opened};
 use serde_json::Value;
 
-/// The largest error object read (after decompression).
+/// The largest error object read, as stored and after decompression.
 const MAX_OBJECT_BYTES: usize = 256 << 20;
+/// The content type of the objects `--to` writes: JSON lines, as the
+/// Security Lake writer labels its uncompressed rejected lines.
+const JSON_LINES: &str = "application/x-ndjson";
 /// Firehose's PutRecordBatch limits.
 const BATCH_RECORDS: usize = 500;
 const BATCH_BYTES: usize = 4 << 20;
@@ -110,19 +117,24 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
 
     let (mut sent, mut left) = (0usize, 0usize);
     for key in keys {
-        let object = s3
-            .get_object()
-            .bucket(&args.bucket)
-            .key(&key)
-            .send()
+        let object = ObjectRef {
+            bucket: args.bucket.clone(),
+            key: key.clone(),
+            version_id: None,
+        };
+        let reading = || format!("reading s3://{}/{key}", args.bucket);
+        let opened = objects::open(&s3, &object).await.with_context(reading)?;
+        let Some(body) = read_capped(opened, &object, MAX_OBJECT_BYTES)
             .await
-            .with_context(|| format!("reading s3://{}/{key}", args.bucket))?;
-        let body = object
-            .body
-            .collect()
-            .await
-            .with_context(|| format!("reading s3://{}/{key}", args.bucket))?
-            .into_bytes();
+            .with_context(reading)?
+        else {
+            println!(
+                "s3://{}/{key}: not sent: the object is larger than {MAX_OBJECT_BYTES} bytes; its records stay where they are",
+                args.bucket
+            );
+            left += 1;
+            continue;
+        };
         let recovered = recover(&body);
         for why in &recovered.missing {
             println!("s3://{}/{key}: not sent: {why}", args.bucket);
@@ -166,11 +178,7 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
                     text.extend_from_slice(&r);
                     text.push(b'\n');
                 }
-                s3.put_object()
-                    .bucket(bucket)
-                    .key(&to)
-                    .body(text.into())
-                    .send()
+                objects::put(&s3, bucket, &to, text, JSON_LINES)
                     .await
                     .with_context(|| format!("writing s3://{bucket}/{to}"))?;
                 sent += count;
@@ -192,6 +200,31 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
 enum Destination {
     Stream(String),
     Objects { bucket: String, prefix: String },
+}
+
+/// The stored bytes of an opened object, or `None` when there are more than
+/// `max` of them: S3's length, when it gives one, refuses the object unread;
+/// otherwise (or if that length is wrong) reading stops at the chunk that
+/// would pass `max`.
+async fn read_capped(
+    mut opened: Opened,
+    object: &ObjectRef,
+    max: usize,
+) -> Result<Option<Vec<u8>>, CallError> {
+    if opened
+        .content_length
+        .is_some_and(|length| usize::try_from(length).map_or(true, |length| length > max))
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = objects::next_chunk(&mut opened.body, object).await? {
+        if body.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// The original records of one error object (gzip or plain JSON lines).
@@ -342,5 +375,70 @@ mod tests {
         );
         let got = recover(b"{\"x\":1} not json");
         assert_eq!(got.missing.len(), 2, "{:?}", got.missing);
+    }
+
+    /// `read_capped` over `body` served in `chunk`-byte pieces, with
+    /// `content_length` as S3's length.
+    fn read_in_chunks(
+        body: &[u8],
+        chunk: usize,
+        content_length: Option<i64>,
+        max: usize,
+    ) -> Option<Vec<u8>> {
+        use cognito_activity_aws::s3::primitives::ByteStream;
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), body).unwrap();
+        let object = ObjectRef {
+            bucket: "b".into(),
+            key: "k".into(),
+            version_id: None,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let body = ByteStream::read_from()
+                .path(file.path())
+                .buffer_size(chunk)
+                .build()
+                .await
+                .unwrap();
+            let opened = Opened {
+                body,
+                version: String::new(),
+                content_length,
+            };
+            read_capped(opened, &object, max).await.unwrap()
+        })
+    }
+
+    #[test]
+    fn an_object_of_exactly_the_limit_is_read_whole_across_chunks() {
+        let body = b"0123456789";
+        assert_eq!(
+            read_in_chunks(body, 3, Some(10), 10).as_deref(),
+            Some(&body[..])
+        );
+        assert_eq!(
+            read_in_chunks(body, 3, None, 10).as_deref(),
+            Some(&body[..])
+        );
+    }
+
+    #[test]
+    fn an_object_past_the_limit_is_refused_while_reading_when_its_length_is_absent_or_wrong() {
+        let body = b"0123456789a";
+        assert_eq!(read_in_chunks(body, 3, None, 10), None);
+        assert_eq!(read_in_chunks(body, 3, Some(4), 10), None);
+        // Each chunk fits; their sum does not.
+        assert_eq!(read_in_chunks(body, 6, None, 10), None);
+    }
+
+    #[test]
+    fn an_object_whose_length_passes_the_limit_is_refused_unread() {
+        // The bytes would fit: only the length refuses it.
+        assert_eq!(read_in_chunks(b"012", 3, Some(11), 10), None);
+        assert_eq!(read_in_chunks(b"012", 3, Some(-1), 10), None);
     }
 }

@@ -3,7 +3,9 @@
 //! `errors/` go back into the stream (moto delivers them to its bucket)
 //! or out as new objects, each original byte for byte; an entry without
 //! its bytes is reported with where they are, and makes the exit status 1;
-//! `--dry-run` sends nothing.
+//! `--dry-run` sends nothing. (Objects past the size limit are refused
+//! before they are read: 256 MiB is too large to make here, so
+//! `redrive.rs`'s unit tests cover that with a small limit.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
@@ -31,6 +33,11 @@ s3 = client('s3'); out = {}
 for o in s3.list_objects_v2(Bucket=ARGS['bucket']).get('Contents', []):
     out[o['Key']] = s3.get_object(Bucket=ARGS['bucket'], Key=o['Key'])['Body'].read().decode()
 print(json.dumps(out))
+"#;
+
+/// The content type S3 holds for an object.
+const CONTENT_TYPE: &str = r#"
+print(client('s3').head_object(Bucket=ARGS['bucket'], Key=ARGS['key'])['ContentType'], end='')
 "#;
 
 fn b64(bytes: &[u8]) -> String {
@@ -172,6 +179,10 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
     let (key, text) = raw.iter().next().unwrap();
     assert!(key.starts_with("redrive/redrive-0123456789abcdef"), "{key}");
     assert_eq!(text, &format!("{}\n", originals[2]));
+    assert_eq!(
+        moto.boto3(CONTENT_TYPE, &json!({"bucket": "raw", "key": key})),
+        "application/x-ndjson"
+    );
     // Again: the same object, rewritten.
     redrive(
         &moto,

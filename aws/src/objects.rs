@@ -92,6 +92,31 @@ pub async fn next_chunk(
         .map_err(|_| CallError::new("GetObject", &object.bucket, &object.key, "body read failed"))
 }
 
+/// All of an opened object's bytes, or `None` when there are more than
+/// `max` of them: S3's length, when it gives one, refuses the object unread;
+/// otherwise (or if that length is wrong) reading stops at the chunk that
+/// would pass `max`. A negative length counts as too large.
+pub async fn read_capped(
+    opened: &mut Opened,
+    object: &ObjectRef,
+    max: u64,
+) -> Result<Option<Vec<u8>>, CallError> {
+    if opened
+        .content_length
+        .is_some_and(|length| u64::try_from(length).map_or(true, |length| length > max))
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = next_chunk(&mut opened.body, object).await? {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 /// `PutObject`: writes (or overwrites) one object.
 pub async fn put(
     client: &aws_sdk_s3::Client,
@@ -110,4 +135,75 @@ pub async fn put(
         .await
         .map_err(|e| CallError::of("PutObject", bucket, key, &e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// `read_capped` over `body` served in `chunk`-byte pieces, with
+    /// `content_length` as S3's length.
+    fn read_in_chunks(
+        body: &[u8],
+        chunk: usize,
+        content_length: Option<i64>,
+        max: u64,
+    ) -> Option<Vec<u8>> {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), body).unwrap();
+        let object = ObjectRef {
+            bucket: "b".into(),
+            key: "k".into(),
+            version_id: None,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let body = ByteStream::read_from()
+                .path(file.path())
+                .buffer_size(chunk)
+                .build()
+                .await
+                .unwrap();
+            let mut opened = Opened {
+                body,
+                version: String::new(),
+                content_length,
+            };
+            read_capped(&mut opened, &object, max).await.unwrap()
+        })
+    }
+
+    #[test]
+    fn an_object_of_exactly_the_limit_is_read_whole_across_chunks() {
+        let body = b"0123456789";
+        assert_eq!(
+            read_in_chunks(body, 3, Some(10), 10).as_deref(),
+            Some(&body[..])
+        );
+        assert_eq!(
+            read_in_chunks(body, 3, None, 10).as_deref(),
+            Some(&body[..])
+        );
+    }
+
+    #[test]
+    fn an_object_past_the_limit_is_refused_while_reading_when_its_length_is_absent_or_wrong() {
+        let body = b"0123456789a";
+        assert_eq!(read_in_chunks(body, 3, None, 10), None);
+        assert_eq!(read_in_chunks(body, 3, Some(4), 10), None);
+        // Each chunk fits; their sum does not.
+        assert_eq!(read_in_chunks(body, 6, None, 10), None);
+    }
+
+    #[test]
+    fn an_object_whose_length_passes_the_limit_is_refused_unread() {
+        // The bytes would fit: only the length refuses it.
+        assert_eq!(read_in_chunks(b"012", 3, Some(11), 10), None);
+        assert_eq!(read_in_chunks(b"012", 3, Some(-1), 10), None);
+    }
 }

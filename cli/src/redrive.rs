@@ -33,7 +33,7 @@ use cognito_activity::pipeline::rejected::Rejected;
 use cognito_activity_aws::events::ObjectRef;
 use cognito_activity_aws::firehose::primitives::Blob;
 use cognito_activity_aws::firehose::types::Record;
-use cognito_activity_aws::objects::{self, CallError, Opened};
+use cognito_activity_aws::objects;
 use serde_json::Value;
 
 /// The largest error object read, as stored and after decompression.
@@ -123,8 +123,8 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
             version_id: None,
         };
         let reading = || format!("reading s3://{}/{key}", args.bucket);
-        let opened = objects::open(&s3, &object).await.with_context(reading)?;
-        let Some(body) = read_capped(opened, &object, MAX_OBJECT_BYTES)
+        let mut opened = objects::open(&s3, &object).await.with_context(reading)?;
+        let Some(body) = objects::read_capped(&mut opened, &object, MAX_OBJECT_BYTES as u64)
             .await
             .with_context(reading)?
         else {
@@ -200,31 +200,6 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
 enum Destination {
     Stream(String),
     Objects { bucket: String, prefix: String },
-}
-
-/// The stored bytes of an opened object, or `None` when there are more than
-/// `max` of them: S3's length, when it gives one, refuses the object unread;
-/// otherwise (or if that length is wrong) reading stops at the chunk that
-/// would pass `max`.
-async fn read_capped(
-    mut opened: Opened,
-    object: &ObjectRef,
-    max: usize,
-) -> Result<Option<Vec<u8>>, CallError> {
-    if opened
-        .content_length
-        .is_some_and(|length| usize::try_from(length).map_or(true, |length| length > max))
-    {
-        return Ok(None);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = objects::next_chunk(&mut opened.body, object).await? {
-        if body.len() + chunk.len() > max {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
 }
 
 /// The original records of one error object (gzip or plain JSON lines).
@@ -375,70 +350,5 @@ mod tests {
         );
         let got = recover(b"{\"x\":1} not json");
         assert_eq!(got.missing.len(), 2, "{:?}", got.missing);
-    }
-
-    /// `read_capped` over `body` served in `chunk`-byte pieces, with
-    /// `content_length` as S3's length.
-    fn read_in_chunks(
-        body: &[u8],
-        chunk: usize,
-        content_length: Option<i64>,
-        max: usize,
-    ) -> Option<Vec<u8>> {
-        use cognito_activity_aws::s3::primitives::ByteStream;
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), body).unwrap();
-        let object = ObjectRef {
-            bucket: "b".into(),
-            key: "k".into(),
-            version_id: None,
-        };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let body = ByteStream::read_from()
-                .path(file.path())
-                .buffer_size(chunk)
-                .build()
-                .await
-                .unwrap();
-            let opened = Opened {
-                body,
-                version: String::new(),
-                content_length,
-            };
-            read_capped(opened, &object, max).await.unwrap()
-        })
-    }
-
-    #[test]
-    fn an_object_of_exactly_the_limit_is_read_whole_across_chunks() {
-        let body = b"0123456789";
-        assert_eq!(
-            read_in_chunks(body, 3, Some(10), 10).as_deref(),
-            Some(&body[..])
-        );
-        assert_eq!(
-            read_in_chunks(body, 3, None, 10).as_deref(),
-            Some(&body[..])
-        );
-    }
-
-    #[test]
-    fn an_object_past_the_limit_is_refused_while_reading_when_its_length_is_absent_or_wrong() {
-        let body = b"0123456789a";
-        assert_eq!(read_in_chunks(body, 3, None, 10), None);
-        assert_eq!(read_in_chunks(body, 3, Some(4), 10), None);
-        // Each chunk fits; their sum does not.
-        assert_eq!(read_in_chunks(body, 6, None, 10), None);
-    }
-
-    #[test]
-    fn an_object_whose_length_passes_the_limit_is_refused_unread() {
-        // The bytes would fit: only the length refuses it.
-        assert_eq!(read_in_chunks(b"012", 3, Some(11), 10), None);
-        assert_eq!(read_in_chunks(b"012", 3, Some(-1), 10), None);
     }
 }

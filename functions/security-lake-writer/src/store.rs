@@ -96,19 +96,9 @@ impl Store for S3Store {
             max,
         };
         let mut opened = objects::open(&self.own, object).await?;
-        if opened
-            .content_length
-            .is_some_and(|n| n < 0 || n as u64 > max)
-        {
+        let Some(body) = objects::read_capped(&mut opened, object, max).await? else {
             return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = objects::next_chunk(&mut opened.body, object).await? {
-            if (body.len() + chunk.len()) as u64 > max {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        };
         Ok(Fetched {
             body,
             version: opened.version,

@@ -81,6 +81,10 @@ LAMBDA_ENV = {
     "TZ": ":UTC",
 }
 
+# What the Rust bootstrap runs with: the template's allocator settings, no
+# re-ingestion (nothing leaves the machine), the rest at its defaults.
+RUST_ENV = {"GLIBC_TUNABLES": GLIBC_TUNABLES, "REINGEST": "false", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+
 NEXT = "/2018-06-01/runtime/invocation/next"
 
 # Room kept per connection for answers (the baselines answer up to 13 MB
@@ -313,11 +317,9 @@ def start(name, argv, api, env, cpu):
 def runtimes(args):
     """(label, argv, environment) of every runtime to measure."""
     out = [("echo", [sys.executable, os.path.abspath(__file__), "--echo-runtime"], {})]
-    rust_env = {"GLIBC_TUNABLES": GLIBC_TUNABLES, "REINGEST": "false",
-                "AWS_LAMBDA_LOG_LEVEL": "INFO"}
     for spec in args.rust or [f"rust={BOOTSTRAP}"]:
         label, _, path = spec.partition("=")
-        out.append((label, [os.path.abspath(path)], rust_env))
+        out.append((label, [os.path.abspath(path)], RUST_ENV))
     skip = set(filter(None, args.skip.split(",")))
     if "python" not in skip:
         have = subprocess.run([sys.executable, "-c", "import awslambdaric"],
@@ -339,6 +341,10 @@ def runtimes(args):
 def build():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "firehose-transformer"],
                    cwd=ROOT, check=True)
+    build_generator()
+
+
+def build_generator():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "cognito-activity",
                     "--example", "gen_batches"], cwd=ROOT, check=True)
 

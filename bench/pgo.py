@@ -62,9 +62,8 @@ def build(target_dir, rustflags):
 def train(bootstrap, events):
     for output_format in FORMATS:
         api = e2e.RuntimeApi()
-        env = {"GLIBC_TUNABLES": e2e.GLIBC_TUNABLES, "REINGEST": "false",
-               "AWS_LAMBDA_LOG_LEVEL": "INFO", "OUTPUT_FORMAT": output_format,
-               "LLVM_PROFILE_FILE": os.path.join(RAW, "bootstrap-%p.profraw")}
+        env = dict(e2e.RUST_ENV, OUTPUT_FORMAT=output_format,
+                   LLVM_PROFILE_FILE=os.path.join(RAW, "bootstrap-%p.profraw"))
         proc = e2e.start("pgo", [bootstrap], api, env, None)
         try:
             for _ in range(ROUNDS):
@@ -80,8 +79,7 @@ def train(bootstrap, events):
 
 def main():
     profdata = llvm_profdata()
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "cognito-activity",
-                    "--example", "gen_batches"], cwd=e2e.ROOT, check=True)
+    e2e.build_generator()
     os.makedirs(e2e.OUT, exist_ok=True)
     events = [e2e.generate(shape, mb, TRAINING_SEED) for shape, mb in TRAINING]
     for path in sorted(glob.glob(os.path.join(e2e.ROOT, "events", "firehose-*.json"))):

@@ -299,7 +299,14 @@ fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target) -> Plan {
                 })
                 .collect(),
         ),
-        Err(SplitError::NotEnvelope) if o.exceeds_budget_alone => Plan::Fail("too_large_alone"),
+        // A record left unread after the response closed has no measured
+        // size: measured here, as the split measures pieces.
+        Err(SplitError::NotEnvelope)
+            if o.exceeds_budget_alone
+                || (o.response_len.is_none() && probe.answer_len(&o.original) > budget) =>
+        {
+            Plan::Fail("too_large_alone")
+        }
         Err(SplitError::NotEnvelope) if o.original.len() + key.len() > max_record => {
             Plan::Fail("record_too_large")
         }
@@ -697,6 +704,69 @@ mod tests {
         let processed =
             cognito_activity::process_event(&serde_json::to_vec(&event).unwrap(), &cfg).unwrap();
         (processed, cfg)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unread_records_are_measured_before_they_go_back_unchanged() {
+        use cognito_activity::decode::base64_encode;
+        // NDJSON records of 40, 40, 400 and 1 Cognito lines, under a budget
+        // that holds the first only: the second is crowded out and closes
+        // the response, so the last two are left unread. Re-ingestion
+        // measures them: the 400-line one is too large alone and fails,
+        // the other goes back unchanged.
+        let ndjson = |n: usize| {
+            let text: String = (0..n)
+                .map(|i| {
+                    serde_json::json!({"eventTimestamp": "1732400000000",
+                        "eventSource": "USER_AUTH_EVENTS",
+                        "message": {"eventType": "SignIn", "eventResponse": "Pass",
+                            "eventId": format!("00000000-0000-4000-8000-{i:012}")}})
+                    .to_string()
+                        + "\n"
+                })
+                .collect();
+            base64_encode(text.as_bytes())
+        };
+        let datas = [ndjson(40), ndjson(40), ndjson(400), ndjson(1)];
+        let event = serde_json::json!({
+            "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
+            "records": datas.iter().enumerate()
+                .map(|(i, d)| serde_json::json!({"recordId": format!("r{i}"), "data": d}))
+                .collect::<Vec<_>>()});
+        let event = serde_json::to_vec(&event).unwrap();
+        let full = cognito_activity::process_event(&event, &Config::default()).unwrap();
+        let one = full.response.records[0].json_len();
+        let cfg = Config {
+            response_budget_bytes: one * 3 / 2 + 400,
+            ..Config::default()
+        };
+        let mut processed = cognito_activity::process_event(&event, &cfg).unwrap();
+        let lens: Vec<_> = processed
+            .overflow
+            .iter()
+            .map(|o| (o.index, o.response_len.is_some()))
+            .collect();
+        assert_eq!(lens, [(1, true), (2, false), (3, false)]);
+        let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
+        r.settle(&mut processed, &cfg, far()).await;
+        let put: Vec<Vec<u8>> = r
+            .sink
+            .calls
+            .borrow()
+            .iter()
+            .flatten()
+            .map(|e| e.data.clone())
+            .collect();
+        let original = |i: usize| cognito_activity::decode::base64_decode(&datas[i]).unwrap();
+        assert_eq!(put, [original(1), original(3)]);
+        let results: Vec<_> = processed
+            .response
+            .records
+            .iter()
+            .map(|r| r.result)
+            .collect();
+        use cognito_activity::RecordResult::*;
+        assert_eq!(results, [Ok, Dropped, ProcessingFailed, Dropped]);
     }
 
     #[tokio::test(start_paused = true)]

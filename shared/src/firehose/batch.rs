@@ -4,18 +4,23 @@
 //! record never touches another. The response is built under a byte budget
 //! (Firehose accepts at most 6 MiB back): every record is first guaranteed
 //! its smallest possible answer, then `Ok` records take the rest of the
-//! budget in input order (pieces re-ingested earlier first). The budget is
+//! budget in input order (pieces re-ingested earlier first), until the first
+//! that does not fit closes the response to the others. The budget is
 //! applied as records are transformed, so an output that cannot fit is
-//! dropped at once instead of held (see [`process_parsed`]). A record that does not fit becomes an
-//! [`Overflow`] for the caller to re-ingest (see docs/reliability.md); until
-//! the caller settles it, it stands as `ProcessingFailed`, so nothing is lost
-//! even if the caller does nothing. Every input recordId appears exactly once
-//! in the response, in input order.
+//! dropped at once instead of held, and a record that comes after the
+//! response closed is not transformed at all (see [`process_parsed`]). A
+//! record that does not fit becomes an [`Overflow`] for the caller to
+//! re-ingest (see docs/reliability.md); until the caller settles it, it
+//! stands as `ProcessingFailed`, so nothing is lost even if the caller does
+//! nothing. Every input recordId appears exactly once in the response, in
+//! input order.
+//!
+//! [`Overflow`]: super::response::Overflow
 
 use std::borrow::Cow;
 
 use crate::config::Config;
-use crate::decode::decode_record;
+use crate::decode::{decode_record, Decoded};
 use crate::error::{EventError, RecordError};
 use crate::normalize::{Context, Transport};
 use crate::pipeline::{self, Holds, RecordOutcome};
@@ -58,19 +63,31 @@ pub fn transform_record(
     transform(record, &ctx, stats, &mut Vec::new())
 }
 
-/// One Firehose record: its base64 (and gzip) decoded under the
-/// invocation's decompression allowance, then the pipeline. `scratch`
-/// takes the decoded base64; nothing in the outcome borrows it, so the
-/// next record may reuse it.
+/// One Firehose record: [`decode`], then [`run`].
 fn transform(
     record: &FirehoseRecord<'_>,
     ectx: &EventContext<'_>,
     stats: &mut Stats,
     scratch: &mut Vec<u8>,
 ) -> RecordOutcome {
-    let cfg = ectx.cfg;
+    match decode(record, ectx.cfg, stats, scratch) {
+        Ok(decoded) => run(record, &decoded, ectx, stats),
+        Err(e) => RecordOutcome::Failed(e),
+    }
+}
+
+/// One record's data, base64 (and gzip) decoded under the invocation's
+/// decompression allowance, which it counts against. `scratch` takes the
+/// decoded base64; nothing in an outcome borrows it, so the next record may
+/// reuse it.
+fn decode<'s>(
+    record: &FirehoseRecord<'_>,
+    cfg: &Config,
+    stats: &mut Stats,
+    scratch: &'s mut Vec<u8>,
+) -> Result<Decoded<'s>, RecordError> {
     let Some(data) = record.data.as_deref() else {
-        return RecordOutcome::Failed(RecordError::DataMissing);
+        return Err(RecordError::DataMissing);
     };
     let cap = cfg.max_decompressed_bytes;
     // (gzip length, what it may inflate to), when the record is gzip.
@@ -87,14 +104,22 @@ fn transform(
         // corrupt bombs must use up the allowance as whole ones do.
         stats.bytes_inflated += decoded.as_ref().map_or(limit, |d| d.bytes.len()) as u64;
     }
-    let decoded = match decoded {
-        Ok(d) => d,
+    match decoded {
         // Stopped by the invocation's allowance rather than the cap.
         Err(RecordError::TooLarge { limit }) if limit < cap => {
-            return RecordOutcome::Failed(RecordError::InflateAllowance { limit })
+            Err(RecordError::InflateAllowance { limit })
         }
-        Err(e) => return RecordOutcome::Failed(e),
-    };
+        other => other,
+    }
+}
+
+/// The pipeline over one record's decoded data.
+fn run(
+    record: &FirehoseRecord<'_>,
+    decoded: &Decoded<'_>,
+    ectx: &EventContext<'_>,
+    stats: &mut Stats,
+) -> RecordOutcome {
     let ctx = Context {
         transport: Some(Transport::Direct),
         account_id: ectx.account_id.map(Cow::Borrowed),
@@ -104,7 +129,32 @@ fn transform(
     let holds = Holds::DocumentsOrEnvelope {
         compressed: decoded.was_gzip,
     };
-    pipeline::transform(&decoded.bytes, holds, &ctx, cfg, stats)
+    pipeline::transform(&decoded.bytes, holds, &ctx, ectx.cfg, stats)
+}
+
+/// Whether decoded data is a piece this function re-ingested: a CloudWatch
+/// Logs envelope whose [`MARKER_FIELD`] is `true`, read as the pipeline
+/// reads it. Such a piece is still transformed after the response closed,
+/// since it is served first. Most records are told apart without parsing:
+/// without the marker's name, and without a `\u` escape that could spell
+/// it, no key can be the marker.
+///
+/// [`MARKER_FIELD`]: crate::envelope::MARKER_FIELD
+fn is_marked_piece(decoded: &Decoded<'_>) -> bool {
+    let bytes: &[u8] = &decoded.bytes;
+    let marker = crate::envelope::MARKER_FIELD.as_bytes();
+    if memchr::memmem::find(bytes, marker).is_none()
+        && memchr::memmem::find(bytes, b"\\u").is_none()
+    {
+        return false;
+    }
+    let Ok(text) = crate::decode::utf8(bytes) else {
+        return false;
+    };
+    matches!(
+        crate::envelope::parse_envelope(text, decoded.was_gzip),
+        Ok(Some(envelope)) if envelope.reingested
+    )
 }
 
 /// Turns a whole Firehose event (as JSON bytes) into the whole response.
@@ -118,28 +168,28 @@ pub fn process_event(event_json: &[u8], cfg: &Config) -> Result<Processed, Event
 
 /// As [`process_event`], for an already parsed event.
 ///
-/// The response budget is applied while the records are transformed, so
-/// that no more transformed output is held than the response can carry
-/// (a CloudWatch Logs batch decompresses to several times the response
-/// limit; everything past the budget overflows and is re-ingested from its
-/// original bytes, never from its output). The answers are exactly those of
-/// transforming every record first and then serving the budget: every
-/// record's minimal answer is reserved up front, then pieces re-ingested
-/// earlier (marked) take the budget in input order, then the other `Ok`
-/// records in input order, each skipped when it does not fit.
+/// The response budget is applied while the records are transformed:
+/// every record's minimal answer is reserved up front, then pieces
+/// re-ingested earlier (marked) take the budget in input order, each
+/// skipped when it does not fit, and the other `Ok` records take what the
+/// marked ones leave, in input order, until the first that does not fit.
+/// That one *closes* the response: no unmarked record after it is
+/// admitted, so none is transformed either. Each is decoded (its marker
+/// must be read, and it counts against the decompression allowance) and,
+/// unless it is a marked piece, answered as an overflow unread, to be
+/// re-ingested from its original bytes and transformed when it comes back.
+/// A CloudWatch Logs batch decompresses to several times the response
+/// limit, so this is most of such a batch's work saved, not transformed
+/// once here only to be dropped and again after re-ingestion.
 ///
-/// A marked record is only known once transformed, and may come after
-/// unmarked records that already took the budget. Unmarked answers are
-/// therefore held tentatively: the set held is always what the input-order
-/// rule gives for the records seen so far and the budget the marked ones
-/// leave. When a marked record shrinks that budget below what the held
-/// answers use, the set is recomputed from the answers' sizes (known for
-/// every record): answers that leave it are dropped, and the few that
-/// enter it, whose output was dropped earlier, are transformed again at
-/// the end. That costs CPU only when marked pieces follow unmarked records
-/// in a batch that overflows, and keeps memory at one record's output plus
-/// what fits in the response. (Finding the marked records first would mean
-/// decoding every record twice; keeping every output is what this avoids.)
+/// A marked record is only known once decoded, and may come after unmarked
+/// records that already took the budget. Unmarked answers are therefore
+/// held tentatively, always the longest input-order run of them that fits
+/// beside the marked ones admitted so far: when a marked record shrinks the
+/// room below what they use, the last ones leave (their output is dropped)
+/// and the response closes. No record enters later, so no output is ever
+/// rebuilt, and memory stays at one record's output plus what fits in the
+/// response.
 pub fn process_parsed(event: &FirehoseEvent<'_>, cfg: &Config) -> Processed {
     let mut stats = Stats {
         records_in: event.records.len() as u64,
@@ -150,20 +200,21 @@ pub fn process_parsed(event: &FirehoseEvent<'_>, cfg: &Config) -> Processed {
         account_id: event.account_id(),
     };
     let mut scratch = Vec::new();
-    let retransform = |record: &FirehoseRecord<'_>| {
-        // Counted once already, on the first pass.
-        transform(record, &ectx, &mut Stats::default(), &mut Vec::new())
-    };
     let budget = cfg.response_budget_bytes;
     let mut room = Room::new(event, budget);
     let mut kept: Vec<Kept> = Vec::with_capacity(event.records.len());
     for record in &event.records {
         stats.bytes_in += record.data.as_ref().map_or(0, |d| d.len() as u64);
-        let outcome = transform(record, &ectx, &mut stats, &mut scratch);
-        let entry = room.admit(record, outcome, &mut kept);
+        let entry = match decode(record, cfg, &mut stats, &mut scratch) {
+            Err(e) => Kept::Failed(e),
+            Ok(decoded) if room.closed() && !is_marked_piece(&decoded) => Kept::Unread,
+            Ok(decoded) => {
+                let outcome = run(record, &decoded, &ectx, &mut stats);
+                room.admit(record, outcome, &mut kept)
+            }
+        };
         kept.push(entry);
     }
-    room.fill_in(event, retransform, &mut kept);
     let free = room.free();
     assemble(event, kept, budget, free, &room.id_lens, stats)
 }
@@ -184,50 +235,63 @@ mod budget_equivalence_tests {
     };
     use serde_json::json;
 
+    /// Whether a record would be left unread once the response is closed:
+    /// it decodes, and is not a marked piece.
+    fn unread_when_closed(record: &FirehoseRecord<'_>, cfg: &Config, stats: &mut Stats) -> bool {
+        let mut scratch = Vec::new();
+        decode(record, cfg, stats, &mut scratch).is_ok_and(|d| !is_marked_piece(&d))
+    }
+
+    /// The straightforward way: transform every record first, then find
+    /// where the response closes and which answers fit, then transform
+    /// again only what the budgeted way reads, for its counts.
     fn reference(event: &FirehoseEvent<'_>, cfg: &Config) -> Processed {
-        let mut stats = Stats {
-            records_in: event.records.len() as u64,
-            ..Stats::default()
-        };
+        let n = event.records.len();
+        let budget = cfg.response_budget_bytes;
         let ectx = EventContext {
             cfg,
             account_id: event.account_id(),
         };
+        // Every record, transformed; and which ones would be left unread
+        // after the response closed (decoding counts against the same
+        // allowance as transforming, so one count serves both).
+        let mut all = Stats::default();
+        let mut outcomes = Vec::with_capacity(n);
+        let mut unread = Vec::with_capacity(n);
+        for r in &event.records {
+            let mut before = all.clone();
+            unread.push(unread_when_closed(r, cfg, &mut before));
+            outcomes.push(transform(r, &ectx, &mut all, &mut Vec::new()));
+        }
+        let closed_after = closing_index(event, &outcomes, budget);
+        let read = |i: usize| closed_after.is_none_or(|c| i <= c) || !unread[i];
 
-        let outcomes: Vec<RecordOutcome> = event
+        // The counts of what is read (and the decoding of what is not).
+        let mut stats = Stats {
+            records_in: n as u64,
+            ..Stats::default()
+        };
+        let mut outcomes: Vec<Option<RecordOutcome>> = event
             .records
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
                 stats.bytes_in += r.data.as_ref().map_or(0, |d| d.len() as u64);
-                transform(r, &ectx, &mut stats, &mut Vec::new())
+                if read(i) {
+                    Some(transform(r, &ectx, &mut stats, &mut Vec::new()))
+                } else {
+                    unread_when_closed(r, cfg, &mut stats);
+                    None
+                }
             })
             .collect();
-
-        reference_assemble(event, outcomes, cfg.response_budget_bytes, stats)
+        let fits = fitting(event, &outcomes, budget, closed_after);
+        reference_assemble(event, std::mem::take(&mut outcomes), &fits, budget, stats)
     }
 
-    fn reference_assemble(
-        event: &FirehoseEvent<'_>,
-        outcomes: Vec<RecordOutcome>,
-        budget: usize,
-        mut stats: Stats,
-    ) -> Processed {
-        let n = event.records.len();
-        // Every record is first guaranteed its minimal answer.
-        let reserved: usize = RESPONSE_ENVELOPE_LEN
-            + n.saturating_sub(1)
-            + event
-                .records
-                .iter()
-                .map(|r| min_len(&r.record_id))
-                .sum::<usize>();
-        let mut free = budget.saturating_sub(reserved);
-
-        // Which `Ok` answers fit: pieces re-ingested earlier first, then the
-        // rest, each in input order. Serving re-ingested pieces first bounds how
-        // often one can bounce (docs/reliability.md, "No re-ingestion loop").
-        let mut fits = vec![false; n];
-        let ok_extra = |record: &FirehoseRecord<'_>, outcome: &RecordOutcome| match outcome {
+    /// The answer's cost beyond the record's minimal answer, for an `Ok`.
+    fn ok_extra(record: &FirehoseRecord<'_>, outcome: &RecordOutcome) -> Option<usize> {
+        match outcome {
             RecordOutcome::Ok {
                 output,
                 partition_keys,
@@ -244,27 +308,123 @@ mod budget_equivalence_tests {
                     - min_len(&record.record_id),
             ),
             _ => None,
-        };
-        for first_pass in [true, false] {
-            for (index, (record, outcome)) in event.records.iter().zip(&outcomes).enumerate() {
-                let marked = matches!(
-                    outcome,
-                    RecordOutcome::Ok {
-                        reingested: true,
-                        ..
+        }
+    }
+
+    fn is_marked(outcome: &RecordOutcome) -> bool {
+        matches!(
+            outcome,
+            RecordOutcome::Ok {
+                reingested: true,
+                ..
+            }
+        )
+    }
+
+    /// What is left after every record's minimal answer.
+    fn room(event: &FirehoseEvent<'_>, budget: usize) -> usize {
+        let reserved: usize = RESPONSE_ENVELOPE_LEN
+            + event.records.len().saturating_sub(1)
+            + event
+                .records
+                .iter()
+                .map(|r| min_len(&r.record_id))
+                .sum::<usize>();
+        budget.saturating_sub(reserved)
+    }
+
+    /// The record after which the response is closed, going through the
+    /// records in order: until then every unmarked `Ok` answer is in but
+    /// those too large to fit even alone; it closes at the first that does
+    /// not fit beside the answers admitted so far, or at a marked answer
+    /// that leaves too little room for those in.
+    fn closing_index(
+        event: &FirehoseEvent<'_>,
+        outcomes: &[RecordOutcome],
+        budget: usize,
+    ) -> Option<usize> {
+        let free = room(event, budget);
+        let (mut marked, mut unmarked) = (0usize, 0usize);
+        for (i, (record, outcome)) in event.records.iter().zip(outcomes).enumerate() {
+            let Some(extra) = ok_extra(record, outcome) else {
+                continue;
+            };
+            if is_marked(outcome) {
+                if marked + extra <= free {
+                    marked += extra;
+                    if marked + unmarked > free {
+                        return Some(i);
                     }
-                );
-                if marked != first_pass {
-                    continue;
                 }
-                if let Some(extra) = ok_extra(record, outcome) {
-                    if extra <= free {
-                        free -= extra;
-                        fits[index] = true;
-                    }
-                }
+            } else if marked + unmarked + extra <= free {
+                unmarked += extra;
+            } else if extra <= free {
+                return Some(i);
             }
         }
+        None
+    }
+
+    /// Which answers are in: the marked ones in input order, each skipped
+    /// when it does not fit; then the longest input-order run of unmarked
+    /// ones before the response closed that fits in what they leave.
+    fn fitting(
+        event: &FirehoseEvent<'_>,
+        outcomes: &[Option<RecordOutcome>],
+        budget: usize,
+        closed_after: Option<usize>,
+    ) -> Vec<bool> {
+        let mut free = room(event, budget);
+        let mut fits = vec![false; outcomes.len()];
+        let ok = || {
+            event
+                .records
+                .iter()
+                .zip(outcomes)
+                .enumerate()
+                .filter_map(|(i, (r, o))| Some((i, o.as_ref()?, ok_extra(r, o.as_ref()?)?)))
+        };
+        for (i, outcome, extra) in ok() {
+            if is_marked(outcome) && extra <= free {
+                free -= extra;
+                fits[i] = true;
+            }
+        }
+        for (i, outcome, extra) in ok() {
+            if is_marked(outcome) {
+                continue;
+            }
+            if closed_after.is_some_and(|c| i >= c) {
+                break;
+            }
+            if extra <= free {
+                free -= extra;
+                fits[i] = true;
+            } else if extra <= room(event, budget) {
+                break;
+            }
+        }
+        fits
+    }
+
+    fn reference_assemble(
+        event: &FirehoseEvent<'_>,
+        outcomes: Vec<Option<RecordOutcome>>,
+        fits: &[bool],
+        budget: usize,
+        mut stats: Stats,
+    ) -> Processed {
+        let n = event.records.len();
+        // What the answers in leave, for failed records' data.
+        let mut free = room(event, budget)
+            - event
+                .records
+                .iter()
+                .zip(&outcomes)
+                .zip(fits)
+                .filter(|(_, fits)| **fits)
+                .filter_map(|((r, o), _)| ok_extra(r, o.as_ref()?))
+                .sum::<usize>();
 
         let mut records = Vec::with_capacity(n);
         let mut overflow = Vec::new();
@@ -273,6 +433,31 @@ mod budget_equivalence_tests {
 
         for (index, (record, outcome)) in event.records.iter().zip(outcomes).enumerate() {
             let record_id = record.record_id.to_string();
+            let original = || {
+                record
+                    .data
+                    .as_deref()
+                    .and_then(|d| crate::decode::base64_decode(d).ok())
+                    .unwrap_or_default()
+            };
+            let Some(outcome) = outcome else {
+                stats.records_overflow += 1;
+                stats.records_failed += 1;
+                overflow.push(Overflow {
+                    index,
+                    record_id: record_id.clone(),
+                    original: original(),
+                    response_len: None,
+                    exceeds_budget_alone: false,
+                });
+                records.push(ResponseRecord {
+                    record_id,
+                    result: RecordResult::ProcessingFailed,
+                    data: Data::default(),
+                    partition_keys: None,
+                });
+                continue;
+            };
             match outcome {
                 RecordOutcome::Ok {
                     output,
@@ -303,12 +488,8 @@ mod budget_equivalence_tests {
                         overflow.push(Overflow {
                             index,
                             record_id: answer.record_id.clone(),
-                            original: record
-                                .data
-                                .as_deref()
-                                .and_then(|d| crate::decode::base64_decode(d).ok())
-                                .unwrap_or_default(),
-                            response_len,
+                            original: original(),
+                            response_len: Some(response_len),
                             exceeds_budget_alone: response_len + RESPONSE_ENVELOPE_LEN > budget,
                         });
                         records.push(ResponseRecord {
@@ -461,6 +642,15 @@ mod budget_equivalence_tests {
         let cfg = with_budget(budget);
         let new = process_parsed(&ev, &cfg);
         let old = reference(&ev, &cfg);
+        // First in short, so that a failure is readable.
+        let short = |p: &Processed| -> Vec<(RecordResult, usize)> {
+            p.response
+                .records
+                .iter()
+                .map(|r| (r.result, r.json_len()))
+                .collect()
+        };
+        assert_eq!(short(&new), short(&old), "{what}, budget {budget}");
         assert_eq!(new.response, old.response, "{what}, budget {budget}");
         assert_eq!(new.overflow, old.overflow, "{what}, budget {budget}");
         assert_eq!(new.stats, old.stats, "{what}, budget {budget}");
@@ -490,10 +680,10 @@ mod budget_equivalence_tests {
     }
 
     #[test]
-    fn a_marked_piece_after_unmarked_records_gets_the_same_answers() {
+    fn a_marked_piece_after_unmarked_records_closes_the_response() {
         // Answers of 30, 10 and 10 units. r0 fits, r1 does not fit beside
-        // it; then r2, marked, takes 10, so r0 no longer fits but r1,
-        // skipped at first, does: its output was dropped and is rebuilt.
+        // it and closes the response; then r2, marked, takes 10, so r0 no
+        // longer fits. r1 would now, but nothing enters a closed response.
         let datas = [
             envelope(30, None),
             envelope(10, None),
@@ -510,12 +700,121 @@ mod budget_equivalence_tests {
             results,
             [
                 RecordResult::ProcessingFailed,
-                RecordResult::Ok,
+                RecordResult::ProcessingFailed,
                 RecordResult::Ok
             ]
         );
-        assert_eq!(p.response.records[1], full.response.records[1]);
-        assert_eq!(p.overflow[0].response_len, len(0));
+        assert_eq!(p.response.records[2], full.response.records[2]);
+        assert_eq!(p.overflow[0].response_len, Some(len(0)));
+        assert_eq!(p.overflow[1].response_len, Some(len(1)));
+    }
+
+    #[test]
+    fn records_after_the_response_closed_are_left_unread_unless_marked() {
+        // r0 takes nearly all the room; r1 does not fit and closes the
+        // response; r2 (unmarked) and r4 (not even JSON) are not read; r3,
+        // a marked piece, is read and served; r5 does not decode, and is
+        // answered for it.
+        let datas = [
+            envelope(30, None),
+            envelope(10, None),
+            envelope(1, None),
+            envelope(1, Some(json!(true))),
+            base64_encode(b"not json"),
+            "not base64!".to_string(),
+        ];
+        let json = event(&datas);
+        let full = process_event(&json, &with_budget(usize::MAX)).unwrap();
+        let len = |i: usize| full.response.records[i].json_len();
+        let budget = full.response.json_len() - len(1) + len(1) / 2;
+        let p = assert_same_answers(&json, budget, "closed");
+        let results: Vec<_> = p.response.records.iter().map(|r| r.result).collect();
+        use RecordResult::*;
+        assert_eq!(
+            results,
+            [
+                Ok,
+                ProcessingFailed,
+                ProcessingFailed,
+                Ok,
+                ProcessingFailed,
+                ProcessingFailed
+            ]
+        );
+        let lens: Vec<_> = p
+            .overflow
+            .iter()
+            .map(|o| (o.index, o.response_len))
+            .collect();
+        assert_eq!(lens, [(1, Some(len(1))), (2, None), (4, None)]);
+        // Left unread: their events are not counted, only those of r0, r1
+        // (read to find it does not fit) and r3.
+        assert_eq!(p.stats.events_in, 30 + 10 + 1);
+        assert_eq!(p.stats.records_overflow, 3);
+        assert_eq!(p.stats.failures.len(), 1, "{:?}", p.stats.failures);
+    }
+
+    /// Data of an envelope whose marker key is spelled with an escape.
+    fn escaped_marker_envelope() -> String {
+        let text = serde_json::to_string(&json!({"messageType": "DATA_MESSAGE",
+            "logEvents": [{"id": "e0", "timestamp": 1, "message": cognito_message(0).to_string()}]}))
+        .unwrap();
+        let key = MARKER_FIELD.replacen('R', "\\u0052", 1);
+        let text = text.replacen('{', &format!("{{\"{key}\":true,"), 1);
+        base64_encode(&gzip(text.as_bytes()))
+    }
+
+    #[test]
+    fn a_marked_piece_is_told_apart_as_the_pipeline_reads_it() {
+        let mut rng = Rng(11);
+        let mut datas: Vec<String> = (0..300).map(|_| any_record(&mut rng)).collect();
+        datas.push(escaped_marker_envelope());
+        let cfg = Config::default();
+        let ectx = EventContext {
+            cfg: &cfg,
+            account_id: None,
+        };
+        let mut marked = 0;
+        for data in &datas {
+            let record = FirehoseRecord {
+                record_id: Cow::Borrowed("r"),
+                data: Some(Cow::Borrowed(data)),
+                approximate_arrival_timestamp: None,
+            };
+            let mut scratch = Vec::new();
+            let Ok(decoded) = decode(&record, &cfg, &mut Stats::default(), &mut scratch) else {
+                continue;
+            };
+            let read = run(&record, &decoded, &ectx, &mut Stats::default());
+            let by_pipeline = matches!(
+                read,
+                RecordOutcome::Ok {
+                    reingested: true,
+                    ..
+                }
+            );
+            assert_eq!(is_marked_piece(&decoded), by_pipeline, "{data}");
+            marked += usize::from(by_pipeline);
+        }
+        assert!(marked > 30, "{marked}");
+        // The last, the marker spelled with an escape, is one of them.
+        assert_eq!(datas.last(), Some(&escaped_marker_envelope()));
+        assert!(matches!(
+            transform(
+                &FirehoseRecord {
+                    record_id: Cow::Borrowed("r"),
+                    data: Some(Cow::Owned(escaped_marker_envelope())),
+                    approximate_arrival_timestamp: None,
+                },
+                &ectx,
+                &mut Stats::default(),
+                &mut Vec::new(),
+            ),
+            RecordOutcome::Ok {
+                reingested: true,
+                ..
+            }
+        ));
     }
 
     #[test]

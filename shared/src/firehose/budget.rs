@@ -1,7 +1,8 @@
 //! The response budget, applied while records are transformed: every
 //! record is first guaranteed its smallest answer, then pieces re-ingested
-//! earlier take the rest in input order, then the other `Ok` records in
-//! input order, each skipped when it does not fit (see
+//! earlier take the rest in input order, each skipped when it does not
+//! fit, then the other `Ok` records in input order until the first that
+//! does not fit, which closes the response to them (see
 //! [`super::batch::process_parsed`] for why answers are held tentatively).
 
 use crate::decode::base64_len;
@@ -16,27 +17,27 @@ use super::wire::{
 /// What is kept of one record's outcome while the others are transformed.
 pub(super) enum Kept {
     Ok(OkAnswer),
-    Dropped { reason: &'static str },
+    Dropped {
+        reason: &'static str,
+    },
     Failed(RecordError),
+    /// Came after the response closed, not a marked piece: not transformed,
+    /// it overflows.
+    Unread,
 }
 
 /// An `Ok` record: its answer's size always, its data only while the answer
 /// is in the response.
 pub(super) struct OkAnswer {
-    /// The `Ok` answer; `data` is empty unless `held`.
+    /// The `Ok` answer; `data` is empty unless it `fits`.
     pub(super) answer: ResponseRecord,
-    /// Length of the base64 data.
-    pub(super) data_len: usize,
     /// What the answer costs beyond the record's reserved minimal answer.
     pub(super) extra: usize,
     pub(super) events: usize,
     /// Re-ingested earlier ([`crate::envelope::MARKER_FIELD`]): served first.
     pub(super) marked: bool,
-    /// In the response, as things stand.
+    /// In the response, as things stand (once out, never back in).
     pub(super) fits: bool,
-    /// `answer.data` holds the data (else it must be transformed again if
-    /// it `fits` at the end).
-    pub(super) held: bool,
 }
 
 /// The response budget, as records are admitted.
@@ -49,6 +50,9 @@ pub(super) struct Room {
     marked_used: usize,
     /// Taken by unmarked answers that fit so far (tentative).
     unmarked_used: usize,
+    /// An unmarked answer that could fit alone did not fit beside the
+    /// others, or had to leave: no unmarked answer is admitted any more.
+    closed: bool,
 }
 
 impl Room {
@@ -71,7 +75,14 @@ impl Room {
             free: budget.saturating_sub(reserved),
             marked_used: 0,
             unmarked_used: 0,
+            closed: false,
         }
+    }
+
+    /// Whether the response is closed to unmarked answers: a record that
+    /// is not a marked piece need not be transformed.
+    pub(super) fn closed(&self) -> bool {
+        self.closed
     }
 
     /// What is left for answers beyond the minimal ones.
@@ -120,9 +131,14 @@ impl Room {
             }
             fits
         } else {
-            let fits = extra <= self.free();
+            let fits = !self.closed && extra <= self.free();
             if fits {
                 self.unmarked_used += extra;
+            } else if extra <= self.free {
+                // It was crowded out. One that could never fit, even
+                // alone, is passed over instead: it says nothing of the
+                // records after it.
+                self.closed = true;
             }
             fits
         };
@@ -132,72 +148,34 @@ impl Room {
         }
         Kept::Ok(OkAnswer {
             answer,
-            data_len,
             extra,
             events,
             marked,
             fits,
-            held: fits,
         })
     }
 
-    /// Applies the input-order rule again to the unmarked answers seen so
-    /// far, with what the marked ones leave, dropping the data of those
-    /// that no longer fit.
+    /// Keeps the longest input-order run of the unmarked answers held
+    /// that fits beside the marked ones, dropping the data of the rest,
+    /// and closes the response.
     fn readmit_unmarked(&mut self, kept: &mut [Kept]) {
         let limit = self.free.saturating_sub(self.marked_used);
         let mut used = 0usize;
+        let mut run = true;
         for entry in kept.iter_mut() {
             let Kept::Ok(ok) = entry else { continue };
-            if ok.marked {
+            if ok.marked || !ok.fits {
                 continue;
             }
-            ok.fits = ok.extra <= limit - used;
-            if ok.fits {
+            run = run && ok.extra <= limit - used;
+            if run {
                 used += ok.extra;
-            } else if ok.held {
+            } else {
+                self.closed = true;
+                ok.fits = false;
                 ok.answer.data = Data::default();
-                ok.held = false;
             }
         }
         self.unmarked_used = used;
-    }
-
-    /// Transforms again the records whose answers fit in the end but whose
-    /// output was dropped when they did not seem to. Transforming is
-    /// deterministic, so the output is the one measured before; should it
-    /// ever differ in size, the record overflows instead (the budget still
-    /// holds).
-    pub(super) fn fill_in(
-        &mut self,
-        event: &FirehoseEvent<'_>,
-        mut transform: impl FnMut(&FirehoseRecord<'_>) -> RecordOutcome,
-        kept: &mut [Kept],
-    ) {
-        for (record, entry) in event.records.iter().zip(kept.iter_mut()) {
-            let Kept::Ok(ok) = entry else { continue };
-            if !ok.fits || ok.held {
-                continue;
-            }
-            match transform(record) {
-                RecordOutcome::Ok { output, .. } if base64_len(output.len()) == ok.data_len => {
-                    ok.answer.data = Data::Raw(output);
-                    ok.held = true;
-                }
-                _ => {
-                    tracing::error!(
-                        record_id = %record.record_id,
-                        reason = "transform_not_repeatable",
-                        "record transformed differently the second time"
-                    );
-                    ok.fits = false;
-                    if ok.marked {
-                        self.marked_used -= ok.extra;
-                    } else {
-                        self.unmarked_used -= ok.extra;
-                    }
-                }
-            }
-        }
     }
 }

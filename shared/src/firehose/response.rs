@@ -22,10 +22,12 @@ pub struct Overflow {
     /// The record's original bytes (base64-decoded, still compressed if it
     /// was): what to put back into the source.
     pub original: Vec<u8>,
-    /// The size its answer would have had in the response.
-    pub response_len: usize,
-    /// Whether that answer alone exceeds the budget, so that re-ingesting it
-    /// unchanged would overflow again (it must be split, or fail).
+    /// The size its answer would have had in the response; `None` when it
+    /// was not transformed (it came after the response closed).
+    pub response_len: Option<usize>,
+    /// Whether that answer is known to exceed the budget alone, so that
+    /// re-ingesting it unchanged would overflow again (it must be split, or
+    /// fail).
     pub exceeds_budget_alone: bool,
 }
 
@@ -167,6 +169,36 @@ pub(super) fn assemble(
     let mut warnings = RecordWarnings::default();
 
     for (index, (record, entry)) in event.records.iter().zip(kept).enumerate() {
+        // Answered `ProcessingFailed` until the caller settles it.
+        let mut overflowed = |record_id: String, response_len: Option<usize>| {
+            // Its fate (re-ingested or failed) is logged when settled.
+            tracing::debug!(
+                record_id = %record_id,
+                reason = "response_budget",
+                response_len,
+                "record does not fit in the response"
+            );
+            stats.records_overflow += 1;
+            stats.records_failed += 1;
+            overflow.push(Overflow {
+                index,
+                record_id: record_id.clone(),
+                original: record
+                    .data
+                    .as_deref()
+                    .and_then(|d| crate::decode::base64_decode(d).ok())
+                    .unwrap_or_default(),
+                response_len,
+                exceeds_budget_alone: response_len
+                    .is_some_and(|len| len + RESPONSE_ENVELOPE_LEN > budget),
+            });
+            records.push(ResponseRecord {
+                record_id,
+                result: RecordResult::ProcessingFailed,
+                data: Data::default(),
+                partition_keys: None,
+            });
+        };
         match entry {
             Kept::Ok(ok) if ok.fits => {
                 stats.records_ok += 1;
@@ -177,34 +209,9 @@ pub(super) fn assemble(
                 // The size its answer would have had, data included.
                 let id_len = id_lens.get(index).copied().unwrap_or_default();
                 let response_len = id_len + MIN_ANSWER_LEN_BUT_ID + ok.extra;
-                let record_id = ok.answer.record_id;
-                // Its fate (re-ingested or failed) is logged when settled.
-                tracing::debug!(
-                    record_id = %record_id,
-                    reason = "response_budget",
-                    response_len,
-                    "record does not fit in the response"
-                );
-                stats.records_overflow += 1;
-                stats.records_failed += 1;
-                overflow.push(Overflow {
-                    index,
-                    record_id: record_id.clone(),
-                    original: record
-                        .data
-                        .as_deref()
-                        .and_then(|d| crate::decode::base64_decode(d).ok())
-                        .unwrap_or_default(),
-                    response_len,
-                    exceeds_budget_alone: response_len + RESPONSE_ENVELOPE_LEN > budget,
-                });
-                records.push(ResponseRecord {
-                    record_id,
-                    result: RecordResult::ProcessingFailed,
-                    data: Data::default(),
-                    partition_keys: None,
-                });
+                overflowed(ok.answer.record_id, Some(response_len));
             }
+            Kept::Unread => overflowed(record.record_id.to_string(), None),
             Kept::Dropped { reason } => {
                 let record_id = record.record_id.to_string();
                 tracing::debug!(record_id = %record_id, reason, "record dropped");

@@ -27,7 +27,7 @@ use cognito_activity::firehose::split::{
     split_envelope, Limits, Probe, SplitError, MAX_PIECE_BYTES,
 };
 use cognito_activity::firehose::{Overflow, Processed, Settlement};
-use cognito_activity::Config;
+use cognito_activity::{Config, RecordResult};
 use tokio::time::Instant;
 
 /// Where overflow records go back to.
@@ -162,6 +162,8 @@ pub struct Reingester<S> {
 enum Plan {
     Put(Vec<Entry>),
     Fail(&'static str),
+    /// Left unread, the record turned out to be one the pipeline drops.
+    Drop,
 }
 
 impl<S: Sink> Reingester<S> {
@@ -237,6 +239,11 @@ impl<S: Sink> Reingester<S> {
         let mut settlements = Vec::with_capacity(pending.len());
         for ((o, p), ok) in pending.iter().zip(&plans).zip(pieces_accepted) {
             let outcome = match p {
+                Plan::Drop => {
+                    tracing::debug!(record_id = %o.record_id, "overflow record dropped once read");
+                    settlements.push(Settlement::Dropped);
+                    continue;
+                }
                 Plan::Fail(reason) => Err(*reason),
                 Plan::Put(list) if ok == list.len() => Ok(list.len()),
                 Plan::Put(_) if ok == 0 => Err("reingest_failed"),
@@ -299,23 +306,34 @@ fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target) -> Plan {
                 })
                 .collect(),
         ),
-        // A record left unread after the response closed has no measured
-        // size: measured here, as the split measures pieces.
-        Err(SplitError::NotEnvelope)
-            if o.exceeds_budget_alone
-                || (o.response_len.is_none() && probe.answer_len(&o.original) > budget) =>
-        {
-            Plan::Fail("too_large_alone")
+        Err(SplitError::NotEnvelope) if o.response_len.is_none() => {
+            // Left unread after the response closed: read here, as the
+            // split reads pieces, so that a record the pipeline drops or
+            // fails is answered for good instead of bouncing, and one too
+            // large alone is not put back.
+            let answer = probe.answer(&o.original);
+            match answer.result {
+                RecordResult::Dropped => Plan::Drop,
+                RecordResult::ProcessingFailed => Plan::Fail(answer.failure.unwrap_or("failed")),
+                RecordResult::Ok if answer.len > budget => Plan::Fail("too_large_alone"),
+                RecordResult::Ok => put_back(o, key, max_record),
+            }
         }
-        Err(SplitError::NotEnvelope) if o.original.len() + key.len() > max_record => {
-            Plan::Fail("record_too_large")
-        }
-        Err(SplitError::NotEnvelope) => Plan::Put(vec![Entry {
-            data: o.original.clone(),
-            partition_key: key,
-        }]),
+        Err(SplitError::NotEnvelope) if o.exceeds_budget_alone => Plan::Fail("too_large_alone"),
+        Err(SplitError::NotEnvelope) => put_back(o, key, max_record),
         Err(e) => Plan::Fail(e.code()),
     }
+}
+
+/// A record that is not an envelope, back unchanged if the target takes it.
+fn put_back(o: &Overflow, key: String, max_record: usize) -> Plan {
+    if o.original.len() + key.len() > max_record {
+        return Plan::Fail("record_too_large");
+    }
+    Plan::Put(vec![Entry {
+        data: o.original.clone(),
+        partition_key: key,
+    }])
 }
 
 /// Kinesis partition keys are 1 to 256 characters.
@@ -709,17 +727,20 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn unread_records_are_measured_before_they_go_back_unchanged() {
         use cognito_activity::decode::base64_encode;
-        // NDJSON records of 40, 40, 400 and 1 Cognito lines, under a budget
-        // that holds the first only: the second is crowded out and closes
-        // the response, so the last two are left unread. Re-ingestion
-        // measures them: the 400-line one is too large alone and fails,
-        // the other goes back unchanged.
-        let ndjson = |n: usize| {
+        // NDJSON records of 40, 40, 400 and 1 sign-ins, one that is not
+        // JSON and one sign-up, under a budget that holds the first only
+        // and a filter that keeps sign-ins only: the second is crowded out
+        // and closes the response, so the last four are left unread.
+        // Re-ingestion reads them: the 400-line one is too large alone and
+        // fails, the one-line one goes back unchanged, the broken one fails
+        // for good and the sign-up is dropped, as the response would have
+        // answered them; neither of those two bounces.
+        let lines = |n: usize, event_type: &str| {
             let text: String = (0..n)
                 .map(|i| {
                     serde_json::json!({"eventTimestamp": "1732400000000",
                         "eventSource": "USER_AUTH_EVENTS",
-                        "message": {"eventType": "SignIn", "eventResponse": "Pass",
+                        "message": {"eventType": event_type, "eventResponse": "Pass",
                             "eventId": format!("00000000-0000-4000-8000-{i:012}")}})
                     .to_string()
                         + "\n"
@@ -727,18 +748,30 @@ mod tests {
                 .collect();
             base64_encode(text.as_bytes())
         };
-        let datas = [ndjson(40), ndjson(40), ndjson(400), ndjson(1)];
+        let ndjson = |n: usize| lines(n, "SignIn");
+        let datas = [
+            ndjson(40),
+            ndjson(40),
+            ndjson(400),
+            ndjson(1),
+            base64_encode(b"not json"),
+            lines(1, "SignUp"),
+        ];
         let event = serde_json::json!({
             "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
             "records": datas.iter().enumerate()
                 .map(|(i, d)| serde_json::json!({"recordId": format!("r{i}"), "data": d}))
                 .collect::<Vec<_>>()});
         let event = serde_json::to_vec(&event).unwrap();
-        let full = cognito_activity::process_event(&event, &Config::default()).unwrap();
+        let sign_ins = Config {
+            include_event_types: ["SignIn".to_string()].into(),
+            ..Config::default()
+        };
+        let full = cognito_activity::process_event(&event, &sign_ins).unwrap();
         let one = full.response.records[0].json_len();
         let cfg = Config {
-            response_budget_bytes: one * 3 / 2 + 400,
-            ..Config::default()
+            response_budget_bytes: one * 3 / 2 + 600,
+            ..sign_ins
         };
         let mut processed = cognito_activity::process_event(&event, &cfg).unwrap();
         let lens: Vec<_> = processed
@@ -746,7 +779,10 @@ mod tests {
             .iter()
             .map(|o| (o.index, o.response_len.is_some()))
             .collect();
-        assert_eq!(lens, [(1, true), (2, false), (3, false)]);
+        assert_eq!(
+            lens,
+            [(1, true), (2, false), (3, false), (4, false), (5, false)]
+        );
         let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
         r.settle(&mut processed, &cfg, far()).await;
         let put: Vec<Vec<u8>> = r
@@ -766,7 +802,19 @@ mod tests {
             .map(|r| r.result)
             .collect();
         use cognito_activity::RecordResult::*;
-        assert_eq!(results, [Ok, Dropped, ProcessingFailed, Dropped]);
+        assert_eq!(
+            results,
+            [
+                Ok,
+                Dropped,
+                ProcessingFailed,
+                Dropped,
+                ProcessingFailed,
+                Dropped
+            ]
+        );
+        assert_eq!(processed.stats.records_reingested, 2);
+        assert_eq!(processed.stats.records_dropped, 3);
     }
 
     #[tokio::test(start_paused = true)]

@@ -36,8 +36,13 @@ pub struct Overflow {
 pub enum Settlement {
     /// Its data is back in the source stream: answer `Dropped`.
     Reingested,
-    /// Re-ingestion was off or failed: answer `ProcessingFailed`.
+    /// Re-ingestion was off or failed, or the record, left unread and then
+    /// transformed to be measured, failed: answer `ProcessingFailed`.
     Failed,
+    /// Left unread, then transformed to be measured, the record is one the
+    /// pipeline drops (filtered out, a control message): answer `Dropped`,
+    /// as it would have been in the response.
+    Dropped,
 }
 
 /// The assembled invocation.
@@ -108,6 +113,12 @@ impl Processed {
                     rec.result = RecordResult::Dropped;
                     rec.data = Data::default();
                     self.stats.records_reingested += 1;
+                    self.stats.records_failed = self.stats.records_failed.saturating_sub(1);
+                    self.stats.records_dropped += 1;
+                }
+                Settlement::Dropped => {
+                    rec.result = RecordResult::Dropped;
+                    rec.data = Data::default();
                     self.stats.records_failed = self.stats.records_failed.saturating_sub(1);
                     self.stats.records_dropped += 1;
                 }
@@ -424,7 +435,7 @@ mod overflow_tests {
             let current = p.response.json_len();
             let rec = &mut p.response.records[o.index];
             match how {
-                Settlement::Reingested => {
+                Settlement::Reingested | Settlement::Dropped => {
                     rec.result = RecordResult::Dropped;
                     rec.data = Data::default();
                 }
@@ -468,18 +479,22 @@ mod overflow_tests {
         let mut p = many_overflowing(300);
         assert!(p.overflow.len() > 250, "{} overflow", p.overflow.len());
         let settlements: Vec<Settlement> = (0..p.overflow.len())
-            .map(|i| {
-                if i % 3 == 0 {
-                    Settlement::Reingested
-                } else {
-                    Settlement::Failed
-                }
+            .map(|i| match i % 5 {
+                0 | 3 => Settlement::Reingested,
+                4 => Settlement::Dropped,
+                _ => Settlement::Failed,
             })
             .collect();
         let mut reference = p.clone();
         settle_one_by_one(&mut reference, &settlements);
+        let (failed, dropped) = (p.stats.records_failed, p.stats.records_dropped);
         p.settle(settlements.iter().copied());
         assert_eq!(p.response, reference.response);
+        let count = |s: Settlement| settlements.iter().filter(|&&x| x == s).count() as u64;
+        let answered_dropped = count(Settlement::Reingested) + count(Settlement::Dropped);
+        assert_eq!(p.stats.records_reingested, count(Settlement::Reingested));
+        assert_eq!(p.stats.records_dropped, dropped + answered_dropped);
+        assert_eq!(p.stats.records_failed, failed - answered_dropped);
         assert!(p
             .response
             .records

@@ -32,7 +32,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::batch::process_parsed;
-use super::wire::{FirehoseEvent, FirehoseRecord};
+use super::wire::{FirehoseEvent, FirehoseRecord, RecordResult};
 use crate::config::Config;
 use crate::decode::{base64_encode, gunzip_capped, is_gzip};
 use crate::error::RecordError;
@@ -250,6 +250,11 @@ impl Probe {
 
     /// The length of the response holding only this piece's answer.
     pub fn answer_len(&self, piece: &[u8]) -> usize {
+        self.answer(piece).len
+    }
+
+    /// This piece's answer, alone in a response.
+    pub fn answer(&self, piece: &[u8]) -> ProbedAnswer {
         let event = FirehoseEvent {
             delivery_stream_arn: self.delivery_stream_arn.as_deref().map(Cow::Borrowed),
             records: vec![FirehoseRecord {
@@ -259,8 +264,27 @@ impl Probe {
             }],
             ..FirehoseEvent::default()
         };
-        process_parsed(&event, &self.cfg).response.json_len()
+        let processed = process_parsed(&event, &self.cfg);
+        ProbedAnswer {
+            result: processed
+                .response
+                .records
+                .first()
+                .map_or(RecordResult::ProcessingFailed, |r| r.result),
+            len: processed.response.json_len(),
+            failure: processed.stats.failures.keys().next().copied(),
+        }
     }
+}
+
+/// What [`Probe::answer`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbedAnswer {
+    pub result: RecordResult,
+    /// The length of the response holding only this answer.
+    pub len: usize,
+    /// Why the record failed, when it did.
+    pub failure: Option<&'static str>,
 }
 
 #[cfg(test)]

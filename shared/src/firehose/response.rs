@@ -109,16 +109,12 @@ impl Processed {
             };
             let before = rec.json_len_but_id();
             match how {
-                Settlement::Reingested => {
+                Settlement::Reingested | Settlement::Dropped => {
                     rec.result = RecordResult::Dropped;
                     rec.data = Data::default();
-                    self.stats.records_reingested += 1;
-                    self.stats.records_failed = self.stats.records_failed.saturating_sub(1);
-                    self.stats.records_dropped += 1;
-                }
-                Settlement::Dropped => {
-                    rec.result = RecordResult::Dropped;
-                    rec.data = Data::default();
+                    if how == Settlement::Reingested {
+                        self.stats.records_reingested += 1;
+                    }
                     self.stats.records_failed = self.stats.records_failed.saturating_sub(1);
                     self.stats.records_dropped += 1;
                 }

@@ -638,10 +638,15 @@ mod budget_equivalence_tests {
 
     /// Asserts that both ways give the same answers for `json` under `budget`.
     fn assert_same_answers(json: &[u8], budget: usize, what: &str) -> Processed {
+        assert_same_answers_with(json, &with_budget(budget), what)
+    }
+
+    /// Asserts that both ways give the same answers for `json` under `cfg`.
+    fn assert_same_answers_with(json: &[u8], cfg: &Config, what: &str) -> Processed {
         let ev = FirehoseEvent::parse(json).unwrap();
-        let cfg = with_budget(budget);
-        let new = process_parsed(&ev, &cfg);
-        let old = reference(&ev, &cfg);
+        let budget = cfg.response_budget_bytes;
+        let new = process_parsed(&ev, cfg);
+        let old = reference(&ev, cfg);
         // First in short, so that a failure is readable.
         let short = |p: &Processed| -> Vec<(RecordResult, usize)> {
             p.response
@@ -677,6 +682,101 @@ mod budget_equivalence_tests {
         }
         // The budgets were small enough to matter.
         assert!(overflowed > 100, "{overflowed}");
+    }
+
+    /// A gzip envelope of `n` events followed by `pad` bytes of spaces:
+    /// it inflates to far more than [`INFLATE_RATIO`] times its size, so a
+    /// few of them use up the invocation's decompression allowance.
+    fn padded_envelope(n: u64, pad: usize, marker: Option<serde_json::Value>) -> String {
+        let events: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                json!({"id": format!("e{i}"), "timestamp": 1_732_400_000_000_i64,
+                    "message": cognito_message(i).to_string()})
+            })
+            .collect();
+        let mut env = json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+            "logGroup": "g", "logStream": "s", "logEvents": events});
+        if let Some(m) = marker {
+            env[MARKER_FIELD] = m;
+        }
+        let mut text = serde_json::to_vec(&env).unwrap();
+        text.resize(text.len() + pad, b' ');
+        base64_encode(&gzip(&text))
+    }
+
+    /// A marked envelope the pipeline does not answer `Ok`: a control
+    /// message, or events that are not Cognito records.
+    fn failing_marked_envelope(rng: &mut Rng) -> String {
+        let env = if rng.below(2) == 0 {
+            json!({"messageType": "CONTROL_MESSAGE", "logEvents": [], MARKER_FIELD: true})
+        } else {
+            json!({"messageType": "DATA_MESSAGE", "logEvents": [
+                {"id": "e0", "timestamp": 1, "message": "not json"},
+                {"id": "e1", "timestamp": 1, "message": "[1,2]"}], MARKER_FIELD: true})
+        };
+        base64_encode(&gzip(&serde_json::to_vec(&env).unwrap()))
+    }
+
+    /// What [`any_record`] makes, and the kinds it leaves out: marked
+    /// pieces that fail or are dropped in the pipeline, and envelopes that
+    /// use up the decompression allowance (marked or not).
+    fn any_record_or_worse(rng: &mut Rng) -> String {
+        match rng.below(8) {
+            0 => failing_marked_envelope(rng),
+            1 => padded_envelope(
+                1 + rng.below(5),
+                150_000 + rng.below(100_000) as usize,
+                (rng.below(2) == 0).then_some(json!(true)),
+            ),
+            _ => any_record(rng),
+        }
+    }
+
+    #[test]
+    fn larger_batches_with_partition_keys_and_a_spent_allowance_get_the_same_answers() {
+        use crate::config::PartitionKey;
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let (mut overflowed, mut spent, mut keyed) = (0, 0, 0);
+        for case in 0..40 {
+            let n = 13 + rng.below(28) as usize;
+            let datas: Vec<String> = (0..n).map(|_| any_record_or_worse(&mut rng)).collect();
+            let json = event(&datas);
+            let keys = if case % 2 == 0 {
+                vec![
+                    PartitionKey::EventType,
+                    PartitionKey::UserPoolId,
+                    PartitionKey::Hour,
+                ]
+            } else {
+                Vec::new()
+            };
+            let cfg = |budget: usize| Config {
+                response_budget_bytes: budget,
+                // Small enough that the padded envelopes spend the
+                // allowance (cap + INFLATE_RATIO x gzip bytes read).
+                max_decompressed_bytes: 256 * 1024,
+                partition_keys: keys.clone(),
+                ..Config::default()
+            };
+            let full = process_event(&json, &cfg(usize::MAX)).unwrap();
+            let full_len = full.response.json_len();
+            spent += usize::from(full.stats.failures.contains_key("inflate_allowance"));
+            keyed += usize::from(
+                full.response
+                    .records
+                    .iter()
+                    .any(|r| r.partition_keys.is_some()),
+            );
+            for _ in 0..6 {
+                let budget = (full_len as u64 * (5 + rng.below(100)) / 100) as usize;
+                let p = assert_same_answers_with(&json, &cfg(budget), &format!("case {case}"));
+                overflowed += usize::from(!p.overflow.is_empty());
+            }
+        }
+        // The cases the generator is for did occur.
+        assert!(overflowed > 100, "{overflowed}");
+        assert!(spent > 5, "{spent}");
+        assert!(keyed > 10, "{keyed}");
     }
 
     #[test]

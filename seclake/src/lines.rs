@@ -113,29 +113,11 @@ fn raw(
 mod tests {
     use super::*;
     use cognito_activity::config::{HashKey, IpMode, UserNameMode};
-    use std::path::Path;
+    use cognito_activity::fixtures;
 
     /// Raw lines: every fixture of the library, and a few this crate adds.
     fn raw_lines() -> Vec<String> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tests/fixtures");
-        let mut paths: Vec<_> = std::fs::read_dir(&dir)
-            .expect("shared/tests/fixtures is readable")
-            .map(|e| e.expect("an entry").path())
-            .collect();
-        paths.sort();
-        assert!(
-            paths.len() > 10,
-            "the fixtures are missing from {}",
-            dir.display()
-        );
-        let mut lines: Vec<String> = paths
-            .iter()
-            .map(|p| {
-                let text = std::fs::read_to_string(p).expect("a fixture");
-                let v: Value = serde_json::from_str(&text).expect("a JSON fixture");
-                v.to_string()
-            })
-            .collect();
+        let mut lines = fixtures::lines();
         lines.push(r#"{"eventSource":"USER_AUTH_EVENTS","message":{}}"#.to_string());
         lines
     }

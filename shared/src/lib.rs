@@ -13,6 +13,8 @@ pub mod envelope;
 pub mod error;
 pub mod filter;
 pub mod firehose;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod geo;
 pub mod ip;
 pub mod json;

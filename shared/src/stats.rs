@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::normalize::Normalized;
+use crate::normalize::{Normalized, Outcome};
 
 /// Per-invocation counts. Never holds payload data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,11 +72,16 @@ pub trait Labels {
     const KNOWN: &'static [&'static str];
 }
 
-/// The outcomes an event is counted under (`normalize::Outcome::as_str`).
+/// The outcomes an event is counted under: every [`Outcome`]'s name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Outcomes;
 impl Labels for Outcomes {
-    const KNOWN: &'static [&'static str] = &["failure", "in_progress", "success", "unknown"];
+    const KNOWN: &'static [&'static str] = &[
+        Outcome::Failure.as_str(),
+        Outcome::InProgress.as_str(),
+        Outcome::Success.as_str(),
+        Outcome::Unknown.as_str(),
+    ];
 }
 
 /// The canonical risk decisions.
@@ -239,7 +244,6 @@ mod stats_tests {
 
     #[test]
     fn every_outcome_has_its_own_label() {
-        use crate::normalize::Outcome;
         for outcome in [
             Outcome::Success,
             Outcome::Failure,

@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use e2e::{assert_setting_stops, cargo_binary, workspace, Bootstrap, Moto, Reply, RuntimeApi};
+use cognito_activity::fixtures;
+use e2e::{assert_setting_stops, cargo_binary, Bootstrap, Moto, Reply, RuntimeApi};
 use serde_json::{json, Value};
 
 const RAW: &str = "cognito-raw";
@@ -43,23 +44,6 @@ for page in s3.get_paginator('list_objects_v2').paginate(Bucket=ARGS['out']):
         out[o['Key']] = {'etag': o['ETag'], 'lines': gzip.decompress(body).decode().splitlines()}
 print(json.dumps(out))
 "#;
-
-fn fixture_lines() -> Vec<String> {
-    let dir = workspace().join("shared/tests/fixtures");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            serde_json::from_slice::<Value>(&std::fs::read(p).unwrap())
-                .unwrap()
-                .to_string()
-        })
-        .collect()
-}
 
 fn eventbridge(key: &str) -> Vec<u8> {
     json!({"version": "0", "detail-type": "Object Created", "source": "aws.s3", "region": "us-east-1",
@@ -102,7 +86,7 @@ fn start(moto: &Moto) -> (RuntimeApi, Bootstrap) {
 #[test]
 fn objects_in_s3_are_transformed_once_by_every_trigger_and_nothing_is_lost() {
     let moto = Moto::start();
-    let lines = fixture_lines();
+    let lines = fixtures::lines();
     let mut text = lines.join("\n");
     text.push_str("\nnot a cognito record\n");
     moto.boto3(
@@ -220,7 +204,7 @@ fn a_large_object_streams_through_in_bounded_memory() {
     let text_bytes: u64 = moto
         .boto3(
             SETUP,
-            &json!({"raw": RAW, "out": OUT, "objects": {}, "lines": fixture_lines(),
+            &json!({"raw": RAW, "out": OUT, "objects": {}, "lines": fixtures::lines(),
                     "large_key": "history/large.json.gz", "large_bytes": size}),
         )
         .trim()

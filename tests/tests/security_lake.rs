@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
+use cognito_activity::fixtures;
 use e2e::{cargo_binary, ensure_python_packages, workspace};
 use jsonschema::{PatternOptions, Validator};
 use serde_json::Value;
@@ -22,17 +23,8 @@ const ACCOUNT: &str = "123456789012";
 /// envelope of the sample events, one per line.
 fn input() -> Vec<u8> {
     let mut out = Vec::new();
-    let fixtures = workspace().join("shared/tests/fixtures");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&fixtures)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    names.sort();
-    assert!(
-        names.len() >= 20,
-        "fixtures missing in {}",
-        fixtures.display()
-    );
+    let names = fixtures::paths();
+    assert!(names.len() >= 20, "fixtures missing");
     for path in names {
         out.extend(std::fs::read(path).unwrap());
     }

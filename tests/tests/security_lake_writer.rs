@@ -20,6 +20,7 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use cognito_activity::config::OutputFormat;
+use cognito_activity::fixtures;
 use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::{self, Holds, RecordOutcome};
 use cognito_activity::{Config, Stats};
@@ -61,21 +62,13 @@ print(json.dumps(out))
 /// Every library fixture in `format`, one line per event, then two lines
 /// that cannot be used; gzip, as Firehose delivers.
 fn delivered(format: OutputFormat) -> (Vec<u8>, usize) {
-    let dir = workspace().join("shared/tests/fixtures");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
     let cfg = Config {
         output_format: format,
         ..Config::default()
     };
     let mut text = Vec::new();
     let mut events = 0;
-    for path in paths {
-        let raw: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        let line = raw.to_string();
+    for line in fixtures::lines() {
         let holds = Holds::DocumentsOrEnvelope { compressed: false };
         match pipeline::transform(
             line.as_bytes(),
@@ -88,7 +81,7 @@ fn delivered(format: OutputFormat) -> (Vec<u8>, usize) {
                 events += output.iter().filter(|&&b| b == b'\n').count();
                 text.extend_from_slice(&output);
             }
-            other => panic!("{}: {other:?}", path.display()),
+            other => panic!("{line}: {other:?}"),
         }
     }
     text.extend_from_slice(b"{\"not\":\"cognito\"}\nthis is not JSON\n");

@@ -8,6 +8,7 @@ use std::io::Write as _;
 
 use cognito_activity::config::{Config, OutputFormat, PartitionKey};
 use cognito_activity::decode::gunzip_capped;
+use cognito_activity::fixtures;
 use cognito_activity::pipeline::rejected::Rejected;
 use cognito_activity_aws::events::ObjectRef;
 use serde_json::{json, Value};
@@ -102,23 +103,6 @@ fn settings(changes: &[(&'static str, &str)]) -> Settings {
 }
 
 /// Every library fixture as one raw line, and how many there are.
-fn fixture_lines() -> Vec<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tests/fixtures");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .expect("shared/tests/fixtures")
-        .map(|e| e.expect("an entry").path())
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            let v: Value =
-                serde_json::from_slice(&std::fs::read(p).expect("a fixture")).expect("JSON");
-            v.to_string()
-        })
-        .collect()
-}
-
 fn eventbridge(key: &str) -> Value {
     json!({"detail-type": "Object Created", "source": "aws.s3",
            "detail": {"bucket": {"name": "raw"}, "object": {"key": key}}})
@@ -163,14 +147,14 @@ fn output_lines_raw(store: &Memory, prefix: &str) -> Vec<String> {
 
 #[test]
 fn an_object_of_raw_lines_becomes_one_output_line_per_event_and_its_bad_line_is_kept() {
-    let mut text = fixture_lines().join("\n");
+    let mut text = fixtures::lines().join("\n");
     text.push_str("\n{\"not\":\"cognito\"}\n\n");
     let store = Memory::new(7);
     store.insert("logs/a b.json", text.clone().into_bytes());
     let cfg = Config::default();
     let answer = run(&eventbridge("logs/a b.json"), &settings(&[]), &cfg, &store);
     let summary = &answer["objects"][0];
-    let fixtures = fixture_lines().len() as u64;
+    let fixtures = fixtures::lines().len() as u64;
     assert_eq!(summary["lines"].as_u64(), Some(fixtures + 1));
     assert_eq!(summary["rejected"], 1);
     let lines = output_lines(&store, "activity/normalized/");
@@ -193,7 +177,7 @@ fn an_object_of_raw_lines_becomes_one_output_line_per_event_and_its_bad_line_is_
 
 #[test]
 fn gzip_in_any_chunking_and_plain_text_write_the_same_objects_and_a_rerun_the_same_keys() {
-    let text = fixture_lines().join("\n").into_bytes();
+    let text = fixtures::lines().join("\n").into_bytes();
     let cfg = Config {
         partition_keys: vec![PartitionKey::EventType, PartitionKey::Year],
         ..Config::default()
@@ -224,7 +208,7 @@ fn gzip_in_any_chunking_and_plain_text_write_the_same_objects_and_a_rerun_the_sa
 
 #[test]
 fn outputs_roll_over_and_close_when_too_many_are_open_and_no_line_is_lost() {
-    let fixtures = fixture_lines();
+    let fixtures = fixtures::lines();
     let text: Vec<String> = (0..400).flat_map(|_| fixtures.iter().cloned()).collect();
     let text = text.join("\n").into_bytes();
     let cfg = Config {
@@ -268,7 +252,7 @@ fn outputs_roll_over_and_close_when_too_many_are_open_and_no_line_is_lost() {
 
 #[test]
 fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept() {
-    let fixtures = fixture_lines();
+    let fixtures = fixtures::lines();
     let cfg = Config {
         max_decompressed_bytes: 1 << 20,
         ..Config::default()
@@ -302,7 +286,7 @@ fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept()
 #[test]
 fn batch_operations_tasks_are_answered_one_by_one() {
     let mut store = Memory::new(4096);
-    store.insert("ok", fixture_lines().join("\n").into_bytes());
+    store.insert("ok", fixtures::lines().join("\n").into_bytes());
     store.failing.insert("slow".into(), "SlowDown");
     let job = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv", "job": {"id": "j"},
     "tasks": [
@@ -340,7 +324,7 @@ fn batch_operations_tasks_are_answered_one_by_one() {
 
 #[test]
 fn a_cloudwatch_logs_export_reads_as_the_records_it_holds() {
-    let lines = fixture_lines();
+    let lines = fixtures::lines();
     let export: Vec<String> = lines
         .iter()
         .map(|l| format!("2024-08-07T22:34:33.369Z {l}"))

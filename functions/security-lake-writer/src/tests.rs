@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use cognito_activity::config::OutputFormat;
+use cognito_activity::fixtures;
 use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::{self, Holds, RecordOutcome};
 use cognito_activity::{Config, Stats};
@@ -73,12 +74,6 @@ fn settings() -> Settings {
 /// Every library fixture as a `normalized` line, then a line that is not
 /// Cognito's and an ECS-looking one.
 fn delivered() -> (Vec<u8>, usize) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tests/fixtures");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .expect("shared/tests/fixtures is readable")
-        .map(|e| e.expect("an entry").path())
-        .collect();
-    paths.sort();
     let cfg = Config {
         output_format: OutputFormat::Normalized,
         ..Config::default()
@@ -86,17 +81,14 @@ fn delivered() -> (Vec<u8>, usize) {
     let ctx = Context::default();
     let mut out = Vec::new();
     let mut events = 0;
-    for path in paths {
-        let raw: Value =
-            serde_json::from_slice(&std::fs::read(&path).expect("a fixture")).expect("JSON");
+    for line in fixtures::lines() {
         let holds = Holds::DocumentsOrEnvelope { compressed: false };
-        let line = raw.to_string();
         match pipeline::transform(line.as_bytes(), holds, &ctx, &cfg, &mut Stats::default()) {
             RecordOutcome::Ok { output, .. } => {
                 events += output.iter().filter(|&&b| b == b'\n').count();
                 out.extend_from_slice(&output);
             }
-            other => panic!("{}: {other:?}", path.display()),
+            other => panic!("{line}: {other:?}"),
         }
     }
     out.extend_from_slice(b"{\"not\":\"cognito\"}\n{\"@timestamp\":\"x\",\"ecs\":{}}\n");

@@ -72,7 +72,7 @@ impl Outcome {
             _ => Outcome::Unknown,
         }
     }
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Outcome::Success => "success",
             Outcome::Failure => "failure",

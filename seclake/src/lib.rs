@@ -104,9 +104,11 @@ impl Batch {
         self.inputs.update(bytes);
     }
 
-    /// Places one OCSF record (as [`record`] makes it) in its partition.
+    /// Places one OCSF record (as [`record`] makes it) in its partition,
+    /// once it is known to fit its class's schema ([`writer::check`]).
     pub fn add(&mut self, record: Value) -> Result<(), Error> {
         let partition = self.partition_of(&record)?;
+        writer::check(partition.class(), &record)?;
         self.groups.entry(partition).or_default().push(record);
         Ok(())
     }
@@ -116,8 +118,12 @@ impl Batch {
     pub fn add_all(&mut self, records: Vec<Value>) -> Result<(), Error> {
         let partitions = records
             .iter()
-            .map(|r| self.partition_of(r))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|r| {
+                let partition = self.partition_of(r)?;
+                writer::check(partition.class(), r)?;
+                Ok(partition)
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
         for (partition, record) in partitions.into_iter().zip(records) {
             self.groups.entry(partition).or_default().push(record);
         }

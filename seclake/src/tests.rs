@@ -273,6 +273,32 @@ fn a_field_the_schema_lacks_fails_the_check_and_the_writer() {
     assert!(writer::write_parquet(AUTHENTICATION, vec![r]).is_err());
 }
 
+#[test]
+fn a_record_the_schema_refuses_is_refused_alone_and_the_others_are_written() {
+    let mut batch = Batch::new("123456789012", None, None).expect("a batch");
+    let good = fixture_records(&ocsf_cfg()).remove(0);
+    let mut extra = good.clone();
+    extra["x_extra"] = json!("a field written by another tool");
+    let mut wrong_type = good.clone();
+    wrong_type["user"]["name"] = json!({"not": "a string"});
+    batch.add(good.clone()).expect("placed");
+    assert!(matches!(
+        batch.add(extra.clone()),
+        Err(crate::Error::Schema { .. })
+    ));
+    assert!(matches!(
+        batch.add(wrong_type),
+        Err(crate::Error::Schema { .. })
+    ));
+    // A line's records go in together or not at all.
+    assert!(batch.add_all(vec![good.clone(), extra]).is_err());
+    assert_eq!(batch.rows(), 1);
+    let objects = batch
+        .finish()
+        .expect("the refused records do not fail the object");
+    assert_eq!(objects.iter().map(|o| o.rows).sum::<usize>(), 1);
+}
+
 fn read_back(bytes: Vec<u8>) -> (arrow_schema::SchemaRef, Vec<arrow_array::RecordBatch>) {
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
         .expect("a parquet object")

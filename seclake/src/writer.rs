@@ -2,10 +2,13 @@
 //!
 //! The rows go through `arrow-json`'s decoder in strict mode against the
 //! class's schema ([`crate::schema`]), so a record carrying a field the
-//! schema lacks, or a value of another type, fails the object instead of
-//! silently losing data. Compression is GZIP (docs/security-lake.md,
-//! "Codec": what Security Lake's own objects and AWS's custom-source
-//! samples use, and every engine that reads the tables can decode it).
+//! schema lacks, or a value of another type, is refused instead of
+//! silently losing data. Each record is [`check`]ed that way as it is
+//! placed in a batch, so one such record is refused alone (its line goes
+//! to the error output) and never fails the object of the others.
+//! Compression is GZIP (docs/security-lake.md, "Codec": what Security
+//! Lake's own objects and AWS's custom-source samples use, and every engine
+//! that reads the tables can decode it).
 //! `created_by` is fixed, so the same rows give the same bytes whatever the
 //! parquet crate's version.
 
@@ -23,6 +26,25 @@ const CHUNK: usize = 1024;
 
 /// The writer's `created_by`.
 pub const CREATED_BY: &str = "cognito-activity-seclake";
+
+/// Whether `record` decodes against `class`'s schema as [`write_parquet`]
+/// decodes it (strict mode): `Err` names what does not fit.
+pub fn check(class: Class, record: &Value) -> Result<(), Error> {
+    let schema_err = |source| Error::Schema {
+        class: class.name,
+        source,
+    };
+    let mut decoder = ReaderBuilder::new(schema::schema(class))
+        .with_strict_mode(true)
+        .with_batch_size(1)
+        .build_decoder()
+        .map_err(schema_err)?;
+    decoder
+        .serialize(&[row::prepare(record.clone())])
+        .map_err(schema_err)?;
+    decoder.flush().map_err(schema_err)?;
+    Ok(())
+}
 
 /// Writes `records` (OCSF records of `class`, as the mapping emits them)
 /// as one Parquet object, sorted by `time` (stable: records with the same

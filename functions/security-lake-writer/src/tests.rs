@@ -195,6 +195,36 @@ fn an_object_of_normalized_lines_becomes_lake_objects_and_its_bad_lines_an_error
 }
 
 #[test]
+fn an_ocsf_line_the_schema_refuses_is_rejected_alone() {
+    // An OCSF 1.1.0 line as the pipeline writes it, and the same line with
+    // a field the Security Lake schema lacks (another tool's, or an older
+    // build's): the second goes to the error object, the first is written.
+    let cfg = ocsf_config(&Config::default());
+    let line = match pipeline::transform(
+        fixtures::lines()[0].as_bytes(),
+        Holds::DocumentsOrEnvelope { compressed: false },
+        &Context::default(),
+        &cfg,
+        &mut Stats::default(),
+    ) {
+        RecordOutcome::Ok { output, .. } => String::from_utf8(output).expect("UTF-8"),
+        other => panic!("{other:?}"),
+    };
+    let mut extra: Value = serde_json::from_str(line.trim_end()).expect("JSON");
+    extra["x_extra"] = json!("not in the schema");
+    let body = format!("{line}{extra}\n{line}");
+    let store = Memory::default();
+    store
+        .objects
+        .borrow_mut()
+        .insert(("activity-bucket".into(), "k".into()), body.into_bytes());
+    let summary = run(&eventbridge("activity-bucket", "k"), &store).expect("handled");
+    let object = &summary.objects[0];
+    assert_eq!((object.lines, object.rows, object.rejected), (3, 2, 1));
+    assert_eq!(object.written.iter().map(|w| w.rows).sum::<usize>(), 2);
+}
+
+#[test]
 fn the_same_invocation_again_writes_the_same_keys_and_bytes() {
     let (body, _) = delivered();
     let store = Memory::default();

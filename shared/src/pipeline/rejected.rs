@@ -30,6 +30,16 @@ pub struct Rejected {
     pub raw_data: Option<String>,
 }
 
+/// How many bytes of rejected lines one object's error output holds. Past
+/// it, further rejected lines are only counted, and one last entry
+/// (`Rejections.Elided`) says how many and where they are: in the source
+/// object, which stays in its bucket. An object that is not Cognito's logs
+/// at all (a Parquet or zstd file in the raw bucket, a manifest naming the
+/// wrong prefix) is mostly rejected lines; holding them all, each in base64
+/// inside JSON, would take 1.5 times the object in memory, past a 128 MB
+/// function's memory on an 80 MB object.
+pub const MAX_HELD_BYTES: usize = 8 << 20;
+
 /// The rejected lines of one object, written as they come.
 #[derive(Debug)]
 pub struct Rejections {
@@ -37,6 +47,10 @@ pub struct Rejections {
     source_version: String,
     text: Vec<u8>,
     count: u64,
+    /// Lines rejected after `text` reached [`MAX_HELD_BYTES`]: how many,
+    /// the first and the last.
+    elided: u64,
+    elided_span: Option<(u64, u64)>,
 }
 
 impl Rejections {
@@ -46,11 +60,24 @@ impl Rejections {
             source_version: source_version.to_string(),
             text: Vec::new(),
             count: 0,
+            elided: 0,
+            elided_span: None,
         }
     }
 
     /// Keeps line `line` (`raw` its bytes when held) with why it was refused.
     pub fn push(&mut self, line: u64, code: &str, message: String, raw: Option<&[u8]>) {
+        if self.text.len() >= MAX_HELD_BYTES {
+            self.count += 1;
+            self.elided += 1;
+            let first = self.elided_span.map_or(line, |(first, _)| first);
+            self.elided_span = Some((first, line));
+            return;
+        }
+        self.write(line, code, message, raw);
+    }
+
+    fn write(&mut self, line: u64, code: &str, message: String, raw: Option<&[u8]>) {
         let entry = Rejected {
             error_code: code.to_string(),
             error_message: message,
@@ -76,7 +103,18 @@ impl Rejections {
 
     /// The lines, gzip-compressed (or as they are, should compressing into
     /// memory ever fail: then `false`).
-    pub fn finish(self) -> (Vec<u8>, bool) {
+    pub fn finish(mut self) -> (Vec<u8>, bool) {
+        if let Some((first, last)) = self.elided_span {
+            let message = format!(
+                "{} more rejected lines, from line {first} to line {last}, are not copied here: \
+                 this error output holds at most {MAX_HELD_BYTES} bytes of lines; \
+                 their bytes are in the source object",
+                self.elided
+            );
+            // Counted already, line by line.
+            self.count -= 1;
+            self.write(first, "Rejections.Elided", message, None);
+        }
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         match gz.write_all(&self.text).and_then(|()| gz.finish()) {
             Ok(body) => (body, true),
@@ -106,5 +144,43 @@ mod tests {
         assert_eq!(lines[0].raw_data.as_deref(), Some("eyJ4IjoxfQ=="));
         assert_eq!(lines[1].raw_data, None);
         assert_eq!(lines[1].source.as_deref(), Some("s3://b/k"));
+    }
+
+    #[test]
+    fn past_the_cap_rejected_lines_are_counted_and_named_by_one_entry() {
+        let mut r = Rejections::new("s3://b/k", "v1");
+        let raw = vec![b'x'; 100_000];
+        let total = 200u64;
+        for line in 1..=total {
+            r.push(line, "Code.A", "why".into(), Some(&raw));
+        }
+        assert_eq!(r.count(), total);
+        let (gz, _) = r.finish();
+        let text = crate::decode::gunzip_capped(&gz, 1 << 30).expect("gzip");
+        assert!(
+            text.len() < MAX_HELD_BYTES + 2 * raw.len(),
+            "{}",
+            text.len()
+        );
+        let lines: Vec<Rejected> = serde_json::Deserializer::from_slice(&text)
+            .into_iter()
+            .map(|l| l.expect("a rejected line"))
+            .collect();
+        let (held, last) = lines.split_at(lines.len() - 1);
+        assert!(held
+            .iter()
+            .all(|l| l.raw_data.is_some() && l.error_code == "Code.A"));
+        let first_elided = held.len() as u64 + 1;
+        assert_eq!(last[0].error_code, "Rejections.Elided");
+        assert_eq!(last[0].line, Some(first_elided));
+        assert_eq!(last[0].raw_data, None);
+        let elided = total - held.len() as u64;
+        assert!(
+            last[0].error_message.starts_with(&format!(
+                "{elided} more rejected lines, from line {first_elided} to line {total}"
+            )),
+            "{}",
+            last[0].error_message
+        );
     }
 }

@@ -284,6 +284,26 @@ fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept()
 }
 
 #[test]
+fn an_object_that_fails_fails_the_invocation_after_the_others_are_written() {
+    // An S3 notification naming a missing object before a good one: the
+    // good one is still written, and the invocation fails (to be retried)
+    // with the missing one's error.
+    let store = Memory::new(64);
+    store.insert("good", fixtures::lines().join("\n").into_bytes());
+    let event = json!({"Records": [
+        {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "raw"}, "object": {"key": "gone"}}},
+        {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "raw"}, "object": {"key": "good"}}}]});
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let err = rt
+        .block_on(handle(&event, &settings(&[]), &Config::default(), &store))
+        .expect_err("the missing object fails the invocation");
+    assert!(err.to_string().contains("NoSuchKey"), "{err}");
+    assert!(!output_lines(&store, "activity/normalized/").is_empty());
+}
+
+#[test]
 fn batch_operations_tasks_are_answered_one_by_one() {
     let mut store = Memory::new(4096);
     store.insert("ok", fixtures::lines().join("\n").into_bytes());

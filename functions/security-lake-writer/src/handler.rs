@@ -85,9 +85,23 @@ pub async fn handle<S: Store>(
     cfg: &Config,
     store: &S,
 ) -> Result<Summary, HandlerError> {
+    // Every object is handled, even after one fails: the failure fails the
+    // invocation (Lambda retries it, then the dead-letter queue), but never
+    // keeps the event's other objects from being written. A retry writes
+    // those again, to the same keys with the same bytes.
     let mut objects = Vec::new();
+    let mut failed = None;
     for object in events::objects_of(event)? {
-        objects.push(handle_object(&object, settings, cfg, store).await?);
+        match handle_object(&object, settings, cfg, store).await {
+            Ok(summary) => objects.push(summary),
+            Err(e) => {
+                tracing::error!(bucket = %object.bucket, key = %object.key, error = %e, "object failed; the event's other objects are still handled");
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     Ok(Summary { objects })
 }

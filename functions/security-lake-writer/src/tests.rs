@@ -249,6 +249,22 @@ fn a_missing_object_or_a_refused_write_fails_the_invocation() {
     let store = Memory::default();
     let err = run(&eventbridge("activity-bucket", "gone"), &store).expect_err("missing");
     assert!(err.to_string().contains("NoSuchKey"), "{err}");
+    // A missing object before a good one: the good one is still written.
+    store
+        .objects
+        .borrow_mut()
+        .insert(("activity-bucket".into(), "k".into()), delivered().0);
+    let s3 = |key: &str| json!({"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "activity-bucket"}, "object": {"key": key}}});
+    let err = run(&json!({"Records": [s3("gone"), s3("k")]}), &store).expect_err("missing first");
+    assert!(err.to_string().contains("NoSuchKey"), "{err}");
+    assert!(
+        store
+            .objects
+            .borrow()
+            .keys()
+            .any(|(_, k)| k.ends_with(".parquet")),
+        "the good object's rows are written"
+    );
     let store = Memory {
         refuse_puts: true,
         ..Memory::default()

@@ -117,12 +117,24 @@ pub async fn load_config() -> Result<Config, Error> {
         }
     })
     .map_err(|e| {
-        let var = if e.var == HASH_KEY {
-            HASH_KEY_SECRET_ARN
-        } else {
-            e.var
+        if e.var != HASH_KEY {
+            return refuse(e.var, e.to_string());
+        }
+        // The key comes from the secret the function is told of: the
+        // message names that variable and what it allows, never HASH_KEY,
+        // which the function refuses.
+        let allowed = format!(
+            "the ARN of a Secrets Manager secret whose string is {}",
+            e.allowed
+        );
+        let why = match &key {
+            None => format!("not set, and a key is {}", e.reason),
+            Some(_) => format!("the key in its secret is unusable ({})", e.reason),
         };
-        refuse(var, e.to_string())
+        refuse(
+            HASH_KEY_SECRET_ARN,
+            format!("invalid {HASH_KEY_SECRET_ARN}: {why}; allowed: {allowed}"),
+        )
     })
 }
 

@@ -106,3 +106,54 @@ fn a_secret_that_cannot_be_read_stops_the_function_naming_the_variable() {
     assert!(logs.contains(HASH_KEY_SECRET_ARN), "{logs}");
     assert!(logs.contains("ResourceNotFoundException"), "{logs}");
 }
+
+/// The init error and the logs of a function that stops at start.
+fn stops_at_start(env: &[(&str, &str)]) -> String {
+    let api = RuntimeApi::start();
+    let mut function = Bootstrap::spawn(&api, env);
+    let status = function.wait_exit();
+    let error = api
+        .init_error(Duration::from_secs(5))
+        .expect("posted to /runtime/init/error");
+    let text = String::from_utf8_lossy(&error).into_owned();
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "{text}{}",
+        function.logs()
+    );
+    text
+}
+
+#[test]
+fn a_missing_or_short_key_is_reported_under_the_secret_variable() {
+    // Hashing without a secret named.
+    let text = stops_at_start(&[("IP_MODE", "hash")]);
+    assert!(
+        text.contains(&format!("invalid {HASH_KEY_SECRET_ARN}: not set")),
+        "{text}"
+    );
+    assert!(
+        text.contains("allowed: the ARN of a Secrets Manager secret"),
+        "{text}"
+    );
+    assert!(!text.contains(&format!("{HASH_KEY}=")), "{text}");
+
+    // A secret whose key is too short.
+    let moto = Moto::start();
+    let arn = moto.boto3(
+        "print(client('secretsmanager').create_secret(Name=ARGS['name'], SecretString=ARGS['key'])['ARN'])",
+        &json!({"name": "cognito-activity/short-key", "key": "twelve-bytes"}),
+    );
+    let text = stops_at_start(&[
+        ("USER_NAME_MODE", "hash"),
+        (HASH_KEY_SECRET_ARN, arn.trim()),
+        ("AWS_ENDPOINT_URL", &moto.endpoint),
+    ]);
+    assert!(
+        text.contains(&format!(
+            "invalid {HASH_KEY_SECRET_ARN}: the key in its secret is unusable (shorter than 16 bytes)"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("twelve-bytes"), "{text}");
+}

@@ -11,6 +11,7 @@
 //! both read lines through [`add_line`].
 
 use cognito_activity::config::{OcsfVersion, OutputFormat};
+use cognito_activity::error::JsonFault;
 use cognito_activity::normalize::Context;
 use cognito_activity::output::read::{read_line, ReadError, Written};
 use cognito_activity::pipeline::{self, Holds, RecordOutcome};
@@ -33,9 +34,10 @@ pub enum LineError {
     /// A line in one of our formats that does not read back.
     #[error(transparent)]
     Read(#[from] ReadError),
-    /// An OCSF line that is not JSON.
+    /// An OCSF line that is not JSON (where, never serde's message, which
+    /// may quote the line).
     #[error("an ocsf line that is not JSON: {0}")]
-    Json(#[source] serde_json::Error),
+    Json(JsonFault),
     /// An OCSF line at a version Security Lake does not take.
     #[error("an ocsf line at OCSF version {found}: Security Lake custom sources take {OCSF_VERSION} (set OCSF_VERSION=1.1.0, or deliver normalized or splunk lines)")]
     OcsfVersion { found: String },
@@ -59,6 +61,32 @@ pub fn ocsf_config(cfg: &Config) -> Config {
     }
 }
 
+/// A line's `metadata.version` as an error may show it: when it has a
+/// version's shape (`1.1.0`, `1.8.0-dev`: at most three dotted numbers, an
+/// optional lowercase suffix, 16 bytes in all), else a placeholder, so that
+/// no other value of the line (an address, a user name put in the wrong
+/// field) reaches a message.
+fn shown_version(version: Option<&str>) -> String {
+    let Some(v) = version else {
+        return "(none)".to_string();
+    };
+    let (number, suffix) = v.split_once('-').unwrap_or((v, ""));
+    let parts: Vec<&str> = number.split('.').collect();
+    let shaped = v.len() <= 16
+        && parts.len() <= 3
+        && parts
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    if shaped {
+        v.to_string()
+    } else {
+        "(not a version)".to_string()
+    }
+}
+
 /// Adds the records of one line to `batch`: all of them, or none when the
 /// line cannot be used. Answers how many rows it added (0 when the
 /// configuration's filters dropped every event of a raw line).
@@ -73,11 +101,12 @@ pub fn add_line(
     let records = match read_line(line)? {
         Some(Written::Normalized(n)) => vec![record(&n, cfg)?],
         Some(Written::Ocsf) => {
-            let v: Value = serde_json::from_slice(line).map_err(LineError::Json)?;
+            let v: Value = serde_json::from_slice(line)
+                .map_err(|e| LineError::Json(JsonFault::from_serde(&e)))?;
             let version = v.pointer("/metadata/version").and_then(Value::as_str);
             if version != Some(OCSF_VERSION) {
                 return Err(LineError::OcsfVersion {
-                    found: version.unwrap_or("(none)").chars().take(16).collect(),
+                    found: shown_version(version),
                 });
             }
             vec![v]
@@ -199,6 +228,40 @@ mod tests {
                 assert!(got.1 == expected.1, "{format:?}: other objects");
             }
         }
+    }
+
+    #[test]
+    fn refusals_never_quote_the_line() {
+        let cfg = ocsf_config(&Config::default());
+        let mut batch = Batch::new("123456789012", None, None).expect("a batch");
+        let secret = "alice@example.com";
+        let ip = "203.0.113.7";
+        for line in [
+            // Values of the wrong type in our formats.
+            format!(r#"{{"schema_version":"1","time_ms":"{ip}"}}"#),
+            format!(r#"{{"schema_version":"1","kind":"{secret}"}}"#),
+            format!(r#"{{"time":1,"event":{{"schema_version":"1","time_ms":"{ip}"}}}}"#),
+            // OCSF that is not JSON, or names a version that is not one.
+            format!(r#"{{"activity_id":1,"user":"{secret}"#),
+            format!(r#"{{"activity_id":1,"metadata":{{"version":"{secret}"}}}}"#),
+            format!(r#"{{"activity_id":1,"metadata":{{"version":"{ip}x"}}}}"#),
+        ] {
+            let err = add_line(
+                &mut batch,
+                line.as_bytes(),
+                &ctx(),
+                &cfg,
+                &mut Stats::default(),
+            )
+            .expect_err("refused");
+            let message = format!("{err} {err:?}");
+            assert!(
+                !message.contains(secret) && !message.contains(ip),
+                "{line}: {message}"
+            );
+        }
+        assert_eq!(shown_version(Some("1.1.0")), "1.1.0");
+        assert_eq!(shown_version(Some("1.8.0-dev")), "1.8.0-dev");
     }
 
     #[test]

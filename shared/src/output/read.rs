@@ -12,6 +12,7 @@
 
 use serde::Deserialize;
 
+use crate::error::JsonFault;
 use crate::normalize::Normalized;
 
 /// A line one of this library's formats wrote.
@@ -25,13 +26,14 @@ pub enum Written<'a> {
     Ecs,
 }
 
-/// Why a line that looks like ours cannot be read back.
+/// Why a line that looks like ours cannot be read back: the kind of fault
+/// and where, never serde's message, which quotes the line's values (an
+/// address, a user name) and reaches logs and error reports.
 #[derive(Debug, thiserror::Error)]
-#[error("a {format} line that cannot be read back: {error}")]
+#[error("a {format} line that cannot be read back: {fault}")]
 pub struct ReadError {
     pub format: &'static str,
-    #[source]
-    pub error: serde_json::Error,
+    pub fault: JsonFault,
 }
 
 /// The splunk framing; only the event inside is needed.
@@ -44,7 +46,12 @@ struct Hec<'a> {
 /// Which of our formats `line` is in, with the normalized record where the
 /// format carries it; `Ok(None)` when the line is not one we write.
 pub fn read_line(line: &[u8]) -> Result<Option<Written<'_>>, ReadError> {
-    let fail = |format| move |error| ReadError { format, error };
+    let fail = |format| {
+        move |error: serde_json::Error| ReadError {
+            format,
+            fault: JsonFault::from_serde(&error),
+        }
+    };
     Ok(Some(match first_key(line) {
         Some(b"schema_version") => Written::Normalized(Box::new(
             serde_json::from_slice(line).map_err(fail("normalized"))?,
@@ -137,16 +144,34 @@ mod tests {
 
     #[test]
     fn a_line_of_ours_with_values_this_version_does_not_write_is_refused() {
-        for (line, why) in [
+        // Named by format, kind of fault and place: never by the value,
+        // which could be anything a line carries (serde's own message
+        // quotes it).
+        for (line, format, column, value) in [
             (
                 r#"{"schema_version":"2","kind":"user_activity"}"#,
-                "schema_version",
+                "normalized",
+                21,
+                "\"2\"",
             ),
-            (r#"{"schema_version":"1","kind":"login"}"#, "kind"),
-            (r#"{"time":1.5,"event":{"schema_version":"1"}}"#, "kind"),
+            (
+                r#"{"schema_version":"1","kind":"login"}"#,
+                "normalized",
+                37,
+                "login",
+            ),
+            (
+                r#"{"time":1.5,"event":{"schema_version":"1"}}"#,
+                "splunk",
+                42,
+                "schema_version\":\"1",
+            ),
         ] {
             let err = read_line(line.as_bytes()).expect_err(line);
-            assert!(err.to_string().contains(why), "{line}: {err}");
+            assert_eq!(err.format, format, "{line}");
+            assert_eq!(err.fault.kind, "unexpected shape", "{line}");
+            assert_eq!((err.fault.line, err.fault.column), (1, column), "{line}");
+            assert!(!format!("{err} {err:?}").contains(value), "{line}: {err}");
         }
     }
 

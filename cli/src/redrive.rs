@@ -44,6 +44,10 @@ const JSON_LINES: &str = "application/x-ndjson";
 /// Firehose's PutRecordBatch limits.
 const BATCH_RECORDS: usize = 500;
 const BATCH_BYTES: usize = 4 << 20;
+/// Firehose's limit on one record, before base64 (1,000 KiB). A larger one
+/// would fail its whole `PutRecordBatch` call, and with it the run: it is
+/// refused up front instead, and stays in its error object.
+const MAX_RECORD_BYTES: usize = 1_000 * 1024;
 const ATTEMPTS: u32 = 4;
 
 #[derive(clap::Args)]
@@ -259,18 +263,21 @@ fn recover(body: &[u8]) -> Recovered {
     out
 }
 
-/// Sends every record; answers the reasons of those the stream still
-/// refused after `ATTEMPTS` tries.
-async fn put_all(
-    firehose: &cognito_activity_aws::firehose::Client,
-    stream: &str,
-    records: Vec<Vec<u8>>,
-) -> Result<Vec<String>> {
+/// The records in `PutRecordBatch` calls within Firehose's limits, in
+/// order, and the reasons of those too large to send at all.
+fn batches_of(records: Vec<Vec<u8>>) -> (Vec<Vec<Vec<u8>>>, Vec<String>) {
     let mut refused = Vec::new();
     let mut batch: Vec<Vec<u8>> = Vec::new();
     let mut bytes = 0;
     let mut batches = Vec::new();
     for r in records {
+        if r.len() > MAX_RECORD_BYTES {
+            refused.push(format!(
+                "a record of {} bytes is over Firehose's limit of {MAX_RECORD_BYTES} bytes; it stays in the error object",
+                r.len()
+            ));
+            continue;
+        }
         if !batch.is_empty() && (batch.len() == BATCH_RECORDS || bytes + r.len() > BATCH_BYTES) {
             batches.push(std::mem::take(&mut batch));
             bytes = 0;
@@ -281,6 +288,17 @@ async fn put_all(
     if !batch.is_empty() {
         batches.push(batch);
     }
+    (batches, refused)
+}
+
+/// Sends every record; answers the reasons of those the stream still
+/// refused after `ATTEMPTS` tries, or could not take at all.
+async fn put_all(
+    firehose: &cognito_activity_aws::firehose::Client,
+    stream: &str,
+    records: Vec<Vec<u8>>,
+) -> Result<Vec<String>> {
+    let (batches, mut refused) = batches_of(records);
     for mut pending in batches {
         for attempt in 1..=ATTEMPTS {
             let entries: Vec<Record> = pending
@@ -322,6 +340,27 @@ async fn put_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_go_in_calls_within_firehose_limits_and_one_too_large_is_refused() {
+        let mut records: Vec<Vec<u8>> = (0..1200).map(|i| vec![b'a'; 10 + i % 7]).collect();
+        records.insert(3, vec![b'b'; MAX_RECORD_BYTES + 1]);
+        records.extend((0..9).map(|_| vec![b'c'; MAX_RECORD_BYTES]));
+        let total = records.len();
+        let (batches, refused) = batches_of(records);
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(refused[0].contains(&format!("{} bytes", MAX_RECORD_BYTES + 1)));
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), total - 1);
+        for b in &batches {
+            assert!(!b.is_empty() && b.len() <= BATCH_RECORDS);
+            assert!(b.iter().map(Vec::len).sum::<usize>() <= BATCH_BYTES);
+        }
+        // In order: the small ones first, then the nine largest, four a call.
+        assert_eq!(batches[0].len(), BATCH_RECORDS);
+        assert!(batches
+            .last()
+            .is_some_and(|b| b.len() == 1 && b[0][0] == b'c'));
+    }
 
     #[test]
     fn firehose_error_records_and_our_rejected_lines_give_back_their_bytes() {

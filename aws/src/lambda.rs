@@ -83,6 +83,38 @@ where
     .await
 }
 
+/// Handles every object an S3 event names, in order, each on its own: one
+/// that fails (logged with its bucket and key) never keeps the others from
+/// being handled. The first failure is then the invocation's, for Lambda to
+/// retry (then the dead-letter queue); a retry handles the others again,
+/// which the functions make write the same keys with the same bytes.
+#[cfg(feature = "s3")]
+pub async fn each_object<T, E, Fut>(
+    objects: Vec<crate::events::ObjectRef>,
+    mut handle: impl FnMut(crate::events::ObjectRef) -> Fut,
+) -> Result<Vec<T>, E>
+where
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Display,
+{
+    let mut done = Vec::with_capacity(objects.len());
+    let mut failed = None;
+    for object in objects {
+        let (bucket, key) = (object.bucket.clone(), object.key.clone());
+        match handle(object).await {
+            Ok(summary) => done.push(summary),
+            Err(e) => {
+                tracing::error!(bucket = %bucket, key = %key, error = %e, "object failed; the event's other objects are still handled");
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(done),
+    }
+}
+
 /// Reads and validates the library's configuration once, at start. A bad value stops
 /// the function with a message naming the variable and the allowed values.
 pub async fn load_config() -> Result<Config, Error> {

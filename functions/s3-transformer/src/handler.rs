@@ -7,7 +7,7 @@
 
 use cognito_activity::Config;
 use cognito_activity_aws::events::{self, BatchJob, EventError, ObjectRef, TaskCode};
-use cognito_activity_aws::lambda::InvocationError;
+use cognito_activity_aws::lambda::{self, InvocationError};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -76,24 +76,10 @@ pub async fn handle<S: Store>(
     if let Some(job) = events::batch_job_of(event) {
         return Ok(handle_job(&job, settings, cfg, store).await);
     }
-    // Every object is handled, even after one fails: the failure fails the
-    // invocation (Lambda retries it, then the dead-letter queue), but never
-    // keeps the event's other objects from being written. A retry writes
-    // those again, to the same keys with the same bytes.
-    let mut objects = Vec::new();
-    let mut failed = None;
-    for object in events::objects_of(event)? {
-        match handle_object(&object, settings, cfg, store).await {
-            Ok(summary) => objects.push(summary),
-            Err(e) => {
-                tracing::error!(bucket = %object.bucket, key = %object.key, error = %e, "object failed; the event's other objects are still handled");
-                failed.get_or_insert(e);
-            }
-        }
-    }
-    if let Some(e) = failed {
-        return Err(e.into());
-    }
+    let objects = lambda::each_object(events::objects_of(event)?, |object| async move {
+        handle_object(&object, settings, cfg, store).await
+    })
+    .await?;
     Ok(serde_json::json!({ "objects": objects }))
 }
 

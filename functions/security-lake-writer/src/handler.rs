@@ -13,7 +13,7 @@ use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::reader::{self, Line, Lines};
 use cognito_activity::pipeline::rejected::Rejections;
 use cognito_activity::{Config, Stats};
-use cognito_activity_aws::lambda::InvocationError;
+use cognito_activity_aws::lambda::{self, InvocationError};
 use cognito_activity_seclake::{layout, lines, Batch};
 use serde::Serialize;
 use serde_json::Value;
@@ -85,24 +85,10 @@ pub async fn handle<S: Store>(
     cfg: &Config,
     store: &S,
 ) -> Result<Summary, HandlerError> {
-    // Every object is handled, even after one fails: the failure fails the
-    // invocation (Lambda retries it, then the dead-letter queue), but never
-    // keeps the event's other objects from being written. A retry writes
-    // those again, to the same keys with the same bytes.
-    let mut objects = Vec::new();
-    let mut failed = None;
-    for object in events::objects_of(event)? {
-        match handle_object(&object, settings, cfg, store).await {
-            Ok(summary) => objects.push(summary),
-            Err(e) => {
-                tracing::error!(bucket = %object.bucket, key = %object.key, error = %e, "object failed; the event's other objects are still handled");
-                failed.get_or_insert(e);
-            }
-        }
-    }
-    if let Some(e) = failed {
-        return Err(e);
-    }
+    let objects = lambda::each_object(events::objects_of(event)?, |object| async move {
+        handle_object(&object, settings, cfg, store).await
+    })
+    .await?;
     Ok(Summary { objects })
 }
 

@@ -587,18 +587,7 @@ mod budget_equivalence_tests {
     /// A gzip CloudWatch Logs envelope of `n` events; `marker` is the
     /// marker's JSON value, if any.
     fn envelope(n: u64, marker: Option<serde_json::Value>) -> String {
-        let events: Vec<serde_json::Value> = (0..n)
-            .map(|i| {
-                json!({"id": format!("e{i}"), "timestamp": 1_732_400_000_000_i64,
-                    "message": cognito_message(i).to_string()})
-            })
-            .collect();
-        let mut env = json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
-            "logGroup": "g", "logStream": "s", "logEvents": events});
-        if let Some(m) = marker {
-            env[MARKER_FIELD] = m;
-        }
-        base64_encode(&gzip(&serde_json::to_vec(&env).unwrap()))
+        padded_envelope(n, 0, marker)
     }
 
     /// One record's data, of any kind the budget treats differently.

@@ -21,7 +21,9 @@ pub enum Error {
         rule: &'static str,
     },
     /// The Arrow decoder refused the rows (a field the schema lacks, or a
-    /// value of the wrong type): the schema and the mapping disagree.
+    /// value of the wrong type): a line taken as it is that the schema does
+    /// not fit, refused alone when placed, or else the schema and the
+    /// mapping disagree.
     #[error("rows do not fit the {class} schema")]
     Schema {
         class: &'static str,

@@ -107,10 +107,7 @@ impl Batch {
     /// Places one OCSF record (as [`record`] makes it) in its partition,
     /// once it is known to fit its class's schema ([`writer::check`]).
     pub fn add(&mut self, record: Value) -> Result<(), Error> {
-        let partition = self.partition_of(&record)?;
-        writer::check(partition.class(), &record)?;
-        self.groups.entry(partition).or_default().push(record);
-        Ok(())
+        self.add_all(vec![record])
     }
 
     /// Places every record, or none when any cannot be placed: the records

@@ -12,6 +12,7 @@
 //! `created_by` is fixed, so the same rows give the same bytes whatever the
 //! parquet crate's version.
 
+use arrow_json::reader::Decoder;
 use arrow_json::ReaderBuilder;
 use cognito_activity::taxonomy::Class;
 use parquet::arrow::ArrowWriter;
@@ -30,20 +31,29 @@ pub const CREATED_BY: &str = "cognito-activity-seclake";
 /// Whether `record` decodes against `class`'s schema as [`write_parquet`]
 /// decodes it (strict mode): `Err` names what does not fit.
 pub fn check(class: Class, record: &Value) -> Result<(), Error> {
-    let schema_err = |source| Error::Schema {
-        class: class.name,
-        source,
-    };
-    let mut decoder = ReaderBuilder::new(schema::schema(class))
-        .with_strict_mode(true)
-        .with_batch_size(1)
-        .build_decoder()
-        .map_err(schema_err)?;
+    let schema_err = |source| schema_error(class, source);
+    let mut decoder = strict_decoder(class, 1)?;
     decoder
         .serialize(&[row::prepare(record.clone())])
         .map_err(schema_err)?;
     decoder.flush().map_err(schema_err)?;
     Ok(())
+}
+
+fn schema_error(class: Class, source: arrow_schema::ArrowError) -> Error {
+    Error::Schema {
+        class: class.name,
+        source,
+    }
+}
+
+/// The strict Arrow decoder of `class`'s rows, `batch_size` rows a batch.
+fn strict_decoder(class: Class, batch_size: usize) -> Result<Decoder, Error> {
+    ReaderBuilder::new(schema::schema(class))
+        .with_strict_mode(true)
+        .with_batch_size(batch_size)
+        .build_decoder()
+        .map_err(|source| schema_error(class, source))
 }
 
 /// Writes `records` (OCSF records of `class`, as the mapping emits them)
@@ -60,18 +70,10 @@ pub fn write_parquet(class: Class, mut records: Vec<Value>) -> Result<Vec<u8>, E
         class: class.name,
         source,
     };
-    let schema_err = |source| Error::Schema {
-        class: class.name,
-        source,
-    };
+    let schema_err = |source| schema_error(class, source);
     let mut out = Vec::new();
-    let mut writer =
-        ArrowWriter::try_new(&mut out, schema.clone(), Some(props)).map_err(parquet_err)?;
-    let mut decoder = ReaderBuilder::new(schema)
-        .with_strict_mode(true)
-        .with_batch_size(CHUNK)
-        .build_decoder()
-        .map_err(schema_err)?;
+    let mut writer = ArrowWriter::try_new(&mut out, schema, Some(props)).map_err(parquet_err)?;
+    let mut decoder = strict_decoder(class, CHUNK)?;
     let mut rows = records.into_iter().map(row::prepare).peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Value> = rows.by_ref().take(CHUNK).collect();

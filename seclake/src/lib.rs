@@ -68,7 +68,8 @@ pub struct Batch {
     region: Option<String>,
     source_version: Option<String>,
     inputs: Sha256,
-    groups: BTreeMap<Partition, Vec<Value>>,
+    groups: BTreeMap<Partition, Vec<row::Row>>,
+    checker: writer::Checker,
 }
 
 impl Batch {
@@ -94,6 +95,7 @@ impl Batch {
             source_version: source_version.map(str::to_string),
             inputs: Sha256::new(),
             groups: BTreeMap::new(),
+            checker: writer::Checker::default(),
         })
     }
 
@@ -113,16 +115,17 @@ impl Batch {
     /// Places every record, or none when any cannot be placed: the records
     /// of one input line go in together or are reported together.
     pub fn add_all(&mut self, records: Vec<Value>) -> Result<(), Error> {
-        let partitions = records
-            .iter()
+        let placed = records
+            .into_iter()
             .map(|r| {
-                let partition = self.partition_of(r)?;
-                writer::check(partition.class(), r)?;
-                Ok(partition)
+                let partition = self.partition_of(&r)?;
+                let row = row::Row::new(r)?;
+                self.checker.check(partition.class(), &row)?;
+                Ok((partition, row))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        for (partition, record) in partitions.into_iter().zip(records) {
-            self.groups.entry(partition).or_default().push(record);
+        for (partition, row) in placed {
+            self.groups.entry(partition).or_default().push(row);
         }
         Ok(())
     }
@@ -165,9 +168,9 @@ impl Batch {
         let version = self.source_version.as_deref();
         self.groups
             .into_iter()
-            .map(|(partition, records)| {
-                let rows = records.len();
-                let bytes = writer::write_parquet(partition.class(), records)?;
+            .map(|(partition, group)| {
+                let rows = group.len();
+                let bytes = writer::write_parquet(partition.class(), group)?;
                 let name = partition.object_name(&digest);
                 let key = format!("{}{name}", partition.prefix(version));
                 Ok(Object {

@@ -14,6 +14,7 @@ use cognito_activity::{process_event, Config, RecordResult};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{json, Value};
 
+use crate::row::Row;
 use crate::schema::{self, Kind};
 use crate::{layout, record, writer, Batch};
 
@@ -264,12 +265,14 @@ fn a_field_the_schema_lacks_fails_the_check_and_the_writer() {
     let wrong = wrong_leaves(std::slice::from_ref(&r));
     assert_eq!(wrong, ["authentication: user.email_addr has no column"]);
     assert!(matches!(
-        writer::write_parquet(AUTHENTICATION, vec![r]),
+        writer::write_parquet(AUTHENTICATION, vec![Row::new(r).expect("a row")]),
         Err(crate::Error::Schema { .. })
     ));
     let mut r = fixture_records(&ocsf_cfg()).remove(0);
     r["time"] = json!("yesterday");
     assert!(!wrong_leaves(std::slice::from_ref(&r)).is_empty());
+    let r = Row::new(r).expect("a row");
+    assert!(writer::check(AUTHENTICATION, &r).is_err());
     assert!(writer::write_parquet(AUTHENTICATION, vec![r]).is_err());
 }
 
@@ -291,12 +294,17 @@ fn a_record_the_schema_refuses_is_refused_alone_and_the_others_are_written() {
         Err(crate::Error::Schema { .. })
     ));
     // A line's records go in together or not at all.
-    assert!(batch.add_all(vec![good.clone(), extra]).is_err());
+    assert!(batch.add_all(vec![good.clone(), extra.clone()]).is_err());
     assert_eq!(batch.rows(), 1);
+    // The check after a refusal answers as before it.
+    batch.add(good.clone()).expect("placed after a refusal");
+    assert!(batch.add(extra).is_err());
+    batch.add(good.clone()).expect("placed after a refusal");
+    assert_eq!(batch.rows(), 3);
     let objects = batch
         .finish()
         .expect("the refused records do not fail the object");
-    assert_eq!(objects.iter().map(|o| o.rows).sum::<usize>(), 1);
+    assert_eq!(objects.iter().map(|o| o.rows).sum::<usize>(), 3);
 }
 
 fn read_back(bytes: Vec<u8>) -> (arrow_schema::SchemaRef, Vec<arrow_array::RecordBatch>) {
@@ -315,12 +323,18 @@ fn objects_read_back_with_the_class_schema_every_row_sorted_by_time() {
     use arrow_array::types::Int64Type;
     let records = all_records();
     for class in [AUTHENTICATION, ACCOUNT_CHANGE] {
-        let mut rows: Vec<Value> = records
-            .iter()
-            .filter(|r| class_of(r) == class)
-            .cloned()
+        let of_class: Vec<&Value> = records.iter().filter(|r| class_of(r) == class).collect();
+        // Past two of the writer's chunks of rows, in reverse time order.
+        let rows: Vec<Row> = (0..)
+            .flat_map(|_| of_class.iter())
+            .take(2 * 1024 + of_class.len())
+            .enumerate()
+            .map(|(i, r)| {
+                let mut r = (*r).clone();
+                r["time"] = json!(1_732_400_000_000_i64 - i as i64 * 1000);
+                Row::new(r).expect("a row")
+            })
             .collect();
-        rows.reverse();
         let n = rows.len();
         let (schema, batches) = read_back(writer::write_parquet(class, rows).expect("written"));
         assert_eq!(schema.fields(), schema::schema(class).fields());

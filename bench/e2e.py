@@ -5,6 +5,7 @@ for the release `bootstrap` and for the baselines, on the same events.
 
     python3 bench/e2e.py [--rounds 21] [--cpu 1] [--no-build]
                          [--rust LABEL=PATH ...] [--skip python,node] [--json OUT]
+                         [--events direct:3,cwl:1 ...] [--output-format ocsf]
 
 Each runtime is one warm process polling its own local Runtime API
 (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html), served
@@ -36,7 +37,9 @@ others. Printed: the median and the lowest time of each, MB/s of
 event input from the median, and the ratios of the medians; then the CPU
 time the runtime process itself used in each invocation (the scheduler's
 count over all its threads), which leaves out the Runtime API's side and
-most of the waiting a busy machine adds to the wall clock.
+most of the waiting a busy machine adds to the wall clock; last, each
+runtime process's peak resident memory over the run (bench/memory.sh runs
+the `bootstrap` alone on the largest events for its figures).
 """
 
 import argparse
@@ -324,7 +327,10 @@ def runtimes(args):
     out = [("echo", [sys.executable, os.path.abspath(__file__), "--echo-runtime"], {})]
     for spec in args.rust or [f"rust={BOOTSTRAP}"]:
         label, _, path = spec.partition("=")
-        out.append((label, [os.path.abspath(path)], RUST_ENV))
+        env = dict(RUST_ENV)
+        if args.output_format:
+            env["OUTPUT_FORMAT"] = args.output_format
+        out.append((label, [os.path.abspath(path)], env))
     skip = set(filter(None, args.skip.split(",")))
     if "python" not in skip:
         have = subprocess.run([sys.executable, "-c", "import awslambdaric"],
@@ -388,6 +394,10 @@ def main():
                          "default rust=target/release/firehose-transformer)")
     ap.add_argument("--skip", default="", help="runtimes to leave out: python,node")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--output-format", help="OUTPUT_FORMAT of the Rust runtimes (default: "
+                    "normalized, the baselines' format)")
+    ap.add_argument("--events", help="SHAPE:MB,... to run instead of the default events "
+                    "(shape direct or cwl)")
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--echo-runtime", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -403,7 +413,12 @@ def main():
     if not args.no_build:
         build()
     events = []
-    for shape, mb in EVENTS:
+    chosen = EVENTS
+    if args.events:
+        chosen = [tuple(e.split(":", 1)) for e in args.events.split(",")]
+        if any(len(e) != 2 or e[0] not in ("direct", "cwl") for e in chosen):
+            raise SystemExit("--events: SHAPE:MB,... with SHAPE direct or cwl")
+    for shape, mb in chosen:
         body = generate(shape, mb)
         events.append((f"{shape} {mb} MB", body, len(json.loads(body)["records"])))
 
@@ -439,12 +454,25 @@ def main():
                     times[(label, name)].append(elapsed)
                     settle(pids[label])
         load_end = os.getloadavg()[0]
+        peaks = {label: peak_rss_kb(pid) for label, pid in pids.items()}
     finally:
         for p in procs:
             p.kill()
             p.wait()
 
-    report(apis, events, times, cpu, args.rounds, load_end, args.json)
+    report(apis, events, times, cpu, args.rounds, load_end, args.json, peaks)
+
+
+def peak_rss_kb(pid):
+    """The process's peak resident set (VmHWM, Linux), in KB; None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def node_version():
@@ -454,7 +482,7 @@ def node_version():
         return "absent"
 
 
-def report(apis, events, times, cpu, rounds, load_end, json_path):
+def report(apis, events, times, cpu, rounds, load_end, json_path, peaks):
     labels = list(apis)
     rusts = [lb for lb in labels if lb not in ("echo", "python", "node")]
     print(f"\nwarm invocations, event handed out to whole response read; {rounds} interleaved "
@@ -491,10 +519,13 @@ def report(apis, events, times, cpu, rounds, load_end, json_path):
         print(f"{name:<15} " + " ".join(f"{meds[lb] * 1000:12.1f}" for lb in labels)
               + "   " + "   ".join(f"{base}/{r} {meds[base] / meds[r]:5.1f}x"
                                    for r in rusts for base in ("python", "node") if base in meds))
+    print("\npeak resident memory of each runtime process over the whole run (VmHWM), MB")
+    print(" ".join(f"{lb}: {peaks[lb] / 1024:.1f}" if peaks.get(lb) else f"{lb}: ?"
+                   for lb in labels))
     print(f"\nload average {load_end:.2f} at the end")
     if json_path:
         with open(json_path, "w") as out:
-            json.dump({"rounds": rounds, "figures": figures}, out, indent=1)
+            json.dump({"rounds": rounds, "figures": figures, "peak_rss_kb": peaks}, out, indent=1)
 
 
 if __name__ == "__main__":

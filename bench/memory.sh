@@ -1,31 +1,36 @@
 #!/usr/bin/env bash
-# Peak memory (maximum resident set size) of one invocation through the CLI's
-# `replay`, which runs the same `process_event` as the Lambda and writes the
-# whole response: direct records at 6 MB (the largest event Firehose sends a
+# Peak memory (maximum resident set size). First the Firehose transformer on
+# the real Lambda path: the release `bootstrap`, warm behind bench/e2e.py's
+# local Runtime API, three invocations of one event, its process's peak
+# (VmHWM): direct records at 6 MB (the largest event Firehose sends a
 # Lambda), CloudWatch Logs gzip envelopes at 3 MB (the largest processor
 # buffer Firehose allows; ~18,000 events, ~9x the response limit once
-# decompressed) and at 6 MB. Then the Security Lake writer's batch, through
-# the CLI's `security-lake` (the same `Batch` as the function): 64 MiB of
-# OCSF 1.1.0 lines, the largest object the template's default 64 MB S3
-# buffer delivers. The function also holds the object it read, 64 MiB more.
+# decompressed) and at 6 MB; normalized and OCSF. Then the Security Lake
+# writer's batch, through the CLI's `security-lake` (the same `Batch` as
+# the function): 64 MiB of OCSF 1.1.0 lines, the largest object the
+# template's default 64 MB S3 buffer delivers. The function also holds the
+# object it read, 64 MiB more.
 #
 #   bash bench/memory.sh
 #
-# Needs GNU time (Debian package `time`: apt-get install -y time).
+# Needs GNU time for the last figure (Debian package `time`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
 cargo build --release -q -p cognito-activity --example gen_batches
+# Each its own build, as SAM and bench/e2e.py build the bootstrap: built together, cargo would
+# unify their dependencies' features into another binary.
+cargo build --release -q -p firehose-transformer
 cargo build --release -q -p cognito-activity-cli
 [ -f bench/out/direct-6mb.json ] || target/release/examples/gen_batches direct 6 bench/out/direct-6mb.json
 [ -f bench/out/cwl-3mb.json ] || target/release/examples/gen_batches cwl 3 bench/out/cwl-3mb.json
 [ -f bench/out/cwl-6mb.json ] || target/release/examples/gen_batches cwl 6 bench/out/cwl-6mb.json
-for event in direct-6mb cwl-3mb cwl-6mb; do
+for event in direct:6 cwl:3 cwl:6; do
   for format in normalized ocsf; do
-    /usr/bin/time -o bench/out/time.txt -f '%M' \
-      target/release/cognito-activity replay "bench/out/$event.json" --format "$format" > /dev/null 2>&1 || true
-    kb=$(tail -1 bench/out/time.txt)
-    echo "$event $format: peak RSS $((kb / 1024)) MB ($kb KB)"
+    python3 bench/e2e.py --no-build --skip python,node --rounds 3 --events "$event" \
+      --output-format "$format" --json bench/out/memory.json > /dev/null
+    kb=$(python3 -c 'import json; print(json.load(open("bench/out/memory.json"))["peak_rss_kb"]["rust"])')
+    echo "bootstrap, $event MB $format: peak RSS $((kb / 1024)) MB ($kb KB)"
   done
 done
 

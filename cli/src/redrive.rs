@@ -11,7 +11,8 @@
 //!   entries retried), where the transformer runs on it again; or
 //! - `--to s3://BUCKET/PREFIX/`: the original lines of each object as one
 //!   new object there (the raw bucket, for the S3 route: its function picks
-//!   it up), named after the error object so a second run rewrites it.
+//!   it up), named after the error object so a second run rewrites it; a
+//!   gzip record as the text it decompresses to ([`object_text`]).
 //!
 //! It reports what it sent, and what it could not: entries without their
 //! bytes (a line too long to keep, an object unreadable past a line; their
@@ -177,17 +178,21 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
                     .unwrap_or("redrive")
                     .trim_end_matches(".gz");
                 let to = format!("{prefix}redrive-{name}");
-                let mut text = Vec::new();
-                for r in recovered.records {
-                    text.extend_from_slice(&r);
-                    text.push(b'\n');
+                let (text, refused) = object_text(recovered.records);
+                for why in &refused {
+                    println!("s3://{}/{key}: not sent: {why}", args.bucket);
+                }
+                left += refused.len();
+                let written = count - refused.len();
+                if written == 0 {
+                    continue;
                 }
                 objects::put(&s3, bucket, &to, text, JSON_LINES)
                     .await
                     .with_context(|| format!("writing s3://{bucket}/{to}"))?;
-                sent += count;
+                sent += written;
                 println!(
-                    "s3://{}/{key}: {count} records written to s3://{bucket}/{to}",
+                    "s3://{}/{key}: {written} records written to s3://{bucket}/{to}",
                     args.bucket
                 );
             }
@@ -204,6 +209,36 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
 enum Destination {
     Stream(String),
     Objects { bucket: String, prefix: String },
+}
+
+/// The text of the object `--to` writes: each record as lines, for the S3
+/// route, which reads an object's lines. A gzip record (a CloudWatch Logs
+/// envelope from a Firehose error object) is written as the text it
+/// decompresses to, since gzip bytes between lines would be read as a
+/// broken line; one that does not decompress is refused, with why, and
+/// stays in its error object. Each record ends with a newline.
+fn object_text(records: Vec<Vec<u8>>) -> (Vec<u8>, Vec<String>) {
+    let mut text = Vec::new();
+    let mut refused = Vec::new();
+    for (n, record) in records.into_iter().enumerate() {
+        let record = if record.starts_with(&[0x1f, 0x8b]) {
+            match gunzip_capped(&record, MAX_OBJECT_BYTES) {
+                Ok(plain) => plain,
+                Err(e) => {
+                    refused.push(format!(
+                        "record {} is gzip that does not decompress: {e}",
+                        n + 1
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            record
+        };
+        text.extend_from_slice(record.strip_suffix(b"\n").unwrap_or(&record));
+        text.push(b'\n');
+    }
+    (text, refused)
 }
 
 /// The original records of one error object (gzip or plain JSON lines).
@@ -340,6 +375,35 @@ async fn put_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_written_as_an_object_are_lines_and_gzip_ones_their_text() {
+        use std::io::Write as _;
+        let gzip = |text: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(text).unwrap();
+            e.finish().unwrap()
+        };
+        let envelope = br#"{"messageType":"DATA_MESSAGE","logEvents":[]}"#;
+        let mut broken = gzip(b"cut short");
+        broken.truncate(12);
+        let (text, refused) = object_text(vec![
+            b"{\"a\":1}".to_vec(),
+            gzip(envelope),
+            b"{\"b\":2}\n".to_vec(),
+            broken,
+            gzip(b"{\"c\":3}\n{\"d\":4}\n"),
+        ]);
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            format!(
+                "{{\"a\":1}}\n{}\n{{\"b\":2}}\n{{\"c\":3}}\n{{\"d\":4}}\n",
+                std::str::from_utf8(envelope).unwrap()
+            )
+        );
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(refused[0].starts_with("record 4 is gzip"), "{refused:?}");
+    }
 
     #[test]
     fn records_go_in_calls_within_firehose_limits_and_one_too_large_is_refused() {

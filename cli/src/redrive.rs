@@ -30,6 +30,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _, Result};
 use base64::Engine as _;
 use cognito_activity::decode::gunzip_capped;
+use cognito_activity::error::RecordError;
 use cognito_activity::pipeline::rejected::Rejected;
 use cognito_activity_aws::events::ObjectRef;
 use cognito_activity_aws::firehose::primitives::Blob;
@@ -146,10 +147,20 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
         }
         left += recovered.missing.len();
         if args.dry_run {
+            // What the run would refuse up front, found as the run finds it.
+            let count = recovered.records.len();
+            let refused = match &destination {
+                Destination::Stream(_) => batches_of(recovered.records).1,
+                Destination::Objects { .. } => object_text(recovered.records, MAX_OBJECT_BYTES).1,
+            };
+            for why in &refused {
+                println!("s3://{}/{key}: would not be sent: {why}", args.bucket);
+            }
+            left += refused.len();
             println!(
                 "s3://{}/{key}: {} records would be sent",
                 args.bucket,
-                recovered.records.len()
+                count - refused.len()
             );
             continue;
         }
@@ -178,7 +189,7 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
                     .unwrap_or("redrive")
                     .trim_end_matches(".gz");
                 let to = format!("{prefix}redrive-{name}");
-                let (text, refused) = object_text(recovered.records);
+                let (text, refused) = object_text(recovered.records, MAX_OBJECT_BYTES);
                 for why in &refused {
                     println!("s3://{}/{key}: not sent: {why}", args.bucket);
                 }
@@ -215,15 +226,25 @@ enum Destination {
 /// route, which reads an object's lines. A gzip record (a CloudWatch Logs
 /// envelope from a Firehose error object) is written as the text it
 /// decompresses to, since gzip bytes between lines would be read as a
-/// broken line; one that does not decompress is refused, with why, and
-/// stays in its error object. Each record ends with a newline.
-fn object_text(records: Vec<Vec<u8>>) -> (Vec<u8>, Vec<String>) {
+/// broken line. The text is held to `limit` bytes in all
+/// ([`MAX_OBJECT_BYTES`], as the error object read was): a gzip record that does not decompress, or would
+/// take the text past that, is refused, with why, and stays in its error
+/// object. Each record ends with a newline.
+fn object_text(records: Vec<Vec<u8>>, limit: usize) -> (Vec<u8>, Vec<String>) {
     let mut text = Vec::new();
     let mut refused = Vec::new();
     for (n, record) in records.into_iter().enumerate() {
+        let room = limit.saturating_sub(text.len() + 1);
         let record = if record.starts_with(&[0x1f, 0x8b]) {
-            match gunzip_capped(&record, MAX_OBJECT_BYTES) {
+            match gunzip_capped(&record, room) {
                 Ok(plain) => plain,
+                Err(RecordError::TooLarge { .. }) => {
+                    refused.push(format!(
+                        "record {} decompresses past what one object written here holds ({limit} bytes)",
+                        n + 1
+                    ));
+                    continue;
+                }
                 Err(e) => {
                     refused.push(format!(
                         "record {} is gzip that does not decompress: {e}",
@@ -232,6 +253,12 @@ fn object_text(records: Vec<Vec<u8>>) -> (Vec<u8>, Vec<String>) {
                     continue;
                 }
             }
+        } else if record.len() > room {
+            refused.push(format!(
+                "record {} would take the object written here past {limit} bytes",
+                n + 1
+            ));
+            continue;
         } else {
             record
         };
@@ -387,13 +414,16 @@ mod tests {
         let envelope = br#"{"messageType":"DATA_MESSAGE","logEvents":[]}"#;
         let mut broken = gzip(b"cut short");
         broken.truncate(12);
-        let (text, refused) = object_text(vec![
-            b"{\"a\":1}".to_vec(),
-            gzip(envelope),
-            b"{\"b\":2}\n".to_vec(),
-            broken,
-            gzip(b"{\"c\":3}\n{\"d\":4}\n"),
-        ]);
+        let (text, refused) = object_text(
+            vec![
+                b"{\"a\":1}".to_vec(),
+                gzip(envelope),
+                b"{\"b\":2}\n".to_vec(),
+                broken,
+                gzip(b"{\"c\":3}\n{\"d\":4}\n"),
+            ],
+            MAX_OBJECT_BYTES,
+        );
         assert_eq!(
             String::from_utf8(text).unwrap(),
             format!(
@@ -403,6 +433,26 @@ mod tests {
         );
         assert_eq!(refused.len(), 1, "{refused:?}");
         assert!(refused[0].starts_with("record 4 is gzip"), "{refused:?}");
+
+        // The text is held to the limit: what would pass it is refused.
+        let (text, refused) = object_text(
+            vec![
+                vec![b'a'; 40],
+                gzip(&[b'b'; 40]),
+                vec![b'c'; 40],
+                vec![b'd'; 8],
+            ],
+            100,
+        );
+        assert_eq!(text.len(), 41 + 41 + 9, "{refused:?}");
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(refused[0].starts_with("record 3 would take"), "{refused:?}");
+        let (text, refused) = object_text(vec![vec![b'a'; 40], gzip(&[b'b'; 80])], 100);
+        assert_eq!(text.len(), 41);
+        assert!(
+            refused[0].starts_with("record 2 decompresses past"),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -14,6 +14,11 @@
 //!   it up), named after the error object so a second run rewrites it; a
 //!   gzip record as the text it decompresses to ([`object_text`]).
 //!
+//! With `--split-envelopes`, a CloudWatch Logs envelope goes back as one
+//! envelope per log event ([`split_envelopes`]): one that failed because
+//! of one unusable event would fail whole every time, while its events sent
+//! apart fail alone, and the others are delivered.
+//!
 //! It reports what it sent, and what it could not: entries without their
 //! bytes (a line too long to keep, an object unreadable past a line; their
 //! bytes are in the source object the entry names), records the stream
@@ -31,6 +36,7 @@ use anyhow::{bail, Context as _, Result};
 use base64::Engine as _;
 use cognito_activity::decode::gunzip_capped;
 use cognito_activity::error::RecordError;
+use cognito_activity::firehose::split::split_per_event;
 use cognito_activity::pipeline::rejected::Rejected;
 use cognito_activity_aws::events::ObjectRef;
 use cognito_activity_aws::firehose::primitives::Blob;
@@ -51,6 +57,10 @@ const BATCH_BYTES: usize = 4 << 20;
 /// refused up front instead, and stays in its error object.
 const MAX_RECORD_BYTES: usize = 1_000 * 1024;
 const ATTEMPTS: u32 = 4;
+/// The most an envelope is inflated to for `--split-envelopes`: the
+/// transformer's default `MAX_DECOMPRESSED_BYTES`, so any envelope it could
+/// read. A larger one is sent as it is.
+const SPLIT_MAX_DECOMPRESSED: usize = 16 << 20;
 
 #[derive(clap::Args)]
 pub struct RedriveArgs {
@@ -66,6 +76,10 @@ pub struct RedriveArgs {
     /// Write each error object's original lines as one object under this S3 location.
     #[arg(long)]
     to: Option<String>,
+    /// Send each log event of a CloudWatch Logs envelope as an envelope of its own, so that
+    /// an unusable event fails alone and the others are delivered (with --stream).
+    #[arg(long, requires = "stream")]
+    split_envelopes: bool,
     /// Report what would be sent; send nothing.
     #[arg(long)]
     dry_run: bool,
@@ -141,7 +155,17 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
             left += 1;
             continue;
         };
-        let recovered = recover(&body);
+        let mut recovered = recover(&body);
+        if args.split_envelopes {
+            let (records, envelopes, events) = split_envelopes(recovered.records);
+            recovered.records = records;
+            if envelopes > 0 {
+                println!(
+                    "s3://{}/{key}: {envelopes} CloudWatch Logs envelopes split into {events} log events",
+                    args.bucket
+                );
+            }
+        }
         for why in &recovered.missing {
             println!("s3://{}/{key}: not sent: {why}", args.bucket);
         }
@@ -220,6 +244,26 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
 enum Destination {
     Stream(String),
     Objects { bucket: String, prefix: String },
+}
+
+/// `--split-envelopes`: each gzip CloudWatch Logs envelope among `records`
+/// as one envelope per log event, in place and in order
+/// ([`split_per_event`]); every other record as it is. Returns the records,
+/// how many envelopes were split and into how many events.
+fn split_envelopes(records: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, usize, usize) {
+    let mut out = Vec::with_capacity(records.len());
+    let (mut envelopes, mut events) = (0, 0);
+    for record in records {
+        match split_per_event(&record, SPLIT_MAX_DECOMPRESSED) {
+            Ok(pieces) => {
+                envelopes += 1;
+                events += pieces.len();
+                out.extend(pieces);
+            }
+            Err(_) => out.push(record),
+        }
+    }
+    (out, envelopes, events)
 }
 
 /// The text of the object `--to` writes: each record as lines, for the S3
@@ -402,15 +446,48 @@ async fn put_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cognito_activity::firehose::split::gzip;
+
+    #[test]
+    fn split_envelopes_gives_one_record_per_log_event_and_keeps_the_rest() {
+        let envelope = |n: usize| {
+            let events: Vec<Value> = (0..n)
+                .map(|i| serde_json::json!({"id": format!("e{i}"), "timestamp": 1, "message": "m"}))
+                .collect();
+            gzip(
+                serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+                    "logGroup": "g", "logStream": "s", "subscriptionFilters": ["f"],
+                    "logEvents": events})
+                .to_string()
+                .as_bytes(),
+            )
+        };
+        let plain = b"{\"eventSource\":\"USER_AUTH_EVENTS\"}".to_vec();
+        let not_an_envelope = gzip(b"{\"a\":1}");
+        let (records, envelopes, events) = split_envelopes(vec![
+            envelope(3),
+            plain.clone(),
+            not_an_envelope.clone(),
+            envelope(1),
+        ]);
+        assert_eq!((envelopes, events), (2, 4));
+        assert_eq!(records.len(), 6);
+        assert_eq!(records[3], plain);
+        assert_eq!(records[4], not_an_envelope);
+        let ids: Vec<String> = [0, 1, 2, 5]
+            .iter()
+            .map(|&i| {
+                let text = gunzip_capped(&records[i], 1 << 20).unwrap();
+                let v: Value = serde_json::from_slice(&text).unwrap();
+                assert_eq!(v["logEvents"].as_array().unwrap().len(), 1);
+                v["logEvents"][0]["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(ids, ["e0", "e1", "e2", "e0"]);
+    }
 
     #[test]
     fn records_written_as_an_object_are_lines_and_gzip_ones_their_text() {
-        use std::io::Write as _;
-        let gzip = |text: &[u8]| {
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            e.write_all(text).unwrap();
-            e.finish().unwrap()
-        };
         let envelope = br#"{"messageType":"DATA_MESSAGE","logEvents":[]}"#;
         let mut broken = gzip(b"cut short");
         broken.truncate(12);

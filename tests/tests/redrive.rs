@@ -197,3 +197,86 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
     );
     assert_eq!(dump(&moto, "raw"), raw);
 }
+
+/// The log event ids of every envelope delivered to a bucket, envelope by
+/// envelope (Firehose's objects here are its records' bytes back to back:
+/// gzip members, each one envelope).
+const DELIVERED_ENVELOPES: &str = r#"
+import gzip
+s3 = client('s3'); out = []
+for o in s3.list_objects_v2(Bucket=ARGS['bucket']).get('Contents', []):
+    text = gzip.decompress(s3.get_object(Bucket=ARGS['bucket'], Key=o['Key'])['Body'].read()).decode()
+    decoder, at = json.JSONDecoder(), 0
+    while at < len(text):
+        env, at = decoder.raw_decode(text, at)
+        out.append([e['id'] for e in env['logEvents']])
+print(json.dumps(sorted(out)))
+"#;
+
+#[test]
+fn split_envelopes_sends_each_log_event_of_an_envelope_on_its_own() {
+    let moto = Moto::start();
+    let message = |n: u32| {
+        json!({"eventTimestamp": format!("173330000000{n}"), "eventSource": "USER_AUTH_EVENTS",
+               "message": {"eventType": "SignIn"}})
+        .to_string()
+    };
+    let events: Vec<Value> = [message(0), "not a Cognito record".into(), message(2)]
+        .iter()
+        .enumerate()
+        .map(|(i, m)| json!({"id": format!("e{i}"), "timestamp": 1733300000000_i64, "message": m}))
+        .collect();
+    let envelope = cognito_activity::firehose::split::gzip(
+        json!({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/cognito",
+               "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events})
+        .to_string()
+        .as_bytes(),
+    );
+    // The envelope failed whole, as it does with one unusable event in it.
+    let error = json!({"attemptsMade": 1, "arrivalTimestamp": 1733300000000_i64,
+        "errorCode": "Lambda.ProcessingFailed", "errorMessage": "x", "rawData": b64(&envelope),
+        "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:t:$LATEST"})
+    .to_string();
+    moto.boto3(
+        SETUP,
+        &json!({"objects": {"errors/processing-failed/2026/12/04/10/s-1": b64(error.as_bytes())}}),
+    );
+    let (code, report) = redrive(
+        &moto,
+        &[
+            "--bucket",
+            "activity",
+            "--prefix",
+            "errors/",
+            "--stream",
+            "activity-stream",
+            "--split-envelopes",
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("1 CloudWatch Logs envelopes split into 3 log events")
+            && report.contains("3 records sent, 0 left"),
+        "{report}"
+    );
+    let delivered: Value =
+        serde_json::from_str(&moto.boto3(DELIVERED_ENVELOPES, &json!({"bucket": "delivered"})))
+            .unwrap();
+    assert_eq!(delivered, json!([["e0"], ["e1"], ["e2"]]));
+
+    // Without the flag, the envelope goes back whole.
+    let (code, report) = redrive(
+        &moto,
+        &[
+            "--bucket",
+            "activity",
+            "--prefix",
+            "errors/",
+            "--stream",
+            "activity-stream",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("1 records would be sent"), "{report}");
+}

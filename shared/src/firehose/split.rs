@@ -226,6 +226,42 @@ pub fn split_envelope(
     Ok(pieces)
 }
 
+/// Splits a gzip CloudWatch Logs envelope into one marked gzip envelope per
+/// log event, in order, each keeping the envelope's other fields (so each
+/// event is transformed exactly as it was inside the original). For
+/// `cognito-activity redrive --split-envelopes`: an envelope that failed
+/// because one of its events is unusable fails whole every time it is
+/// redriven (docs/reliability.md); sent back one event per record, that
+/// event fails alone and the others are delivered.
+pub fn split_per_event(
+    original: &[u8],
+    max_decompressed: usize,
+) -> Result<Vec<Vec<u8>>, SplitError> {
+    if !is_gzip(original) {
+        return Err(SplitError::NotEnvelope);
+    }
+    let text = gunzip_capped(original, max_decompressed).map_err(SplitError::Decode)?;
+    let text = std::str::from_utf8(&text).map_err(|e| {
+        SplitError::Decode(RecordError::Utf8 {
+            offset: e.valid_up_to(),
+        })
+    })?;
+    let env = parse_raw(text)?;
+    (0..env.events.len())
+        .map(|i| {
+            let piece = gzip(&env.piece_json(i..i + 1));
+            if piece.len() > MAX_PIECE_BYTES {
+                return Err(SplitError::EventTooLarge {
+                    index: i,
+                    answer_len: 0,
+                    piece_bytes: piece.len(),
+                });
+            }
+            Ok(piece)
+        })
+        .collect()
+}
+
 /// Measures a piece's answer exactly, by running it through the library as
 /// Firehose would deliver it: one record, a record id of
 /// [`RECORD_ID_ALLOWANCE`] characters, the same delivery stream.
@@ -380,6 +416,89 @@ mod tests {
             ids(&pieces),
             (0..8).map(|i| format!("ev{i}")).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn an_envelope_split_per_event_is_transformed_as_the_whole_was_and_a_bad_event_fails_alone() {
+        use crate::firehose::process_event;
+        let good: Vec<String> = (0..4).map(|i| cognito_message(i, 3)).collect();
+        let whole = envelope(&good);
+        let record = |data: &[u8], id: usize| {
+            json!({"recordId": format!("r{id}"), "approximateArrivalTimestamp": 1_732_400_000_000_i64,
+                   "data": base64_encode(data)})
+        };
+        let event = |records: Vec<Value>| {
+            serde_json::to_vec(&json!({"invocationId": "i", "region": "us-east-1",
+                "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
+                "records": records}))
+            .unwrap()
+        };
+        let lines = |event: &[u8]| -> (Vec<String>, Vec<String>) {
+            let p = process_event(event, &Config::default()).unwrap();
+            let v: Value = serde_json::from_slice(&p.to_json()).unwrap();
+            let mut out = Vec::new();
+            let mut results = Vec::new();
+            for r in v["records"].as_array().unwrap() {
+                results.push(r["result"].as_str().unwrap().to_string());
+                if r["result"] == "Ok" {
+                    let data = crate::decode::base64_decode(r["data"].as_str().unwrap()).unwrap();
+                    out.extend(String::from_utf8(data).unwrap().lines().map(str::to_string));
+                }
+            }
+            (out, results)
+        };
+        let pieces = split_per_event(&whole, CAP).unwrap();
+        assert_eq!(pieces.len(), 4);
+        assert_eq!(
+            ids(&pieces),
+            (0..4).map(|i| format!("ev{i}")).collect::<Vec<_>>()
+        );
+        for p in &pieces {
+            assert_eq!(unzip(p)["logGroup"], "/aws/cognito/userpool");
+            assert_eq!(unzip(p)[MARKER_FIELD], true);
+        }
+        let (from_whole, _) = lines(&event(vec![record(&whole, 0)]));
+        let (from_pieces, results) = lines(&event(
+            pieces
+                .iter()
+                .enumerate()
+                .map(|(i, p)| record(p, i))
+                .collect(),
+        ));
+        assert_eq!(from_whole.len(), 4);
+        assert_eq!(from_pieces, from_whole);
+        assert!(results.iter().all(|r| r == "Ok"), "{results:?}");
+
+        // One unusable event fails the whole envelope, and only itself once split.
+        let mut mixed = good.clone();
+        mixed.insert(2, "not a Cognito record".to_string());
+        let mixed = envelope(&mixed);
+        let (_, results) = lines(&event(vec![record(&mixed, 0)]));
+        assert_eq!(results, ["ProcessingFailed"]);
+        let pieces = split_per_event(&mixed, CAP).unwrap();
+        let (from_pieces, results) = lines(&event(
+            pieces
+                .iter()
+                .enumerate()
+                .map(|(i, p)| record(p, i))
+                .collect(),
+        ));
+        assert_eq!(results, ["Ok", "Ok", "ProcessingFailed", "Ok", "Ok"]);
+        // The good events' lines, but for their log event ids (the bad one
+        // took the third).
+        let renumbered: Vec<String> = from_pieces
+            .iter()
+            .map(|l| {
+                l.replace("\"ev3\"", "\"ev2\"")
+                    .replace("\"ev4\"", "\"ev3\"")
+            })
+            .collect();
+        assert_eq!(renumbered, from_whole);
+
+        assert!(matches!(
+            split_per_event(b"{}", CAP),
+            Err(SplitError::NotEnvelope)
+        ));
     }
 
     #[test]

@@ -44,11 +44,12 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn redrive(moto: &Moto, args: &[&str]) -> (i32, String) {
+/// Runs `cognito-activity redrive` with `args` (split at spaces).
+fn redrive(moto: &Moto, args: &str) -> (i32, String) {
     let cli = cargo_binary("cognito-activity-cli", "cognito-activity");
     let out = Command::new(cli)
         .arg("redrive")
-        .args(args)
+        .args(args.split_whitespace())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_ENDPOINT_URL", &moto.endpoint)
@@ -109,15 +110,7 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
     // A dry run sends nothing.
     let (code, report) = redrive(
         &moto,
-        &[
-            "--bucket",
-            "activity",
-            "--prefix",
-            "errors/",
-            "--stream",
-            "activity-stream",
-            "--dry-run",
-        ],
+        "--bucket activity --prefix errors/ --stream activity-stream --dry-run",
     );
     assert_eq!(code, 1, "{report}");
     assert!(
@@ -129,14 +122,7 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
     // Into the stream: every original byte for byte; the entry without bytes reported.
     let (code, report) = redrive(
         &moto,
-        &[
-            "--bucket",
-            "activity",
-            "--prefix",
-            "errors/",
-            "--stream",
-            "activity-stream",
-        ],
+        "--bucket activity --prefix errors/ --stream activity-stream",
     );
     assert_eq!(code, 1, "{report}");
     assert!(report.contains("3 records sent, 1 left"), "{report}");
@@ -164,14 +150,7 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
     // As objects, for the S3 route: one per error object, named after it.
     let (code, report) = redrive(
         &moto,
-        &[
-            "--bucket",
-            "activity",
-            "--prefix",
-            "errors/s3-transformer/",
-            "--to",
-            "s3://raw/redrive/",
-        ],
+        "--bucket activity --prefix errors/s3-transformer/ --to s3://raw/redrive/",
     );
     assert_eq!(code, 1, "{report}");
     let raw = dump(&moto, "raw");
@@ -186,14 +165,7 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
     // Again: the same object, rewritten.
     redrive(
         &moto,
-        &[
-            "--bucket",
-            "activity",
-            "--prefix",
-            "errors/s3-transformer/",
-            "--to",
-            "s3://raw/redrive/",
-        ],
+        "--bucket activity --prefix errors/s3-transformer/ --to s3://raw/redrive/",
     );
     assert_eq!(dump(&moto, "raw"), raw);
 }
@@ -243,15 +215,7 @@ fn split_envelopes_sends_each_log_event_of_an_envelope_on_its_own() {
     );
     let (code, report) = redrive(
         &moto,
-        &[
-            "--bucket",
-            "activity",
-            "--prefix",
-            "errors/",
-            "--stream",
-            "activity-stream",
-            "--split-envelopes",
-        ],
+        "--bucket activity --prefix errors/ --stream activity-stream --split-envelopes",
     );
     assert_eq!(code, 0, "{report}");
     assert!(
@@ -267,15 +231,7 @@ fn split_envelopes_sends_each_log_event_of_an_envelope_on_its_own() {
     // Without the flag, the envelope goes back whole.
     let (code, report) = redrive(
         &moto,
-        &[
-            "--bucket",
-            "activity",
-            "--prefix",
-            "errors/",
-            "--stream",
-            "activity-stream",
-            "--dry-run",
-        ],
+        "--bucket activity --prefix errors/ --stream activity-stream --dry-run",
     );
     assert_eq!(code, 0, "{report}");
     assert!(report.contains("1 records would be sent"), "{report}");

@@ -178,6 +178,19 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
+/// The text of a gzip record, inflated to at most `max_decompressed` bytes.
+fn envelope_text(original: &[u8], max_decompressed: usize) -> Result<String, SplitError> {
+    if !is_gzip(original) {
+        return Err(SplitError::NotEnvelope);
+    }
+    let bytes = gunzip_capped(original, max_decompressed).map_err(SplitError::Decode)?;
+    String::from_utf8(bytes).map_err(|e| {
+        SplitError::Decode(RecordError::Utf8 {
+            offset: e.utf8_error().valid_up_to(),
+        })
+    })
+}
+
 /// Splits a gzip CloudWatch Logs envelope (`original`, the record's bytes
 /// after base64) into marked gzip envelopes, in order, each within `limits`
 /// by `measure` (a piece's answer length) and by compressed size. An
@@ -188,16 +201,8 @@ pub fn split_envelope(
     limits: &Limits,
     mut measure: impl FnMut(&[u8]) -> usize,
 ) -> Result<Vec<Vec<u8>>, SplitError> {
-    if !is_gzip(original) {
-        return Err(SplitError::NotEnvelope);
-    }
-    let text = gunzip_capped(original, max_decompressed).map_err(SplitError::Decode)?;
-    let text = std::str::from_utf8(&text).map_err(|e| {
-        SplitError::Decode(RecordError::Utf8 {
-            offset: e.valid_up_to(),
-        })
-    })?;
-    let env = parse_raw(text)?;
+    let text = envelope_text(original, max_decompressed)?;
+    let env = parse_raw(&text)?;
 
     let mut pieces = Vec::new();
     // Ranges still to place, the next one on top: halves are pushed right
@@ -237,16 +242,8 @@ pub fn split_per_event(
     original: &[u8],
     max_decompressed: usize,
 ) -> Result<Vec<Vec<u8>>, SplitError> {
-    if !is_gzip(original) {
-        return Err(SplitError::NotEnvelope);
-    }
-    let text = gunzip_capped(original, max_decompressed).map_err(SplitError::Decode)?;
-    let text = std::str::from_utf8(&text).map_err(|e| {
-        SplitError::Decode(RecordError::Utf8 {
-            offset: e.valid_up_to(),
-        })
-    })?;
-    let env = parse_raw(text)?;
+    let text = envelope_text(original, max_decompressed)?;
+    let env = parse_raw(&text)?;
     (0..env.events.len())
         .map(|i| {
             let piece = gzip(&env.piece_json(i..i + 1));
@@ -423,11 +420,16 @@ mod tests {
         use crate::firehose::process_event;
         let good: Vec<String> = (0..4).map(|i| cognito_message(i, 3)).collect();
         let whole = envelope(&good);
-        let record = |data: &[u8], id: usize| {
-            json!({"recordId": format!("r{id}"), "approximateArrivalTimestamp": 1_732_400_000_000_i64,
-                   "data": base64_encode(data)})
-        };
-        let event = |records: Vec<Value>| {
+        // A Firehose event of records holding `data`.
+        let event = |data: &[Vec<u8>]| {
+            let records: Vec<Value> = data
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    json!({"recordId": format!("r{i}"),
+                    "approximateArrivalTimestamp": 1_732_400_000_000_i64, "data": base64_encode(d)})
+                })
+                .collect();
             serde_json::to_vec(&json!({"invocationId": "i", "region": "us-east-1",
                 "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
                 "records": records}))
@@ -457,14 +459,8 @@ mod tests {
             assert_eq!(unzip(p)["logGroup"], "/aws/cognito/userpool");
             assert_eq!(unzip(p)[MARKER_FIELD], true);
         }
-        let (from_whole, _) = lines(&event(vec![record(&whole, 0)]));
-        let (from_pieces, results) = lines(&event(
-            pieces
-                .iter()
-                .enumerate()
-                .map(|(i, p)| record(p, i))
-                .collect(),
-        ));
+        let (from_whole, _) = lines(&event(&[whole]));
+        let (from_pieces, results) = lines(&event(&pieces));
         assert_eq!(from_whole.len(), 4);
         assert_eq!(from_pieces, from_whole);
         assert!(results.iter().all(|r| r == "Ok"), "{results:?}");
@@ -473,16 +469,10 @@ mod tests {
         let mut mixed = good.clone();
         mixed.insert(2, "not a Cognito record".to_string());
         let mixed = envelope(&mixed);
-        let (_, results) = lines(&event(vec![record(&mixed, 0)]));
-        assert_eq!(results, ["ProcessingFailed"]);
         let pieces = split_per_event(&mixed, CAP).unwrap();
-        let (from_pieces, results) = lines(&event(
-            pieces
-                .iter()
-                .enumerate()
-                .map(|(i, p)| record(p, i))
-                .collect(),
-        ));
+        let (_, results) = lines(&event(&[mixed]));
+        assert_eq!(results, ["ProcessingFailed"]);
+        let (from_pieces, results) = lines(&event(&pieces));
         assert_eq!(results, ["Ok", "Ok", "ProcessingFailed", "Ok", "Ok"]);
         // The good events' lines, but for their log event ids (the bad one
         // took the third).

@@ -642,5 +642,28 @@ mod tests {
                 Err(e) => prop_assert!(false, "{e:?}"),
             }
         }
+
+        #[test]
+        fn split_per_event_gives_each_event_once_in_order_alone(
+            msgs in proptest::collection::vec(".{0,40}", 1..40),
+        ) {
+            let pieces = split_per_event(&envelope(&msgs), CAP).unwrap();
+            let want: Vec<String> = (0..msgs.len()).map(|i| format!("ev{i}")).collect();
+            prop_assert_eq!(ids(&pieces), want);
+            for (p, m) in pieces.iter().zip(&msgs) {
+                let v = unzip(p);
+                prop_assert_eq!(v["logEvents"][0]["message"].as_str(), Some(m.as_str()));
+                prop_assert_eq!(&v["owner"], "123456789012");
+            }
+        }
+
+        #[test]
+        fn split_per_event_never_panics_on_any_bytes(
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+            gzipped in any::<bool>(),
+        ) {
+            let input = if gzipped { gzip(&bytes) } else { bytes };
+            let _ = split_per_event(&input, 1024);
+        }
     }
 }

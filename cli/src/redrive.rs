@@ -271,9 +271,10 @@ fn split_envelopes(records: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, usize, usize) {
 /// envelope from a Firehose error object) is written as the text it
 /// decompresses to, since gzip bytes between lines would be read as a
 /// broken line. The text is held to `limit` bytes in all
-/// ([`MAX_OBJECT_BYTES`], as the error object read was): a gzip record that does not decompress, or would
-/// take the text past that, is refused, with why, and stays in its error
-/// object. Each record ends with a newline.
+/// ([`MAX_OBJECT_BYTES`], as the error object read was): a record that
+/// would take it past that, or a gzip record that does not decompress, is
+/// refused, with why, and stays in its error object. Each record ends with
+/// a newline.
 fn object_text(records: Vec<Vec<u8>>, limit: usize) -> (Vec<u8>, Vec<String>) {
     let mut text = Vec::new();
     let mut refused = Vec::new();

@@ -15,9 +15,10 @@
 //!   gzip record as the text it decompresses to ([`object_text`]).
 //!
 //! With `--split-envelopes`, a CloudWatch Logs envelope goes back as one
-//! envelope per log event ([`split_envelopes`]): one that failed because
-//! of one unusable event would fail whole every time, while its events sent
-//! apart fail alone, and the others are delivered.
+//! envelope per log event ([`split_envelopes`]; with `--to`, one line
+//! each): one that failed because of one unusable event would fail whole
+//! every time, while its events sent apart fail alone, and the others are
+//! delivered.
 //!
 //! It reports what it sent, and what it could not: entries without their
 //! bytes (a line too long to keep, an object unreadable past a line; their
@@ -36,7 +37,7 @@ use anyhow::{bail, Context as _, Result};
 use base64::Engine as _;
 use cognito_activity::decode::gunzip_capped;
 use cognito_activity::error::RecordError;
-use cognito_activity::firehose::split::split_per_event;
+use cognito_activity::firehose::split::{envelope_per_event, split_per_event};
 use cognito_activity::pipeline::rejected::Rejected;
 use cognito_activity_aws::events::ObjectRef;
 use cognito_activity_aws::firehose::primitives::Blob;
@@ -76,9 +77,9 @@ pub struct RedriveArgs {
     /// Write each error object's original lines as one object under this S3 location.
     #[arg(long)]
     to: Option<String>,
-    /// Send each log event of a CloudWatch Logs envelope as an envelope of its own, so that
-    /// an unusable event fails alone and the others are delivered (with --stream).
-    #[arg(long, requires = "stream")]
+    /// Send each log event of a CloudWatch Logs envelope as an envelope of its own (a record,
+    /// or with --to a line), so that an unusable event fails alone and the others are delivered.
+    #[arg(long)]
     split_envelopes: bool,
     /// Report what would be sent; send nothing.
     #[arg(long)]
@@ -246,15 +247,21 @@ enum Destination {
     Objects { bucket: String, prefix: String },
 }
 
-/// `--split-envelopes`: each gzip CloudWatch Logs envelope among `records`
-/// as one envelope per log event, in place and in order
-/// ([`split_per_event`]); every other record as it is. Returns the records,
-/// how many envelopes were split and into how many events.
+/// `--split-envelopes`: each CloudWatch Logs envelope among `records` as
+/// one envelope per log event, in place and in order: gzip ones as gzip
+/// ([`split_per_event`], Firehose's error records), plain ones as plain
+/// text ([`envelope_per_event`], the S3 route's rejected lines); every
+/// other record as it is. Returns the records, how many envelopes were
+/// split and into how many events.
 fn split_envelopes(records: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, usize, usize) {
     let mut out = Vec::with_capacity(records.len());
     let (mut envelopes, mut events) = (0, 0);
     for record in records {
-        match split_per_event(&record, SPLIT_MAX_DECOMPRESSED) {
+        let split = match std::str::from_utf8(&record) {
+            Ok(text) => envelope_per_event(text),
+            Err(_) => split_per_event(&record, SPLIT_MAX_DECOMPRESSED),
+        };
+        match split {
             Ok(pieces) => {
                 envelopes += 1;
                 events += pieces.len();
@@ -465,16 +472,24 @@ mod tests {
         };
         let plain = b"{\"eventSource\":\"USER_AUTH_EVENTS\"}".to_vec();
         let not_an_envelope = gzip(b"{\"a\":1}");
+        let as_text = gunzip_capped(&envelope(2), 1 << 20).unwrap();
         let (records, envelopes, events) = split_envelopes(vec![
             envelope(3),
             plain.clone(),
             not_an_envelope.clone(),
             envelope(1),
+            as_text,
         ]);
-        assert_eq!((envelopes, events), (2, 4));
-        assert_eq!(records.len(), 6);
+        assert_eq!((envelopes, events), (3, 6));
+        assert_eq!(records.len(), 8);
         assert_eq!(records[3], plain);
         assert_eq!(records[4], not_an_envelope);
+        // A plain envelope (an S3 route's line) gives plain envelopes.
+        for (i, id) in [(6, "e0"), (7, "e1")] {
+            let v: Value = serde_json::from_slice(&records[i]).unwrap();
+            assert_eq!(v["logEvents"][0]["id"], id);
+            assert_eq!(v["logEvents"].as_array().unwrap().len(), 1);
+        }
         let ids: Vec<String> = [0, 1, 2, 5]
             .iter()
             .map(|&i| {

@@ -243,13 +243,14 @@ pub fn split_per_event(
     max_decompressed: usize,
 ) -> Result<Vec<Vec<u8>>, SplitError> {
     let text = envelope_text(original, max_decompressed)?;
-    let env = parse_raw(&text)?;
-    (0..env.events.len())
-        .map(|i| {
-            let piece = gzip(&env.piece_json(i..i + 1));
+    envelope_per_event(&text)?
+        .into_iter()
+        .enumerate()
+        .map(|(index, json)| {
+            let piece = gzip(&json);
             if piece.len() > MAX_PIECE_BYTES {
                 return Err(SplitError::EventTooLarge {
-                    index: i,
+                    index,
                     answer_len: 0,
                     piece_bytes: piece.len(),
                 });
@@ -257,6 +258,15 @@ pub fn split_per_event(
             Ok(piece)
         })
         .collect()
+}
+
+/// [`split_per_event`] for an envelope as JSON text (an S3 route's line):
+/// one marked envelope's JSON text per log event, not compressed.
+pub fn envelope_per_event(text: &str) -> Result<Vec<Vec<u8>>, SplitError> {
+    let env = parse_raw(text)?;
+    Ok((0..env.events.len())
+        .map(|i| env.piece_json(i..i + 1))
+        .collect())
 }
 
 /// Measures a piece's answer exactly, by running it through the library as

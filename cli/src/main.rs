@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use cognito_activity::config::OutputFormat;
-use cognito_activity::firehose::Settlement;
+use cognito_activity::firehose::{OverflowKind, Settlement};
 use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::{self, Holds, RecordOutcome};
 use cognito_activity::{process_event, Config, RecordResult, Stats};
@@ -183,19 +183,31 @@ fn replay(path: &Path, show: Show, format: Option<Format>) -> Result<ExitCode> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let mut processed = process_event(&bytes, &cfg)
         .with_context(|| format!("{} is not a Firehose event", path.display()))?;
-    // The CLI has no AWS credentials: records that do not fit in the response
-    // stay ProcessingFailed, as when re-ingestion fails in the Lambda.
+    // The CLI has no AWS credentials: records held for re-ingestion (those
+    // that do not fit in the response, and envelopes failing on some of
+    // their log events) stay ProcessingFailed, as when re-ingestion fails in
+    // the Lambda.
     let overflow = processed.overflow.len();
-    if overflow > 0 {
+    let no_room = processed
+        .overflow
+        .iter()
+        .filter(|o| o.kind == OverflowKind::NoRoom)
+        .count();
+    let outcome = if cfg.reingest {
+        "the Lambda would re-ingest them (REINGEST=true); the CLI cannot, so they are ProcessingFailed here"
+    } else {
+        "REINGEST=false: they are ProcessingFailed"
+    };
+    if no_room > 0 {
         eprintln!(
-            "{} record(s) did not fit in the {}-byte response budget; {}",
-            overflow,
+            "{no_room} record(s) did not fit in the {}-byte response budget; {outcome}",
             cfg.response_budget_bytes,
-            if cfg.reingest {
-                "the Lambda would re-ingest them (REINGEST=true); the CLI cannot, so they are ProcessingFailed here"
-            } else {
-                "REINGEST=false: they are ProcessingFailed"
-            }
+        );
+    }
+    if overflow > no_room {
+        eprintln!(
+            "{} CloudWatch Logs envelope(s) failed on some of their log events; {outcome}, with their usable events apart from the failing ones",
+            overflow - no_room
         );
     }
     processed.settle(std::iter::repeat_n(Settlement::Failed, overflow));

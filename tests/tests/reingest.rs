@@ -7,7 +7,9 @@
 //! delivery stream (moto writes each `PutRecordBatch` to an S3 object, read
 //! back here): nothing lost, nothing duplicated. When the put fails (a
 //! stream that does not exist, an endpoint that throttles, re-ingestion
-//! off), every overflow record is `ProcessingFailed`, none `Dropped`.
+//! off), every overflow record is `ProcessingFailed`, none `Dropped`. An
+//! envelope failing on some of its log events goes back with its usable
+//! events apart from the failing ones.
 //!
 //! The harness installs moto (pip) when it is missing.
 #![allow(clippy::unwrap_used)]
@@ -180,4 +182,66 @@ fn a_throttling_endpoint_or_reingest_off_leaves_overflow_processing_failed() {
     );
     let logs = off.logs_containing("reingest_disabled");
     assert!(logs.contains("reingest_disabled"), "{logs}");
+}
+
+#[test]
+fn an_envelope_failing_on_some_log_events_is_set_apart_through_the_stream() {
+    use cognito_activity::decode::base64_encode;
+    use cognito_activity::firehose::split::gzip;
+    let moto = Moto::start();
+    let args = json!({"bucket": BUCKET, "stream": STREAM});
+    moto.boto3(SETUP, &args);
+    let api = RuntimeApi::start();
+    let _function = Bootstrap::spawn(&api, &[("AWS_ENDPOINT_URL", &moto.endpoint)]);
+
+    // Four events of a real envelope, with two unusable ones among them.
+    let mut env = unzip_json(&base64_decode(&envelope(0, 4)).unwrap()).remove(0);
+    let events = env["logEvents"].as_array_mut().unwrap();
+    events.insert(
+        1,
+        json!({"id": "bad-1", "timestamp": 1, "message": "not JSON"}),
+    );
+    events.push(json!({"id": "bad-2", "timestamp": 2, "message": "{\"not\":\"cognito\"}"}));
+    let data = base64_encode(&gzip(&serde_json::to_vec(&env).unwrap()));
+    let event = json!({"invocationId": "inv-1", "deliveryStreamArn": arn(STREAM), "region": "us-east-1",
+        "records": [{"recordId": record_id(0), "approximateArrivalTimestamp": 1_732_400_060_000_i64, "data": data}]});
+    let resp = answer(api.invoke(
+        &serde_json::to_vec(&event).unwrap(),
+        Duration::from_secs(30),
+    ));
+    assert_eq!(results(&resp), [(record_id(0), "Dropped".to_string())]);
+
+    // In the stream: the usable events apart from the two failing ones.
+    let objects: Vec<String> = serde_json::from_str(&moto.boto3(DUMP, &args)).unwrap();
+    let pieces: Vec<Vec<String>> = objects
+        .iter()
+        .flat_map(|o| unzip_json(&base64_decode(o).unwrap()))
+        .map(|p| event_ids(&p))
+        .collect();
+    assert_eq!(
+        pieces,
+        [
+            vec!["r0-e0", "r0-e1", "r0-e2", "r0-e3"],
+            vec!["bad-1", "bad-2"]
+        ]
+    );
+    // Read again, the usable piece is delivered and the failing one fails.
+    let records: Vec<Value> = objects
+        .iter()
+        .enumerate()
+        .flat_map(|(i, o)| {
+            unzip_json(&base64_decode(o).unwrap())
+                .into_iter()
+                .enumerate()
+                .map(move |(j, p)| (format!("{i}-{j}"), p))
+        })
+        .map(|(id, p)| json!({"recordId": id, "data": base64_encode(&gzip(&serde_json::to_vec(&p).unwrap()))}))
+        .collect();
+    let again = json!({"invocationId": "inv-2", "deliveryStreamArn": arn(STREAM), "region": "us-east-1", "records": records});
+    let resp = answer(api.invoke(
+        &serde_json::to_vec(&again).unwrap(),
+        Duration::from_secs(30),
+    ));
+    let got: Vec<String> = results(&resp).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(got, ["Ok", "ProcessingFailed"]);
 }

@@ -24,9 +24,10 @@ use std::time::Duration;
 
 use cognito_activity::firehose::arn_resource_name;
 use cognito_activity::firehose::split::{
-    split_envelope, Limits, Probe, SplitError, MAX_PIECE_BYTES,
+    failing_events, split_envelope, split_envelope_events, Limits, Probe, SplitError,
+    MAX_PIECE_BYTES,
 };
-use cognito_activity::firehose::{Overflow, Processed, Settlement};
+use cognito_activity::firehose::{Overflow, OverflowKind, Processed, Settlement};
 use cognito_activity::{Config, RecordResult};
 use tokio::time::Instant;
 
@@ -281,6 +282,9 @@ fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target) -> Plan {
     let budget = config.response_budget_bytes;
     let max_record = target.limits().max_record_bytes.min(MAX_PIECE_BYTES);
     let key = partition_key(&o.record_id);
+    if o.kind == OverflowKind::FailingLogEvents {
+        return set_apart(o, config, probe, max_record, key);
+    }
     let split = |max_answer_len: usize| {
         split_envelope(
             &o.original,
@@ -322,6 +326,66 @@ fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target) -> Plan {
         Err(SplitError::NotEnvelope) if o.exceeds_budget_alone => Plan::Fail("too_large_alone"),
         Err(SplitError::NotEnvelope) => put_back(o, key, max_record),
         Err(e) => Plan::Fail(e.code()),
+    }
+}
+
+/// A gzip CloudWatch Logs envelope that failed on some of its log events
+/// ([`OverflowKind::FailingLogEvents`]): its usable events go back as
+/// marked pieces sized as an overflow envelope's are (so they are delivered
+/// when read again), its failing ones as marked pieces of their own, split
+/// only to fit a record (so they fail alone when read again, into the error
+/// output). An envelope whose events all fail stays failed as it is, and so
+/// does one in which none fails when read again.
+fn set_apart(o: &Overflow, config: &Config, probe: &Probe, max_record: usize, key: String) -> Plan {
+    let failing = match failing_events(&o.original, config) {
+        Ok(failing) => failing,
+        Err(e) => return Plan::Fail(e.code()),
+    };
+    let fails = |i: usize| failing.get(i).copied().unwrap_or(true);
+    if !failing.contains(&false) {
+        return Plan::Fail("every_log_event_fails");
+    }
+    if !failing.contains(&true) {
+        return Plan::Fail("no_log_event_fails_alone");
+    }
+    let limits = |max_answer_len| Limits {
+        max_answer_len,
+        max_piece_bytes: max_record.saturating_sub(key.len()),
+    };
+    let max_decompressed = config.max_decompressed_bytes;
+    let usable = |max_answer_len| {
+        split_envelope_events(
+            &o.original,
+            max_decompressed,
+            |i| !fails(i),
+            &limits(max_answer_len),
+            |piece| probe.answer_len(piece),
+        )
+    };
+    let budget = config.response_budget_bytes;
+    let usable = match usable(budget / 2) {
+        Err(SplitError::EventTooLarge { .. }) => usable(budget),
+        other => other,
+    };
+    let failing = split_envelope_events(
+        &o.original,
+        max_decompressed,
+        fails,
+        &limits(usize::MAX),
+        |_| 0,
+    );
+    match (usable, failing) {
+        (Ok(usable), Ok(failing)) => Plan::Put(
+            usable
+                .into_iter()
+                .chain(failing)
+                .map(|data| Entry {
+                    data,
+                    partition_key: key.clone(),
+                })
+                .collect(),
+        ),
+        (Err(e), _) | (_, Err(e)) => Plan::Fail(e.code()),
     }
 }
 
@@ -696,6 +760,22 @@ mod tests {
         assert_eq!(partition_key(&"9".repeat(300)).len(), 256);
     }
 
+    /// Every record's answer.
+    fn results_of(p: &Processed) -> Vec<RecordResult> {
+        p.response.records.iter().map(|r| r.result).collect()
+    }
+
+    /// Every record's data the fake sink was given, in order.
+    fn put_data(r: &Reingester<Fake>) -> Vec<Vec<u8>> {
+        r.sink
+            .calls
+            .borrow()
+            .iter()
+            .flatten()
+            .map(|e| e.data.clone())
+            .collect()
+    }
+
     fn overflowing(budget: usize) -> (Processed, Config) {
         use cognito_activity::decode::base64_encode;
         use cognito_activity::firehose::split::gzip;
@@ -785,22 +865,10 @@ mod tests {
         );
         let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
         r.settle(&mut processed, &cfg, far()).await;
-        let put: Vec<Vec<u8>> = r
-            .sink
-            .calls
-            .borrow()
-            .iter()
-            .flatten()
-            .map(|e| e.data.clone())
-            .collect();
+        let put = put_data(&r);
         let original = |i: usize| cognito_activity::decode::base64_decode(&datas[i]).unwrap();
         assert_eq!(put, [original(1), original(3)]);
-        let results: Vec<_> = processed
-            .response
-            .records
-            .iter()
-            .map(|r| r.result)
-            .collect();
+        let results = results_of(&processed);
         use cognito_activity::RecordResult::*;
         assert_eq!(
             results,
@@ -815,6 +883,130 @@ mod tests {
         );
         assert_eq!(processed.stats.records_reingested, 2);
         assert_eq!(processed.stats.records_dropped, 3);
+    }
+
+    /// An event of one gzip envelope per entry of `envelopes`, each a list
+    /// of log event messages.
+    fn envelopes_event(envelopes: &[Vec<String>]) -> Vec<u8> {
+        use cognito_activity::decode::base64_encode;
+        use cognito_activity::firehose::split::gzip;
+        let records: Vec<serde_json::Value> = envelopes
+            .iter()
+            .enumerate()
+            .map(|(r, messages)| {
+                let events: Vec<serde_json::Value> = messages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| serde_json::json!({"id": format!("r{r}e{i}"), "timestamp": 1_732_400_000_000_i64, "message": m}))
+                    .collect();
+                let env = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+                    "logGroup": "g", "logStream": "s", "logEvents": events});
+                serde_json::json!({"recordId": format!("r{r}"),
+                    "data": base64_encode(&gzip(&serde_json::to_vec(&env).unwrap()))})
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
+            "records": records}))
+        .unwrap()
+    }
+
+    fn sign_in(i: usize) -> String {
+        serde_json::json!({"eventTimestamp": "1732400000000", "eventSource": "USER_AUTH_EVENTS",
+            "message": {"eventType": "SignIn", "eventResponse": "Pass",
+                "eventId": format!("00000000-0000-4000-8000-{i:012}")}})
+        .to_string()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_envelope_failing_on_some_events_goes_back_with_those_apart() {
+        use cognito_activity::RecordResult::*;
+        let bad = || "not a Cognito record".to_string();
+        let mixed = vec![sign_in(0), bad(), sign_in(1), sign_in(2), bad()];
+        let all_bad = vec![bad(), bad()];
+        let cfg = Config::default();
+        let event = envelopes_event(&[mixed, all_bad, vec![sign_in(3)]]);
+        let mut processed = cognito_activity::process_event(&event, &cfg).unwrap();
+        let kinds: Vec<_> = processed
+            .overflow
+            .iter()
+            .map(|o| (o.index, o.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (0, OverflowKind::FailingLogEvents),
+                (1, OverflowKind::FailingLogEvents)
+            ]
+        );
+        let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
+        r.settle(&mut processed, &cfg, far()).await;
+        let results = results_of(&processed);
+        // The mixed envelope is back in the stream; the all-bad one fails
+        // for good, with its data, as before.
+        assert_eq!(results, [Dropped, ProcessingFailed, Ok]);
+        assert!(!processed.response.records[1].data.is_empty());
+        assert_eq!(processed.stats.records_reingested, 1);
+        assert_eq!(processed.stats.records_failed, 1);
+
+        // What was put back, read again: the three sign-ins are delivered,
+        // the two bad events fail together, apart from them.
+        let put = put_data(&r);
+        assert_eq!(put.len(), 2, "one usable piece and one failing piece");
+        let again = envelopes_event(&[]);
+        let mut again: serde_json::Value = serde_json::from_slice(&again).unwrap();
+        again["records"] = put
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                serde_json::json!({"recordId": format!("p{i}"),
+                "data": cognito_activity::decode::base64_encode(p)})
+            })
+            .collect();
+        let read =
+            cognito_activity::process_event(&serde_json::to_vec(&again).unwrap(), &cfg).unwrap();
+        let results = results_of(&read);
+        assert_eq!(results, [Ok, ProcessingFailed]);
+        assert_eq!(read.stats.events_out, 3);
+        // The failing piece read again is all bad: it stays failed.
+        let mut read = read;
+        assert_eq!(read.overflow.len(), 1);
+        let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
+        r.settle(&mut read, &cfg, far()).await;
+        assert!(r.sink.calls.borrow().iter().flatten().next().is_none());
+        assert_eq!(read.response.records[1].result, ProcessingFailed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_reingest_off_a_failing_envelope_fails_whole_as_before() {
+        let cfg = Config::default();
+        let event = envelopes_event(&[vec![sign_in(0), "not a Cognito record".to_string()]]);
+        let mut processed = cognito_activity::process_event(&event, &cfg).unwrap();
+        let r = Reingester::new(Fake::default(), false, RetryPolicy::default());
+        r.settle(&mut processed, &cfg, far()).await;
+        assert!(r.sink.calls.borrow().is_empty());
+        let answer = &processed.response.records[0];
+        assert_eq!(
+            answer.result,
+            cognito_activity::RecordResult::ProcessingFailed
+        );
+        assert!(!answer.data.is_empty(), "the original data comes back");
+        assert_eq!(processed.stats.records_failed, 1);
+
+        // A plain (not gzip) envelope is not set apart: it fails at once.
+        let mut plain: serde_json::Value = serde_json::from_slice(&event).unwrap();
+        let gz =
+            cognito_activity::decode::base64_decode(plain["records"][0]["data"].as_str().unwrap())
+                .unwrap();
+        let text = cognito_activity::decode::gunzip_capped(&gz, 1 << 20).unwrap();
+        plain["records"][0]["data"] = cognito_activity::decode::base64_encode(&text).into();
+        let processed =
+            cognito_activity::process_event(&serde_json::to_vec(&plain).unwrap(), &cfg).unwrap();
+        assert!(processed.overflow.is_empty());
+        assert_eq!(
+            processed.response.records[0].result,
+            cognito_activity::RecordResult::ProcessingFailed
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -228,7 +228,9 @@ mod budget_equivalence_tests {
 
     use super::*;
     use crate::decode::base64_encode;
-    use crate::firehose::response::{echo, min_len, Overflow, RecordWarnings};
+    use crate::firehose::response::{
+        echo, min_len, sets_apart, Overflow, OverflowKind, RecordWarnings,
+    };
     use crate::firehose::split::{gzip, MARKER_FIELD};
     use crate::firehose::wire::{
         Data, FirehoseResponse, RecordResult, ResponseRecord, RESPONSE_ENVELOPE_LEN,
@@ -427,6 +429,13 @@ mod budget_equivalence_tests {
                 .sum::<usize>();
 
         let mut records = Vec::with_capacity(n);
+        // The answer of a record held for the caller to settle.
+        let held = |record_id| ResponseRecord {
+            record_id,
+            result: RecordResult::ProcessingFailed,
+            data: Data::default(),
+            partition_keys: None,
+        };
         let mut overflow = Vec::new();
         let mut failed_later = Vec::new();
         let mut originals = BTreeMap::new();
@@ -449,13 +458,9 @@ mod budget_equivalence_tests {
                     original: original(),
                     response_len: None,
                     exceeds_budget_alone: false,
+                    kind: OverflowKind::NoRoom,
                 });
-                records.push(ResponseRecord {
-                    record_id,
-                    result: RecordResult::ProcessingFailed,
-                    data: Data::default(),
-                    partition_keys: None,
-                });
+                records.push(held(record_id));
                 continue;
             };
             match outcome {
@@ -491,13 +496,9 @@ mod budget_equivalence_tests {
                             original: original(),
                             response_len: Some(response_len),
                             exceeds_budget_alone: response_len + RESPONSE_ENVELOPE_LEN > budget,
+                            kind: OverflowKind::NoRoom,
                         });
-                        records.push(ResponseRecord {
-                            record_id: answer.record_id,
-                            result: RecordResult::ProcessingFailed,
-                            data: Data::default(),
-                            partition_keys: None,
-                        });
+                        records.push(held(answer.record_id));
                     }
                 }
                 RecordOutcome::Dropped { reason } => {
@@ -514,6 +515,16 @@ mod budget_equivalence_tests {
                     tracing::warn!(record_id = %record_id, reason = %err, code = err.code(), "record failed");
                     stats.records_failed += 1;
                     *stats.failures.entry(err.code()).or_default() += 1;
+                    let original = original();
+                    if sets_apart(&err, &original) {
+                        overflow.push(Overflow::failing_log_events(
+                            index,
+                            record_id.clone(),
+                            original,
+                        ));
+                        records.push(held(record_id));
+                        continue;
+                    }
                     failed_later.push(index);
                     if let Some(d) = record.data.as_deref() {
                         originals.insert(index, echo(d, &err));

@@ -12,7 +12,7 @@ pub mod wire;
 
 pub use batch::{process_event, process_parsed, transform_record, INFLATE_RATIO};
 pub use response::{
-    decode_response_data, Overflow, Processed, RecordWarnings, Settlement,
-    RECORD_WARNINGS_PER_INVOCATION,
+    decode_response_data, sets_apart, Overflow, OverflowKind, Processed, RecordWarnings,
+    Settlement, RECORD_WARNINGS_PER_INVOCATION,
 };
 pub use wire::*;

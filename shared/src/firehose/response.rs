@@ -1,6 +1,7 @@
 //! The response: each record's answer assembled in input order, failed
-//! records carrying their original data back, and the records that did not
-//! fit ([`Overflow`]) until the caller settles them.
+//! records carrying their original data back, and the records held for the
+//! caller to settle ([`Overflow`]): those that did not fit, and gzip
+//! CloudWatch Logs envelopes that failed on some of their log events.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,8 @@ use super::wire::{
     RESPONSE_ENVELOPE_LEN,
 };
 
-/// A record that did not fit in the response.
+/// A record held for the caller to settle (re-ingest, or fail): one that
+/// did not fit in the response, or an envelope to set apart ([`OverflowKind`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Overflow {
     /// Its position in the event and the response.
@@ -29,6 +31,42 @@ pub struct Overflow {
     /// re-ingesting it unchanged would overflow again (it must be split, or
     /// fail).
     pub exceeds_budget_alone: bool,
+    /// Why it is held for the caller to settle.
+    pub kind: OverflowKind,
+}
+
+impl Overflow {
+    /// A failed envelope held to be set apart ([`sets_apart`]).
+    pub fn failing_log_events(index: usize, record_id: String, original: Vec<u8>) -> Overflow {
+        Overflow {
+            index,
+            record_id,
+            original,
+            response_len: None,
+            exceeds_budget_alone: false,
+            kind: OverflowKind::FailingLogEvents,
+        }
+    }
+}
+
+/// Why a record is an [`Overflow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverflowKind {
+    /// It did not fit in the response.
+    NoRoom,
+    /// A gzip CloudWatch Logs envelope failed on one of its log events
+    /// ([`sets_apart`]): put back as pieces, its usable events apart from
+    /// the failing ones, the usable ones are delivered and only the others
+    /// fail (docs/reliability.md). Answered `ProcessingFailed`, as every
+    /// failed record is, unless re-ingestion settles it.
+    FailingLogEvents,
+}
+
+/// Whether a record that failed with `err`, whose data decodes to
+/// `original`, is held as an [`OverflowKind::FailingLogEvents`] instead of
+/// failing for good: a log event of a gzip CloudWatch Logs envelope failed.
+pub fn sets_apart(err: &RecordError, original: &[u8]) -> bool {
+    matches!(err, RecordError::LogEvent { .. }) && crate::decode::is_gzip(original)
 }
 
 /// What became of an overflow record.
@@ -198,6 +236,7 @@ pub(super) fn assemble(
                 response_len,
                 exceeds_budget_alone: response_len
                     .is_some_and(|len| len + RESPONSE_ENVELOPE_LEN > budget),
+                kind: OverflowKind::NoRoom,
             });
             records.push(ResponseRecord {
                 record_id,
@@ -239,9 +278,20 @@ pub(super) fn assemble(
                 }
                 stats.records_failed += 1;
                 *stats.failures.entry(err.code()).or_default() += 1;
-                failed_later.push(index);
-                if let Some(d) = record.data.as_deref() {
-                    originals.insert(index, echo(d, &err));
+                let original = record
+                    .data
+                    .as_deref()
+                    .and_then(|d| crate::decode::base64_decode(d).ok());
+                match original {
+                    Some(original) if sets_apart(&err, &original) => overflow.push(
+                        Overflow::failing_log_events(index, record_id.clone(), original),
+                    ),
+                    _ => {
+                        failed_later.push(index);
+                        if let Some(d) = record.data.as_deref() {
+                            originals.insert(index, echo(d, &err));
+                        }
+                    }
                 }
                 records.push(ResponseRecord {
                     record_id,

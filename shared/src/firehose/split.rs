@@ -37,6 +37,7 @@ use crate::config::Config;
 use crate::decode::{base64_encode, gunzip_capped, is_gzip};
 use crate::error::RecordError;
 use crate::json::escape::write_str;
+use crate::normalize::{Context, Transport};
 
 /// The field added to every envelope this module writes; the envelope
 /// parser owns its name.
@@ -199,10 +200,33 @@ pub fn split_envelope(
     original: &[u8],
     max_decompressed: usize,
     limits: &Limits,
+    measure: impl FnMut(&[u8]) -> usize,
+) -> Result<Vec<Vec<u8>>, SplitError> {
+    split_envelope_events(original, max_decompressed, |_| true, limits, measure)
+}
+
+/// [`split_envelope`] for the log events `keep` selects (by their index in
+/// the envelope), in order; none selected gives no pieces. For setting an
+/// envelope's failing events apart from the others (the Firehose function's
+/// re-ingestion). An [`SplitError::EventTooLarge`] counts among the
+/// selected events.
+pub fn split_envelope_events(
+    original: &[u8],
+    max_decompressed: usize,
+    keep: impl Fn(usize) -> bool,
+    limits: &Limits,
     mut measure: impl FnMut(&[u8]) -> usize,
 ) -> Result<Vec<Vec<u8>>, SplitError> {
     let text = envelope_text(original, max_decompressed)?;
-    let env = parse_raw(&text)?;
+    let mut env = parse_raw(&text)?;
+    env.events = std::mem::take(&mut env.events)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, ev)| keep(i).then_some(ev))
+        .collect();
+    if env.events.is_empty() {
+        return Ok(Vec::new());
+    }
 
     let mut pieces = Vec::new();
     // Ranges still to place, the next one on top: halves are pushed right
@@ -229,6 +253,21 @@ pub fn split_envelope(
         }
     }
     Ok(pieces)
+}
+
+/// Which log events of a gzip CloudWatch Logs envelope fail when
+/// transformed (`true`), each as the pipeline reads it inside the envelope
+/// ([`crate::pipeline::failing_log_events`]; arrival time
+/// [`PROBE_ARRIVAL_MS`], as pieces are measured). For setting them apart
+/// with [`split_envelope_events`].
+pub fn failing_events(original: &[u8], cfg: &Config) -> Result<Vec<bool>, SplitError> {
+    let text = envelope_text(original, cfg.max_decompressed_bytes)?;
+    let ctx = Context {
+        transport: Some(Transport::Direct),
+        arrival_time_ms: Some(PROBE_ARRIVAL_MS),
+        ..Context::default()
+    };
+    crate::pipeline::failing_log_events(&text, true, &ctx, cfg).ok_or(SplitError::NotEnvelope)
 }
 
 /// Splits a gzip CloudWatch Logs envelope into one marked gzip envelope per
@@ -499,6 +538,24 @@ mod tests {
             split_per_event(b"{}", CAP),
             Err(SplitError::NotEnvelope)
         ));
+    }
+
+    #[test]
+    fn the_selected_events_are_split_apart_from_the_others_in_order() {
+        let msgs: Vec<String> = (0..7).map(|i| format!("m{i}")).collect();
+        let limits = Limits {
+            max_answer_len: 2,
+            max_piece_bytes: MAX_PIECE_BYTES,
+        };
+        let count = |p: &[u8]| unzip(p)["logEvents"].as_array().unwrap().len();
+        let odd =
+            split_envelope_events(&envelope(&msgs), CAP, |i| i % 2 == 1, &limits, count).unwrap();
+        assert_eq!(ids(&odd), ["ev1", "ev3", "ev5"]);
+        assert!(odd
+            .iter()
+            .all(|p| count(p) <= 2 && unzip(p)[MARKER_FIELD] == true));
+        let none = split_envelope_events(&envelope(&msgs), CAP, |_| false, &limits, count);
+        assert!(none.unwrap().is_empty());
     }
 
     #[test]

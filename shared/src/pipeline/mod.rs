@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use crate::cognito::{parse_documents, Object};
 use crate::config::{Config, OutputFormat};
 use crate::decode::utf8;
-use crate::envelope::{parse_envelope, stream_envelope, Envelope, Message};
+use crate::envelope::{parse_envelope, stream_envelope, Envelope, LogEvent, Message};
 use crate::error::RecordError;
 use crate::filter;
 use crate::json::parse::{escaped_document, unescape};
@@ -149,36 +149,11 @@ fn general(
             }
             let account = env.owner.clone().or_else(|| ctx.account_id.clone());
             for (index, ev) in env.log_events.iter().enumerate() {
-                let ev_ctx = log_event_context(&env, &account, &ev.id, ev.timestamp, ctx);
-                // Read straight from the escaped text when the message has
-                // the common form; unescaped and parsed otherwise.
-                let message;
-                let docs = match escaped_document(ev.raw_message) {
-                    Some(doc) => Ok(vec![doc]),
-                    None => match ev.message() {
-                        Ok(text) => {
-                            message = text;
-                            parse_documents(&message)
-                        }
-                        Err(fault) => Err(RecordError::Json(fault)),
-                    },
-                };
-                let docs = match docs {
-                    Ok(d) => d,
-                    Err(e) => {
-                        return RecordOutcome::Failed(RecordError::LogEvent {
-                            index,
-                            inner: Box::new(e),
-                        })
-                    }
-                };
-                for doc in &docs {
-                    if let Err(e) = sink.push(doc, &ev_ctx, stats) {
-                        return RecordOutcome::Failed(RecordError::LogEvent {
-                            index,
-                            inner: Box::new(e),
-                        });
-                    }
+                if let Err(e) = push_log_event(&env, &account, ev, ctx, &mut sink, stats) {
+                    return RecordOutcome::Failed(RecordError::LogEvent {
+                        index,
+                        inner: Box::new(e),
+                    });
                 }
             }
             let mut outcome = sink.finish();
@@ -205,6 +180,59 @@ fn general(
             sink.finish()
         }
     }
+}
+
+/// Normalizes one log event of `env` into `sink`: read straight from the
+/// escaped text when the message has the common form, unescaped and parsed
+/// otherwise.
+fn push_log_event<'a>(
+    env: &Envelope<'a>,
+    account: &Option<Cow<'a, str>>,
+    ev: &LogEvent<'a>,
+    ctx: &Context<'a>,
+    sink: &mut Sink<'_>,
+    stats: &mut Stats,
+) -> Result<(), RecordError> {
+    let ev_ctx = log_event_context(env, account, &ev.id, ev.timestamp, ctx);
+    let message;
+    let docs = match escaped_document(ev.raw_message) {
+        Some(doc) => vec![doc],
+        None => {
+            message = ev.message().map_err(RecordError::Json)?;
+            parse_documents(&message)?
+        }
+    };
+    docs.iter()
+        .try_for_each(|doc| sink.push(doc, &ev_ctx, stats))
+}
+
+/// Which log events of a CloudWatch Logs data message fail when
+/// transformed (`true`), each on its own as [`transform`] reads it inside
+/// the envelope: for the Firehose function to set an envelope's failing
+/// events apart from the others (docs/reliability.md). `None` when `text`
+/// is not a data message with log events.
+pub fn failing_log_events(
+    text: &str,
+    compressed: bool,
+    ctx: &Context<'_>,
+    cfg: &Config,
+) -> Option<Vec<bool>> {
+    let env = parse_envelope(text, compressed).ok()??;
+    if env.message_type.as_deref() != Some("DATA_MESSAGE") || env.log_events.is_empty() {
+        return None;
+    }
+    let account = env.owner.clone().or_else(|| ctx.account_id.clone());
+    let mut stats = Stats::default();
+    Some(
+        env.log_events
+            .iter()
+            .map(|ev| {
+                // A sink of its own: the events' output is not kept.
+                let mut sink = Sink::new(cfg, 0);
+                push_log_event(&env, &account, ev, ctx, &mut sink, &mut stats).is_err()
+            })
+            .collect(),
+    )
 }
 
 /// What a log event of `env` is normalized with.

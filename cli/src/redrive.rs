@@ -16,9 +16,10 @@
 //!
 //! With `--split-envelopes`, a CloudWatch Logs envelope goes back as one
 //! envelope per log event ([`split_envelopes`]; with `--to`, one line
-//! each): one that failed because of one unusable event would fail whole
-//! every time, while its events sent apart fail alone, and the others are
-//! delivered.
+//! each): one that failed whole because of one unusable event (the S3
+//! route's lines; a Firehose record when re-ingestion was off or failed)
+//! would fail whole again, while its events sent apart fail alone, and the
+//! others are delivered.
 //!
 //! It reports what it sent, and what it could not: entries without their
 //! bytes (a line too long to keep, an object unreadable past a line; their

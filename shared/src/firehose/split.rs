@@ -274,9 +274,11 @@ pub fn failing_events(original: &[u8], cfg: &Config) -> Result<Vec<bool>, SplitE
 /// log event, in order, each keeping the envelope's other fields (so each
 /// event is transformed exactly as it was inside the original). For
 /// `cognito-activity redrive --split-envelopes`: an envelope that failed
-/// because one of its events is unusable fails whole every time it is
-/// redriven (docs/reliability.md); sent back one event per record, that
-/// event fails alone and the others are delivered.
+/// whole because one of its events is unusable (the S3 route's lines, or a
+/// Firehose record when re-ingestion was off or failed: docs/reliability.md)
+/// fails whole again when redriven as it is, unless the function can set it
+/// apart; sent back one event per record, that event fails alone and the
+/// others are delivered, with no re-ingestion needed.
 pub fn split_per_event(
     original: &[u8],
     max_decompressed: usize,

@@ -32,6 +32,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::batch::process_parsed;
+use super::response::Settlement;
 use super::wire::{FirehoseEvent, FirehoseRecord, RecordResult};
 use crate::config::Config;
 use crate::decode::{base64_encode, gunzip_capped, is_gzip};
@@ -348,7 +349,12 @@ impl Probe {
             }],
             ..FirehoseEvent::default()
         };
-        let processed = process_parsed(&event, &self.cfg);
+        let mut processed = process_parsed(&event, &self.cfg);
+        // With no budget nothing overflows; an envelope held to be set
+        // apart is measured as it is answered when it cannot be: failed,
+        // with its data.
+        let held = processed.overflow.len();
+        processed.settle(std::iter::repeat_n(Settlement::Failed, held));
         ProbedAnswer {
             result: processed
                 .response
@@ -660,6 +666,16 @@ mod tests {
             crate::RecordResult::Ok
         );
         assert_eq!(measured, processed.to_json().len());
+
+        // A failing envelope is measured failed, with its data, as it is
+        // answered when it cannot be set apart.
+        let mut msgs = msgs;
+        msgs.push("not a Cognito record".into());
+        let failing = envelope(&msgs);
+        let answer = Probe::new(&cfg, Some(arn)).answer(&failing);
+        assert_eq!(answer.result, crate::RecordResult::ProcessingFailed);
+        assert!(answer.failure.is_some());
+        assert!(answer.len > base64_encode(&failing).len(), "{answer:?}");
     }
 
     #[test]

@@ -139,6 +139,9 @@ pub struct RetryPolicy {
     pub cap: Duration,
     /// Time kept back before the deadline to still return the response.
     pub safety_margin: Duration,
+    /// The most bytes of envelopes an invocation sets apart
+    /// ([`SET_APART_MAX_BYTES`]).
+    pub set_apart_max_bytes: usize,
 }
 
 impl Default for RetryPolicy {
@@ -148,6 +151,7 @@ impl Default for RetryPolicy {
             base: Duration::from_millis(50),
             cap: Duration::from_secs(2),
             safety_margin: Duration::from_millis(1500),
+            set_apart_max_bytes: SET_APART_MAX_BYTES,
         }
     }
 }
@@ -160,6 +164,13 @@ pub struct Reingester<S> {
 }
 
 /// What one overflow record is to become.
+/// The most bytes of envelopes (as received, compressed) an invocation sets
+/// apart ([`OverflowKind::FailingLogEvents`]); the others fail whole. Two
+/// of the largest records Firehose takes: an occasional unusable event
+/// costs its envelope's set-apart, a batch of nothing else costs at most
+/// this much more work (each envelope is read again about four times).
+pub const SET_APART_MAX_BYTES: usize = 2 << 20;
+
 enum Plan {
     Put(Vec<Entry>),
     Fail(&'static str),
@@ -206,9 +217,28 @@ impl<S: Sink> Reingester<S> {
         };
 
         let probe = Probe::new(config, processed.delivery_stream_arn.as_deref());
+        // Setting envelopes apart reads each again, several times: held to
+        // `set_apart_max_bytes` of them an invocation, and to the deadline
+        // less the margin, so that it never keeps the response from
+        // Firehose; past either, they fail whole, as they did before.
+        let stop_at = deadline
+            .checked_sub(self.policy.safety_margin)
+            .unwrap_or(deadline);
+        let mut set_apart_bytes = 0usize;
         let plans: Vec<Plan> = pending
             .iter()
-            .map(|o| plan(o, config, &probe, &target))
+            .map(|o| {
+                if o.kind == OverflowKind::FailingLogEvents {
+                    set_apart_bytes = set_apart_bytes.saturating_add(o.original.len());
+                    if set_apart_bytes > self.policy.set_apart_max_bytes {
+                        return Plan::Fail("set_apart_allowance");
+                    }
+                    if Instant::now() >= stop_at {
+                        return Plan::Fail("set_apart_deadline");
+                    }
+                }
+                plan(o, config, &probe, &target)
+            })
             .collect();
         let mut entries = Vec::new();
         let mut owner = Vec::new();
@@ -375,16 +405,24 @@ fn set_apart(o: &Overflow, config: &Config, probe: &Probe, max_record: usize, ke
         |_| 0,
     );
     match (usable, failing) {
-        (Ok(usable), Ok(failing)) => Plan::Put(
-            usable
-                .into_iter()
-                .chain(failing)
-                .map(|data| Entry {
-                    data,
-                    partition_key: key.clone(),
-                })
-                .collect(),
-        ),
+        (Ok(usable), Ok(failing)) => {
+            tracing::info!(
+                record_id = %o.record_id,
+                usable_pieces = usable.len(),
+                failing_pieces = failing.len(),
+                "envelope failing on some log events set apart"
+            );
+            Plan::Put(
+                usable
+                    .into_iter()
+                    .chain(failing)
+                    .map(|data| Entry {
+                        data,
+                        partition_key: key.clone(),
+                    })
+                    .collect(),
+            )
+        }
         (Err(e), _) | (_, Err(e)) => Plan::Fail(e.code()),
     }
 }
@@ -975,6 +1013,62 @@ mod tests {
         r.settle(&mut read, &cfg, far()).await;
         assert!(r.sink.calls.borrow().iter().flatten().next().is_none());
         assert_eq!(read.response.records[1].result, ProcessingFailed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn setting_apart_stops_at_its_allowance_the_deadline_or_a_refused_piece() {
+        use cognito_activity::RecordResult::*;
+        let bad = || "not a Cognito record".to_string();
+        let cfg = Config::default();
+        let event = envelopes_event(&[
+            vec![sign_in(0), bad()],
+            vec![sign_in(1), bad()],
+            vec![sign_in(2), bad()],
+        ]);
+        let fresh = || cognito_activity::process_event(&event, &cfg).unwrap();
+        let one = fresh().overflow[0].original.len();
+
+        // Room for the first two envelopes only.
+        let policy = RetryPolicy {
+            set_apart_max_bytes: 2 * one + one / 2,
+            ..RetryPolicy::default()
+        };
+        let mut processed = fresh();
+        let r = Reingester::new(Fake::default(), true, policy);
+        r.settle(&mut processed, &cfg, far()).await;
+        assert_eq!(results_of(&processed), [Dropped, Dropped, ProcessingFailed]);
+        assert_eq!(put_data(&r).len(), 4);
+        assert!(!processed.response.records[2].data.is_empty());
+
+        // No time left: nothing is set apart, nothing is put.
+        let mut processed = fresh();
+        let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
+        r.settle(&mut processed, &cfg, Instant::now()).await;
+        assert_eq!(
+            results_of(&processed),
+            [ProcessingFailed, ProcessingFailed, ProcessingFailed]
+        );
+        assert!(put_data(&r).is_empty());
+
+        // A refused piece leaves its envelope failed whole, with its data.
+        let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
+        r.settle(&mut fresh(), &cfg, far()).await;
+        let refused = put_data(&r)[1].clone();
+        let mut processed2 = fresh();
+        let r = Reingester::new(
+            Fake {
+                always_refuse: vec![refused],
+                ..Fake::default()
+            },
+            true,
+            RetryPolicy::default(),
+        );
+        r.settle(&mut processed2, &cfg, far()).await;
+        assert_eq!(
+            results_of(&processed2),
+            [ProcessingFailed, Dropped, Dropped]
+        );
+        assert!(!processed2.response.records[0].data.is_empty());
     }
 
     #[tokio::test(start_paused = true)]

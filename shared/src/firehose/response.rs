@@ -87,7 +87,8 @@ pub enum Settlement {
 #[derive(Debug, Clone)]
 pub struct Processed {
     pub response: FirehoseResponse,
-    /// Records answered `ProcessingFailed` for lack of room, to settle.
+    /// Records answered `ProcessingFailed` until settled: for lack of room,
+    /// or to be set apart ([`OverflowKind`]).
     pub overflow: Vec<Overflow>,
     pub stats: Stats,
     pub delivery_stream_arn: Option<String>,
@@ -278,9 +279,11 @@ pub(super) fn assemble(
                 }
                 stats.records_failed += 1;
                 *stats.failures.entry(err.code()).or_default() += 1;
-                let original = record
-                    .data
-                    .as_deref()
+                // Only a log event's failure can be set apart: other
+                // failed records are not decoded again.
+                let original = matches!(err, RecordError::LogEvent { .. })
+                    .then(|| record.data.as_deref())
+                    .flatten()
                     .and_then(|d| crate::decode::base64_decode(d).ok());
                 match original {
                     Some(original) if sets_apart(&err, &original) => overflow.push(

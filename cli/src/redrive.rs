@@ -36,7 +36,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
 use base64::Engine as _;
-use cognito_activity::decode::gunzip_capped;
+use cognito_activity::decode::{gunzip_capped, is_gzip};
 use cognito_activity::error::RecordError;
 use cognito_activity::firehose::split::{envelope_per_event, split_per_event};
 use cognito_activity::pipeline::rejected::Rejected;
@@ -288,7 +288,7 @@ fn object_text(records: Vec<Vec<u8>>, limit: usize) -> (Vec<u8>, Vec<String>) {
     let mut refused = Vec::new();
     for (n, record) in records.into_iter().enumerate() {
         let room = limit.saturating_sub(text.len() + 1);
-        let record = if record.starts_with(&[0x1f, 0x8b]) {
+        let record = if is_gzip(&record) {
             match gunzip_capped(&record, room) {
                 Ok(plain) => plain,
                 Err(RecordError::TooLarge { .. }) => {
@@ -327,7 +327,7 @@ fn recover(body: &[u8]) -> Recovered {
         records: Vec::new(),
         missing: Vec::new(),
     };
-    let text = if body.starts_with(&[0x1f, 0x8b]) {
+    let text = if is_gzip(body) {
         match gunzip_capped(body, MAX_OBJECT_BYTES) {
             Ok(text) => text,
             Err(e) => {

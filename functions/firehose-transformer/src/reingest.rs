@@ -24,8 +24,7 @@ use std::time::Duration;
 
 use cognito_activity::firehose::arn_resource_name;
 use cognito_activity::firehose::split::{
-    failing_events, split_envelope, split_envelope_events, Limits, Probe, SplitError,
-    MAX_PIECE_BYTES,
+    set_apart_envelope, split_envelope, Limits, Probe, SetApart, SplitError, MAX_PIECE_BYTES,
 };
 use cognito_activity::firehose::{Overflow, OverflowKind, Processed, Settlement};
 use cognito_activity::{Config, RecordResult};
@@ -163,14 +162,15 @@ pub struct Reingester<S> {
     policy: RetryPolicy,
 }
 
-/// What one overflow record is to become.
 /// The most bytes of envelopes (as received, compressed) an invocation sets
 /// apart ([`OverflowKind::FailingLogEvents`]); the others fail whole. Two
 /// of the largest records Firehose takes: an occasional unusable event
 /// costs its envelope's set-apart, a batch of nothing else costs at most
-/// this much more work (each envelope is read again about four times).
+/// this much more work (each envelope is read again, and its usable events
+/// measured as an overflow envelope's are).
 pub const SET_APART_MAX_BYTES: usize = 2 << 20;
 
+/// What one overflow record is to become.
 enum Plan {
     Put(Vec<Entry>),
     Fail(&'static str),
@@ -367,45 +367,23 @@ fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target) -> Plan {
 /// output). An envelope whose events all fail stays failed as it is, and so
 /// does one in which none fails when read again.
 fn set_apart(o: &Overflow, config: &Config, probe: &Probe, max_record: usize, key: String) -> Plan {
-    let failing = match failing_events(&o.original, config) {
-        Ok(failing) => failing,
-        Err(e) => return Plan::Fail(e.code()),
-    };
-    let fails = |i: usize| failing.get(i).copied().unwrap_or(true);
-    if !failing.contains(&false) {
-        return Plan::Fail("every_log_event_fails");
-    }
-    if !failing.contains(&true) {
-        return Plan::Fail("no_log_event_fails_alone");
-    }
     let limits = |max_answer_len| Limits {
         max_answer_len,
         max_piece_bytes: max_record.saturating_sub(key.len()),
     };
-    let max_decompressed = config.max_decompressed_bytes;
-    let usable = |max_answer_len| {
-        split_envelope_events(
-            &o.original,
-            max_decompressed,
-            |i| !fails(i),
-            &limits(max_answer_len),
-            |piece| probe.answer_len(piece),
-        )
-    };
     let budget = config.response_budget_bytes;
-    let usable = match usable(budget / 2) {
-        Err(SplitError::EventTooLarge { .. }) => usable(budget),
-        other => other,
-    };
-    let failing = split_envelope_events(
+    let set = set_apart_envelope(
         &o.original,
-        max_decompressed,
-        fails,
+        config,
+        &[limits(budget / 2), limits(budget)],
         &limits(usize::MAX),
-        |_| 0,
+        |piece| probe.answer_len(piece),
     );
-    match (usable, failing) {
-        (Ok(usable), Ok(failing)) => {
+    match set {
+        Err(e) => Plan::Fail(e.code()),
+        Ok(SetApart::EveryEventFails) => Plan::Fail("every_log_event_fails"),
+        Ok(SetApart::NoEventFails) => Plan::Fail("no_log_event_fails_alone"),
+        Ok(SetApart::Pieces { usable, failing }) => {
             tracing::info!(
                 record_id = %o.record_id,
                 usable_pieces = usable.len(),
@@ -423,7 +401,6 @@ fn set_apart(o: &Overflow, config: &Config, probe: &Probe, max_record: usize, ke
                     .collect(),
             )
         }
-        (Err(e), _) | (_, Err(e)) => Plan::Fail(e.code()),
     }
 }
 

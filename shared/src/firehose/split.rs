@@ -203,33 +203,23 @@ pub fn split_envelope(
     limits: &Limits,
     measure: impl FnMut(&[u8]) -> usize,
 ) -> Result<Vec<Vec<u8>>, SplitError> {
-    split_envelope_events(original, max_decompressed, |_| true, limits, measure)
+    let text = envelope_text(original, max_decompressed)?;
+    let env = parse_raw(&text)?;
+    halve(&env, limits, measure)
 }
 
-/// [`split_envelope`] for the log events `keep` selects (by their index in
-/// the envelope), in order; none selected gives no pieces. For setting an
-/// envelope's failing events apart from the others (the Firehose function's
-/// re-ingestion). An [`SplitError::EventTooLarge`] counts among the
-/// selected events.
-pub fn split_envelope_events(
-    original: &[u8],
-    max_decompressed: usize,
-    keep: impl Fn(usize) -> bool,
+/// Splits `env`'s log events, in order, into pieces within `limits` by
+/// `measure` and by compressed size, halving a range that does not fit;
+/// no events give no pieces.
+fn halve(
+    env: &RawEnvelope<'_>,
     limits: &Limits,
     mut measure: impl FnMut(&[u8]) -> usize,
 ) -> Result<Vec<Vec<u8>>, SplitError> {
-    let text = envelope_text(original, max_decompressed)?;
-    let mut env = parse_raw(&text)?;
-    env.events = std::mem::take(&mut env.events)
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, ev)| keep(i).then_some(ev))
-        .collect();
-    if env.events.is_empty() {
-        return Ok(Vec::new());
-    }
-
     let mut pieces = Vec::new();
+    if env.events.is_empty() {
+        return Ok(pieces);
+    }
     // Ranges still to place, the next one on top: halves are pushed right
     // first so pieces come out in event order.
     let mut todo = Vec::new();
@@ -256,19 +246,75 @@ pub fn split_envelope_events(
     Ok(pieces)
 }
 
-/// Which log events of a gzip CloudWatch Logs envelope fail when
-/// transformed (`true`), each as the pipeline reads it inside the envelope
+/// What [`set_apart_envelope`] made of an envelope.
+#[derive(Debug)]
+pub enum SetApart {
+    /// Every log event fails: nothing to set apart.
+    EveryEventFails,
+    /// Read event by event, none fails: nothing to set apart either.
+    NoEventFails,
+    /// The usable events' pieces, then the failing events' pieces.
+    Pieces {
+        usable: Vec<Vec<u8>>,
+        failing: Vec<Vec<u8>>,
+    },
+}
+
+/// Sets apart the log events of a gzip CloudWatch Logs envelope that fail
+/// when transformed, each as the pipeline reads it inside the envelope
 /// ([`crate::pipeline::failing_log_events`]; arrival time
-/// [`PROBE_ARRIVAL_MS`], as pieces are measured). For setting them apart
-/// with [`split_envelope_events`].
-pub fn failing_events(original: &[u8], cfg: &Config) -> Result<Vec<bool>, SplitError> {
+/// [`PROBE_ARRIVAL_MS`], as pieces are measured), from the usable ones:
+/// the usable events split as [`split_envelope`] splits, within the first
+/// of `usable` under which no event is too large alone; the failing ones
+/// within `failing`. The envelope is inflated and read once.
+pub fn set_apart_envelope(
+    original: &[u8],
+    cfg: &Config,
+    usable: &[Limits],
+    failing: &Limits,
+    mut measure: impl FnMut(&[u8]) -> usize,
+) -> Result<SetApart, SplitError> {
     let text = envelope_text(original, cfg.max_decompressed_bytes)?;
     let ctx = Context {
         transport: Some(Transport::Direct),
         arrival_time_ms: Some(PROBE_ARRIVAL_MS),
         ..Context::default()
     };
-    crate::pipeline::failing_log_events(&text, true, &ctx, cfg).ok_or(SplitError::NotEnvelope)
+    let fails = crate::pipeline::failing_log_events(&text, true, &ctx, cfg)
+        .ok_or(SplitError::NotEnvelope)?;
+    if !fails.contains(&false) {
+        return Ok(SetApart::EveryEventFails);
+    }
+    if !fails.contains(&true) {
+        return Ok(SetApart::NoEventFails);
+    }
+    let env = parse_raw(&text)?;
+    if env.events.len() != fails.len() {
+        // The two readers disagree on the events: nothing is set apart.
+        return Err(SplitError::NotEnvelope);
+    }
+    let of = |want: bool| RawEnvelope {
+        fields: env.fields.clone(),
+        events: env
+            .events
+            .iter()
+            .zip(&fails)
+            .filter(|(_, fails)| **fails == want)
+            .map(|(event, _)| *event)
+            .collect(),
+    };
+    let usable_events = of(false);
+    let mut usable_pieces = Err(SplitError::NotEnvelope);
+    for limits in usable {
+        usable_pieces = halve(&usable_events, limits, &mut measure);
+        if !matches!(usable_pieces, Err(SplitError::EventTooLarge { .. })) {
+            break;
+        }
+    }
+    Ok(SetApart::Pieces {
+        usable: usable_pieces?,
+        failing: halve(&of(true), failing, |_| 0)?,
+    })
 }
 
 /// Splits a gzip CloudWatch Logs envelope into one marked gzip envelope per
@@ -549,21 +595,55 @@ mod tests {
     }
 
     #[test]
-    fn the_selected_events_are_split_apart_from_the_others_in_order() {
-        let msgs: Vec<String> = (0..7).map(|i| format!("m{i}")).collect();
-        let limits = Limits {
-            max_answer_len: 2,
+    fn failing_events_are_set_apart_from_the_usable_ones_in_order() {
+        // Usable at even places, unusable at odd ones.
+        let msgs: Vec<String> = (0..7)
+            .map(|i| {
+                if i % 2 == 0 {
+                    cognito_message(i, 3)
+                } else {
+                    format!("m{i}")
+                }
+            })
+            .collect();
+        let count = |p: &[u8]| unzip(p)["logEvents"].as_array().unwrap().len();
+        let limits = |max_answer_len| Limits {
+            max_answer_len,
             max_piece_bytes: MAX_PIECE_BYTES,
         };
-        let count = |p: &[u8]| unzip(p)["logEvents"].as_array().unwrap().len();
-        let odd =
-            split_envelope_events(&envelope(&msgs), CAP, |i| i % 2 == 1, &limits, count).unwrap();
-        assert_eq!(ids(&odd), ["ev1", "ev3", "ev5"]);
-        assert!(odd
+        let cfg = Config::default();
+        // No piece of two usable events fits the first limits: the second
+        // is taken, and splits the four usable events in two.
+        let tiny = Limits {
+            max_answer_len: 1,
+            max_piece_bytes: 1,
+        };
+        let set = set_apart_envelope(
+            &envelope(&msgs),
+            &cfg,
+            &[tiny, limits(2)],
+            &limits(usize::MAX),
+            count,
+        )
+        .unwrap();
+        let SetApart::Pieces { usable, failing } = set else {
+            panic!("{set:?}")
+        };
+        assert_eq!(ids(&usable), ["ev0", "ev2", "ev4", "ev6"]);
+        assert_eq!(usable.len(), 2);
+        assert_eq!(ids(&failing), ["ev1", "ev3", "ev5"]);
+        assert_eq!(failing.len(), 1);
+        assert!(usable
             .iter()
-            .all(|p| count(p) <= 2 && unzip(p)[MARKER_FIELD] == true));
-        let none = split_envelope_events(&envelope(&msgs), CAP, |_| false, &limits, count);
-        assert!(none.unwrap().is_empty());
+            .chain(&failing)
+            .all(|p| unzip(p)[MARKER_FIELD] == true));
+
+        let bad: Vec<String> = (0..3).map(|i| format!("m{i}")).collect();
+        let set = set_apart_envelope(&envelope(&bad), &cfg, &[limits(2)], &limits(2), count);
+        assert!(matches!(set, Ok(SetApart::EveryEventFails)), "{set:?}");
+        let good: Vec<String> = (0..3).map(|i| cognito_message(i, 3)).collect();
+        let set = set_apart_envelope(&envelope(&good), &cfg, &[limits(2)], &limits(2), count);
+        assert!(matches!(set, Ok(SetApart::NoEventFails)), "{set:?}");
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub fn check_process_event(data: &[u8]) {
                 .response
                 .records
                 .iter()
-                .map(|r| r.record_id.as_str())
+                .map(|r| r.record_id.as_ref())
                 .collect();
             let want = match &expected {
                 Expected::Ids(ids) => ids.clone(),

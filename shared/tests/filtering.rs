@@ -80,7 +80,8 @@ fn an_envelope_keeps_only_its_unfiltered_events_and_an_all_filtered_one_is_dropp
         activity("SignIn", "InProgress", "Low"),
         activity("SignIn", "InProgress", "High"),
     ]);
-    let p = process_event(&event(&[mixed, all_filtered]), &cfg).unwrap();
+    let event = event(&[mixed, all_filtered]);
+    let p = process_event(&event, &cfg).unwrap();
     let r = &p.response.records;
     assert_eq!(r[0].result, RecordResult::Ok);
     let kept = lines(&r[0].data.to_base64());
@@ -112,7 +113,8 @@ fn include_types_and_min_risk_level_apply_per_event() {
         activity("SignIn", "Fail", "High"),
         activity("SignUp", "Pass", "High"),
     ]);
-    let p = process_event(&event(&[env]), &cfg).unwrap();
+    let event = event(&[env]);
+    let p = process_event(&event, &cfg).unwrap();
     let kept = lines(&p.response.records[0].data.to_base64());
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0]["risk"]["level"], "high");
@@ -127,7 +129,8 @@ fn metrics_count_every_event_seen_even_when_filtered() {
         activity("SignIn", "Fail", "High"),
         activity("SignIn", "Pass", "Low"),
     ]);
-    let p = process_event(&event(&[env]), &cfg).unwrap();
+    let event = event(&[env]);
+    let p = process_event(&event, &cfg).unwrap();
     assert_eq!(p.response.records[0].result, RecordResult::Dropped);
     assert_eq!(p.stats.by_outcome.get("failure"), Some(1));
     assert_eq!(p.stats.by_outcome.get("success"), Some(1));

@@ -63,7 +63,7 @@ fn with_bytes(bytes: &[u8]) -> String {
 /// Runs the event and checks what holds for every hostile case: the
 /// response answers exactly the three recordIds in order, within the
 /// budget, as valid JSON; both neighbours are `Ok` with one event each.
-fn run(event: &[u8]) -> Processed {
+fn run(event: &[u8]) -> Processed<'static> {
     let cfg = Config::default();
     let processed =
         process_event(event, &cfg).expect("a Firehose event is never an invocation error");
@@ -71,7 +71,7 @@ fn run(event: &[u8]) -> Processed {
         .response
         .records
         .iter()
-        .map(|r| r.record_id.as_str())
+        .map(|r| r.record_id.as_ref())
         .collect();
     assert_eq!(ids, IDS, "every recordId once, in input order");
     let json = processed.to_json();
@@ -96,7 +96,8 @@ fn run(event: &[u8]) -> Processed {
         assert_eq!(line["event"]["type"], "SignIn");
         assert_eq!(line["user"]["name"], "hoge0808");
     }
-    processed
+    // Owned: the callers' events are temporaries.
+    processed.into_owned()
 }
 
 /// The hostile record was `ProcessingFailed` with this failure code and

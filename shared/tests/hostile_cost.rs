@@ -63,7 +63,7 @@ struct Cost {
     allocated: u64,
     /// The heap's peak above what was live before.
     peak: u64,
-    processed: Processed,
+    processed: Processed<'static>,
 }
 
 fn run(event: &[u8], cfg: &Config) -> Cost {
@@ -77,7 +77,8 @@ fn run(event: &[u8], cfg: &Config) -> Cost {
     Cost {
         allocated: after.total_bytes - before.total_bytes,
         peak: (after.max_bytes as u64).saturating_sub(before.curr_bytes as u64),
-        processed,
+        // Owned after the measure: it outlives the event.
+        processed: processed.into_owned(),
     }
 }
 

@@ -157,7 +157,8 @@ fn hostile_event() -> Vec<u8> {
 }
 
 fn hostile_outputs(cfg: &Config) -> String {
-    let processed = process_event(&hostile_event(), cfg).expect("a Firehose event");
+    let event = hostile_event();
+    let processed = process_event(&event, cfg).expect("a Firehose event");
     let r = &processed.response.records[0];
     assert_eq!(r.result, RecordResult::Ok);
     let data = base64::engine::general_purpose::STANDARD

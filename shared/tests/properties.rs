@@ -232,7 +232,7 @@ fn answered_ids(event: &[u8]) -> Vec<String> {
     p.response
         .records
         .into_iter()
-        .map(|r| r.record_id)
+        .map(|r| r.record_id.into_owned())
         .collect()
 }
 

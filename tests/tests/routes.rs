@@ -560,7 +560,8 @@ fn normalized(raw: &Value) -> Value {
         "region": "us-east-1",
         "records": [{"recordId": "1", "approximateArrivalTimestamp": 1732400000000u64, "data": data}]
     });
-    let processed = process_event(event.to_string().as_bytes(), &Config::default()).unwrap();
+    let event = event.to_string();
+    let processed = process_event(event.as_bytes(), &Config::default()).unwrap();
     let response: Value = serde_json::from_slice(&processed.to_json()).unwrap();
     let record = &response["records"][0];
     assert_eq!(record["result"], "Ok", "{raw}");

@@ -17,21 +17,21 @@ use crate::reingest::{Reingester, Sink};
 /// One invocation's answer: the response's JSON, and what it was built
 /// from, for the caller to drop once the response is posted (freeing a
 /// direct batch's thousands of record outputs is about 2% of its time, and
-/// need not keep Firehose waiting).
-pub struct Answer {
+/// need not keep Firehose waiting). It borrows the event's record ids.
+pub struct Answer<'e> {
     pub response: Vec<u8>,
-    pub built_from: Processed,
+    pub built_from: Processed<'e>,
 }
 
 /// Handles one invocation: `event` is the Firehose event's JSON, the answer
 /// the response's. `Err` only when the event is not a Firehose
 /// transformation event; bad records are answered, never raised.
-pub async fn handle<S: Sink>(
-    event: &[u8],
+pub async fn handle<'e, S: Sink>(
+    event: &'e [u8],
     context: &Context,
     config: &Config,
     reingester: &Reingester<S>,
-) -> Result<Answer, Error> {
+) -> Result<Answer<'e>, Error> {
     let request_id = context.request_id.as_str();
     let function_name = context.env_config.function_name.as_str();
     let mut processed = process_event(event, config).map_err(|e| {

@@ -190,7 +190,7 @@ impl<S: Sink> Reingester<S> {
     /// Settles every overflow record of `processed`: `Reingested` when all
     /// its pieces were accepted before `deadline` (less the safety margin),
     /// `Failed` otherwise, with the reason logged.
-    pub async fn settle(&self, processed: &mut Processed, config: &Config, deadline: Instant) {
+    pub async fn settle(&self, processed: &mut Processed<'_>, config: &Config, deadline: Instant) {
         // Taken out while planning and put back for `Processed::settle`:
         // the overflow holds every record's original bytes, too much to copy.
         let pending: Vec<Overflow> = std::mem::take(&mut processed.overflow);
@@ -791,7 +791,7 @@ mod tests {
             .collect()
     }
 
-    fn overflowing(budget: usize) -> (Processed, Config) {
+    fn overflowing(budget: usize) -> (Processed<'static>, Config) {
         use cognito_activity::decode::base64_encode;
         use cognito_activity::firehose::split::gzip;
         let events: Vec<serde_json::Value> = (0..200)
@@ -814,8 +814,9 @@ mod tests {
             response_budget_bytes: budget,
             ..Config::default()
         };
-        let processed =
-            cognito_activity::process_event(&serde_json::to_vec(&event).unwrap(), &cfg).unwrap();
+        let processed = cognito_activity::process_event(&serde_json::to_vec(&event).unwrap(), &cfg)
+            .unwrap()
+            .into_owned();
         (processed, cfg)
     }
 
@@ -978,8 +979,9 @@ mod tests {
                 "data": cognito_activity::decode::base64_encode(p)})
             })
             .collect();
-        let read =
-            cognito_activity::process_event(&serde_json::to_vec(&again).unwrap(), &cfg).unwrap();
+        let read = cognito_activity::process_event(&serde_json::to_vec(&again).unwrap(), &cfg)
+            .unwrap()
+            .into_owned();
         let results = results_of(&read);
         assert_eq!(results, [Ok, ProcessingFailed]);
         assert_eq!(read.stats.events_out, 3);
@@ -1071,8 +1073,9 @@ mod tests {
                 .unwrap();
         let text = cognito_activity::decode::gunzip_capped(&gz, 1 << 20).unwrap();
         plain["records"][0]["data"] = cognito_activity::decode::base64_encode(&text).into();
-        let processed =
-            cognito_activity::process_event(&serde_json::to_vec(&plain).unwrap(), &cfg).unwrap();
+        let processed = cognito_activity::process_event(&serde_json::to_vec(&plain).unwrap(), &cfg)
+            .unwrap()
+            .into_owned();
         assert!(processed.overflow.is_empty());
         assert_eq!(
             processed.response.records[0].result,

@@ -96,9 +96,9 @@ async fn answer<S: Sink>(
     let outcome = AssertUnwindSafe(handler::handle(&body, &context, config, reingester))
         .catch_unwind()
         .await;
-    // The event's buffer is given back before the response is sent; what
-    // the response was built from only after (see `handler::Answer`).
-    drop(body);
+    // What the response was built from (which borrows the event's record
+    // ids) is given back only after the response is sent (see
+    // `handler::Answer`), and the event with it.
     let mut built_from = None;
     let request = match outcome {
         Ok(Ok(answer)) => {
@@ -122,6 +122,7 @@ async fn answer<S: Sink>(
     // connection be used again for the next answer.
     reply.into_body().collect().await?;
     drop(built_from);
+    drop(body);
     Ok(())
 }
 

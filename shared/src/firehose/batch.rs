@@ -161,7 +161,7 @@ fn is_marked_piece(decoded: &Decoded<'_>) -> bool {
 ///
 /// `Err` only when the event itself is unusable (not JSON, not a Firehose
 /// event, a record without a recordId): then there is nothing to answer.
-pub fn process_event(event_json: &[u8], cfg: &Config) -> Result<Processed, EventError> {
+pub fn process_event<'e>(event_json: &'e [u8], cfg: &Config) -> Result<Processed<'e>, EventError> {
     let event = FirehoseEvent::parse(event_json)?;
     Ok(process_parsed(&event, cfg))
 }
@@ -190,7 +190,7 @@ pub fn process_event(event_json: &[u8], cfg: &Config) -> Result<Processed, Event
 /// and the response closes. No record enters later, so no output is ever
 /// rebuilt, and memory stays at one record's output plus what fits in the
 /// response.
-pub fn process_parsed(event: &FirehoseEvent<'_>, cfg: &Config) -> Processed {
+pub fn process_parsed<'e>(event: &FirehoseEvent<'e>, cfg: &Config) -> Processed<'e> {
     let mut stats = Stats {
         records_in: event.records.len() as u64,
         ..Stats::default()
@@ -247,7 +247,7 @@ mod budget_equivalence_tests {
     /// The straightforward way: transform every record first, then find
     /// where the response closes and which answers fit, then transform
     /// again only what the budgeted way reads, for its counts.
-    fn reference(event: &FirehoseEvent<'_>, cfg: &Config) -> Processed {
+    fn reference<'e>(event: &FirehoseEvent<'e>, cfg: &Config) -> Processed<'e> {
         let n = event.records.len();
         let budget = cfg.response_budget_bytes;
         let ectx = EventContext {
@@ -300,7 +300,7 @@ mod budget_equivalence_tests {
                 ..
             } => Some(
                 ResponseRecord {
-                    record_id: record.record_id.to_string(),
+                    record_id: record.record_id.clone(),
                     result: RecordResult::Ok,
                     data: Data::default(),
                     partition_keys: partition_keys.clone(),
@@ -409,13 +409,13 @@ mod budget_equivalence_tests {
         fits
     }
 
-    fn reference_assemble(
-        event: &FirehoseEvent<'_>,
+    fn reference_assemble<'e>(
+        event: &FirehoseEvent<'e>,
         outcomes: Vec<Option<RecordOutcome>>,
         fits: &[bool],
         budget: usize,
         mut stats: Stats,
-    ) -> Processed {
+    ) -> Processed<'e> {
         let n = event.records.len();
         // What the answers in leave, for failed records' data.
         let mut free = room(event, budget)
@@ -441,7 +441,7 @@ mod budget_equivalence_tests {
         let mut originals = BTreeMap::new();
 
         for (index, (record, outcome)) in event.records.iter().zip(outcomes).enumerate() {
-            let record_id = record.record_id.to_string();
+            let record_id = record.record_id.clone();
             let original = || {
                 record
                     .data
@@ -454,7 +454,7 @@ mod budget_equivalence_tests {
                 stats.records_failed += 1;
                 overflow.push(Overflow {
                     index,
-                    record_id: record_id.clone(),
+                    record_id: record_id.to_string(),
                     original: original(),
                     response_len: None,
                     exceeds_budget_alone: false,
@@ -492,7 +492,7 @@ mod budget_equivalence_tests {
                         stats.records_failed += 1;
                         overflow.push(Overflow {
                             index,
-                            record_id: answer.record_id.clone(),
+                            record_id: answer.record_id.to_string(),
                             original: original(),
                             response_len: Some(response_len),
                             exceeds_budget_alone: response_len + RESPONSE_ENVELOPE_LEN > budget,
@@ -519,7 +519,7 @@ mod budget_equivalence_tests {
                     if sets_apart(&err, &original) {
                         overflow.push(Overflow::failing_log_events(
                             index,
-                            record_id.clone(),
+                            record_id.to_string(),
                             original,
                         ));
                         records.push(held(record_id));
@@ -637,12 +637,12 @@ mod budget_equivalence_tests {
     }
 
     /// Asserts that both ways give the same answers for `json` under `budget`.
-    fn assert_same_answers(json: &[u8], budget: usize, what: &str) -> Processed {
+    fn assert_same_answers<'e>(json: &'e [u8], budget: usize, what: &str) -> Processed<'e> {
         assert_same_answers_with(json, &with_budget(budget), what)
     }
 
     /// Asserts that both ways give the same answers for `json` under `cfg`.
-    fn assert_same_answers_with(json: &[u8], cfg: &Config, what: &str) -> Processed {
+    fn assert_same_answers_with<'e>(json: &'e [u8], cfg: &Config, what: &str) -> Processed<'e> {
         let ev = FirehoseEvent::parse(json).unwrap();
         let budget = cfg.response_budget_bytes;
         let new = process_parsed(&ev, cfg);

@@ -15,8 +15,8 @@ use super::wire::{
 };
 
 /// What is kept of one record's outcome while the others are transformed.
-pub(super) enum Kept {
-    Ok(OkAnswer),
+pub(super) enum Kept<'a> {
+    Ok(OkAnswer<'a>),
     Dropped {
         reason: &'static str,
     },
@@ -28,9 +28,9 @@ pub(super) enum Kept {
 
 /// An `Ok` record: its answer's size always, its data only while the answer
 /// is in the response.
-pub(super) struct OkAnswer {
+pub(super) struct OkAnswer<'a> {
     /// The `Ok` answer; `data` is empty unless it `fits`.
-    pub(super) answer: ResponseRecord,
+    pub(super) answer: ResponseRecord<'a>,
     /// What the answer costs beyond the record's reserved minimal answer.
     pub(super) extra: usize,
     pub(super) events: usize,
@@ -95,12 +95,12 @@ impl Room {
     /// Decides whether `outcome` fits, keeping its output as its answer's
     /// data if so and dropping it otherwise. `kept` holds the earlier
     /// records, whose unmarked answers may have to make way.
-    pub(super) fn admit(
+    pub(super) fn admit<'a>(
         &mut self,
-        record: &FirehoseRecord<'_>,
+        record: &FirehoseRecord<'a>,
         outcome: RecordOutcome,
-        kept: &mut [Kept],
-    ) -> Kept {
+        kept: &mut [Kept<'a>],
+    ) -> Kept<'a> {
         let (output, partition_keys, events, marked) = match outcome {
             RecordOutcome::Ok {
                 output,
@@ -112,7 +112,7 @@ impl Room {
             RecordOutcome::Failed(e) => return Kept::Failed(e),
         };
         let mut answer = ResponseRecord {
-            record_id: record.record_id.to_string(),
+            record_id: record.record_id.clone(),
             result: RecordResult::Ok,
             data: Data::default(),
             partition_keys,
@@ -158,7 +158,7 @@ impl Room {
     /// Keeps the longest input-order run of the unmarked answers held
     /// that fits beside the marked ones, dropping the data of the rest,
     /// and closes the response.
-    fn readmit_unmarked(&mut self, kept: &mut [Kept]) {
+    fn readmit_unmarked(&mut self, kept: &mut [Kept<'_>]) {
         let limit = self.free.saturating_sub(self.marked_used);
         let mut used = 0usize;
         let mut run = true;

@@ -3,6 +3,7 @@
 //! caller to settle ([`Overflow`]): those that did not fit, and gzip
 //! CloudWatch Logs envelopes that failed on some of their log events.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::error::RecordError;
@@ -85,8 +86,8 @@ pub enum Settlement {
 
 /// The assembled invocation.
 #[derive(Debug, Clone)]
-pub struct Processed {
-    pub response: FirehoseResponse,
+pub struct Processed<'a> {
+    pub response: FirehoseResponse<'a>,
     /// Records answered `ProcessingFailed` until settled: for lack of room,
     /// or to be set apart ([`OverflowKind`]).
     pub overflow: Vec<Overflow>,
@@ -125,7 +126,23 @@ impl RecordWarnings {
     }
 }
 
-impl Processed {
+impl Processed<'_> {
+    /// The same outcome, owning its record ids (no longer borrowing the
+    /// event's bytes).
+    pub fn into_owned(self) -> Processed<'static> {
+        Processed {
+            response: self.response.into_owned(),
+            overflow: self.overflow,
+            stats: self.stats,
+            delivery_stream_arn: self.delivery_stream_arn,
+            source_kinesis_stream_arn: self.source_kinesis_stream_arn,
+            region: self.region,
+            invocation_id: self.invocation_id,
+            warnings: self.warnings,
+            budget: self.budget,
+        }
+    }
+
     /// Records the fate of every overflow record, in one pass: the `n`th
     /// settlement is the `n`th overflow record's (a missing one counts as
     /// `Failed`). Re-ingested records become `Dropped`; failed ones stay
@@ -199,14 +216,14 @@ pub(super) fn min_len(record_id: &str) -> usize {
 
 /// Builds the response from the admitted records; `free` is what the `Ok`
 /// answers left of the budget.
-pub(super) fn assemble(
-    event: &FirehoseEvent<'_>,
-    kept: Vec<Kept>,
+pub(super) fn assemble<'a>(
+    event: &FirehoseEvent<'a>,
+    kept: Vec<Kept<'a>>,
     budget: usize,
     mut free: usize,
     id_lens: &[usize],
     mut stats: Stats,
-) -> Processed {
+) -> Processed<'a> {
     let n = event.records.len();
     let mut records = Vec::with_capacity(n);
     let mut overflow = Vec::new();
@@ -216,7 +233,7 @@ pub(super) fn assemble(
 
     for (index, (record, entry)) in event.records.iter().zip(kept).enumerate() {
         // Answered `ProcessingFailed` until the caller settles it.
-        let mut overflowed = |record_id: String, response_len: Option<usize>| {
+        let mut overflowed = |record_id: Cow<'a, str>, response_len: Option<usize>| {
             // Its fate (re-ingested or failed) is logged when settled.
             tracing::debug!(
                 record_id = %record_id,
@@ -228,7 +245,7 @@ pub(super) fn assemble(
             stats.records_failed += 1;
             overflow.push(Overflow {
                 index,
-                record_id: record_id.clone(),
+                record_id: record_id.to_string(),
                 original: record
                     .data
                     .as_deref()
@@ -258,9 +275,9 @@ pub(super) fn assemble(
                 let response_len = id_len + MIN_ANSWER_LEN_BUT_ID + ok.extra;
                 overflowed(ok.answer.record_id, Some(response_len));
             }
-            Kept::Unread => overflowed(record.record_id.to_string(), None),
+            Kept::Unread => overflowed(record.record_id.clone(), None),
             Kept::Dropped { reason } => {
-                let record_id = record.record_id.to_string();
+                let record_id = record.record_id.clone();
                 tracing::debug!(record_id = %record_id, reason, "record dropped");
                 stats.records_dropped += 1;
                 records.push(ResponseRecord {
@@ -271,7 +288,7 @@ pub(super) fn assemble(
                 });
             }
             Kept::Failed(err) => {
-                let record_id = record.record_id.to_string();
+                let record_id = record.record_id.clone();
                 if warnings.take() {
                     tracing::warn!(record_id = %record_id, reason = %err, code = err.code(), "record failed");
                 } else {
@@ -287,7 +304,7 @@ pub(super) fn assemble(
                     .and_then(|d| crate::decode::base64_decode(d).ok());
                 match original {
                     Some(original) if sets_apart(&err, &original) => overflow.push(
-                        Overflow::failing_log_events(index, record_id.clone(), original),
+                        Overflow::failing_log_events(index, record_id.to_string(), original),
                     ),
                     _ => {
                         failed_later.push(index);
@@ -499,7 +516,7 @@ mod overflow_tests {
     }
 
     /// Many small overflow records, some of whose originals fit back.
-    fn many_overflowing(n: usize) -> Processed {
+    fn many_overflowing(n: usize) -> Processed<'static> {
         let mut datas = vec![envelope(200, false)];
         datas.extend(
             (0..n).map(|_| base64_encode(b"{\"eventSource\":\"USER_AUTH_EVENTS\",\"message\":{}}")),
@@ -511,13 +528,16 @@ mod overflow_tests {
                 * (full.response.records[1].json_len()
                     - full.response.records[1].data.base64_len())
             + n * 20;
-        process_event(&ev, &with_budget(budget)).unwrap()
+        process_event(&ev, &with_budget(budget))
+            .unwrap()
+            .into_owned()
     }
 
     #[test]
     fn an_invocation_names_at_most_its_allowance_of_records_at_warn_level() {
         let datas: Vec<String> = (0..100).map(|_| "not base64!".to_string()).collect();
-        let p = process_event(&event(&datas), &with_budget(usize::MAX)).unwrap();
+        let ev = event(&datas);
+        let p = process_event(&ev, &with_budget(usize::MAX)).unwrap();
         assert_eq!(p.stats.records_failed, 100);
         assert_eq!(p.stats.failures.get("base64"), Some(&100));
         assert_eq!(p.warnings.demoted(), 100 - RECORD_WARNINGS_PER_INVOCATION);

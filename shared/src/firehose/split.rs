@@ -739,8 +739,8 @@ mod tests {
                 "data": base64_encode(&piece),
             }],
         });
-        let processed =
-            crate::firehose::process_event(&serde_json::to_vec(&event).unwrap(), &cfg).unwrap();
+        let event = serde_json::to_vec(&event).unwrap();
+        let processed = crate::firehose::process_event(&event, &cfg).unwrap();
         assert_eq!(
             processed.response.records[0].result,
             crate::RecordResult::Ok

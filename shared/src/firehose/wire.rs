@@ -528,15 +528,26 @@ impl Data {
 
 /// One answered record, ready to be written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ResponseRecord {
-    pub record_id: String,
+pub struct ResponseRecord<'a> {
+    /// Borrowed from the event: one allocation less per record.
+    pub record_id: Cow<'a, str>,
     pub result: RecordResult,
     pub data: Data,
     /// Sent as `metadata.partitionKeys` only when `Some`.
     pub partition_keys: Option<BTreeMap<&'static str, String>>,
 }
 
-impl ResponseRecord {
+impl ResponseRecord<'_> {
+    /// The same answer, with its record id owned.
+    pub fn into_owned(self) -> ResponseRecord<'static> {
+        ResponseRecord {
+            record_id: Cow::Owned(self.record_id.into_owned()),
+            result: self.result,
+            data: self.data,
+            partition_keys: self.partition_keys,
+        }
+    }
+
     /// Appends this record's JSON to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"recordId\":");
@@ -587,8 +598,8 @@ impl ResponseRecord {
 
 /// The whole response.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FirehoseResponse {
-    pub records: Vec<ResponseRecord>,
+pub struct FirehoseResponse<'a> {
+    pub records: Vec<ResponseRecord<'a>>,
 }
 
 #[cfg(test)]
@@ -606,7 +617,19 @@ pub const RESPONSE_ENVELOPE_LEN: usize = b"{\"records\":[]}".len();
 pub const MIN_ANSWER_LEN_BUT_ID: usize = b"{\"recordId\":,\"result\":\"\",\"data\":\"\"}".len()
     + RecordResult::ProcessingFailed.as_str().len();
 
-impl FirehoseResponse {
+impl FirehoseResponse<'_> {
+    /// The same response, owning its record ids (no longer borrowing the
+    /// event's bytes).
+    pub fn into_owned(self) -> FirehoseResponse<'static> {
+        FirehoseResponse {
+            records: self
+                .records
+                .into_iter()
+                .map(ResponseRecord::into_owned)
+                .collect(),
+        }
+    }
+
     pub fn to_json(&self) -> Vec<u8> {
         // Room for the whole response, ids taken as needing no escape
         // (record ids never do in practice): the exact size but for that,

@@ -24,7 +24,7 @@ pub struct Counts {
 pub fn each_line(
     files: &[PathBuf],
     max: usize,
-    mut each: impl FnMut(&[u8]) -> Result<Result<(), String>>,
+    mut each: impl FnMut(&[u8], &str, u64) -> Result<Result<(), String>>,
 ) -> Result<Counts> {
     let inputs: Vec<(String, Box<dyn Read>)> = if files.is_empty() {
         vec![("<stdin>".to_string(), Box::new(std::io::stdin()))]
@@ -47,7 +47,7 @@ pub fn each_line(
         {
             let outcome = match line {
                 Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => continue,
-                Line::Text(text) => each(text)?,
+                Line::Text(text) => each(text, &name, lineno)?,
                 Line::TooLong { len } => Err(format!(
                     "line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES ({max})"
                 )),

@@ -301,7 +301,7 @@ fn normalize_files(
     let mut events = 0u64;
     let mut stats = Stats::default();
     let holds = Holds::DocumentsOrEnvelope { compressed: false };
-    let counts = input::each_line(files, cfg.max_decompressed_bytes, |line| {
+    let counts = input::each_line(files, cfg.max_decompressed_bytes, |line, _, _| {
         Ok(
             match pipeline::transform(line, holds, &ctx, &cfg, &mut stats) {
                 RecordOutcome::Ok {

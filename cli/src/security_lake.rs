@@ -66,13 +66,39 @@ pub fn run(args: &SecurityLakeArgs) -> Result<ExitCode> {
         ..Context::default()
     };
     let mut stats = Stats::default();
-    let counts = input::each_line(&args.files, cfg.max_decompressed_bytes, |line| {
-        batch.add_input(line);
-        Ok(lines::add_line(&mut batch, line, &ctx, &cfg, &mut stats)
-            .map(|_rows| ())
-            .map_err(|e| e.to_string()))
-    })?;
-    let objects = batch.finish()?;
+    // Where each line placed came from, by its tag: the schema's refusals
+    // are known only when the batch is finished.
+    let mut names: Vec<String> = Vec::new();
+    let mut places: Vec<(usize, u64)> = Vec::new();
+    let mut counts = input::each_line(
+        &args.files,
+        cfg.max_decompressed_bytes,
+        |line, name, lineno| {
+            batch.add_input(line);
+            if names.last().is_none_or(|last| last != name) {
+                names.push(name.to_string());
+            }
+            let tag = places.len() as u64;
+            places.push((names.len() - 1, lineno));
+            Ok(
+                lines::add_line(&mut batch, tag, line, &ctx, &cfg, &mut stats)
+                    .map(|_rows| ())
+                    .map_err(|e| e.to_string()),
+            )
+        },
+    )?;
+    let finished = batch.finish()?;
+    for refused in &finished.refused {
+        counts.bad += 1;
+        let (name, lineno) = usize::try_from(refused.line)
+            .ok()
+            .and_then(|tag| places.get(tag))
+            .map_or(("?", 0), |&(n, l)| {
+                (names.get(n).map_or("?", String::as_str), l)
+            });
+        eprintln!("{name}:{lineno}: {}", refused.error);
+    }
+    let objects = finished.objects;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for object in &objects {

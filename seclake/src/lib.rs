@@ -61,6 +61,35 @@ pub struct Object {
     pub bytes: Vec<u8>,
 }
 
+/// A line whose records the schema refused when the batch was finished:
+/// none of its records is in any object.
+#[derive(Debug)]
+pub struct Refused {
+    /// The caller's tag for the line (as given to [`Batch::add_all`]).
+    pub line: u64,
+    /// The records the line had placed, now taken out again.
+    pub rows: usize,
+    /// Why: the schema's refusal of the line's first record that does not fit.
+    pub error: Error,
+}
+
+/// What a finished batch gives.
+#[derive(Debug)]
+pub struct Finished {
+    /// One object per partition, in key order.
+    pub objects: Vec<Object>,
+    /// The lines whose records the class schemas refuse, by tag.
+    pub refused: Vec<Refused>,
+}
+
+/// The rows of one partition, each with its line's tag and its place
+/// among that line's records.
+#[derive(Debug, Default)]
+struct Group {
+    rows: Vec<row::Row>,
+    lines: Vec<(u64, u32)>,
+}
+
 /// Records grouped into partitions, then written one object per partition.
 #[derive(Debug)]
 pub struct Batch {
@@ -68,8 +97,7 @@ pub struct Batch {
     region: Option<String>,
     source_version: Option<String>,
     inputs: Sha256,
-    groups: BTreeMap<Partition, Vec<row::Row>>,
-    checker: writer::Checker,
+    groups: BTreeMap<Partition, Group>,
 }
 
 impl Batch {
@@ -95,7 +123,6 @@ impl Batch {
             source_version: source_version.map(str::to_string),
             inputs: Sha256::new(),
             groups: BTreeMap::new(),
-            checker: writer::Checker::default(),
         })
     }
 
@@ -106,33 +133,39 @@ impl Batch {
         self.inputs.update(bytes);
     }
 
-    /// Places one OCSF record (as [`record`] makes it) in its partition,
-    /// once it is known to fit its class's schema ([`writer::check`]).
-    pub fn add(&mut self, record: Value) -> Result<(), Error> {
-        self.add_all(vec![record])
+    /// Places one OCSF record (as [`record`] makes it) in its partition, as
+    /// line `line` ([`Batch::add_all`]).
+    pub fn add(&mut self, record: Value, line: u64) -> Result<(), Error> {
+        self.add_all(vec![record], line)
     }
 
-    /// Places every record, or none when any cannot be placed: the records
-    /// of one input line go in together or are reported together.
-    pub fn add_all(&mut self, records: Vec<Value>) -> Result<(), Error> {
+    /// Places every record of one input line, or none when any has no
+    /// partition: the records of one line go in together or are reported
+    /// together. `line` is the caller's tag for the line, given back in
+    /// [`Finished::refused`].
+    ///
+    /// Whether each record fits its class's schema is known only when the
+    /// batch is finished ([`Batch::finish`]): checking every record alone
+    /// as it was placed decoded it into Arrow twice and cost more than half
+    /// of the whole write (docs/security-lake.md).
+    pub fn add_all(&mut self, records: Vec<Value>, line: u64) -> Result<(), Error> {
         let placed = records
             .into_iter()
-            .map(|r| {
-                let partition = self.partition_of(&r)?;
-                let row = row::Row::new(r)?;
-                self.checker.check(partition.class(), &row)?;
-                Ok((partition, row))
-            })
+            .map(|r| Ok((self.partition_of(&r)?, row::Row::new(r)?)))
             .collect::<Result<Vec<_>, Error>>()?;
-        for (partition, row) in placed {
-            self.groups.entry(partition).or_default().push(row);
+        for (index, (partition, row)) in placed.into_iter().enumerate() {
+            let group = self.groups.entry(partition).or_default();
+            group.rows.push(row);
+            group
+                .lines
+                .push((line, u32::try_from(index).unwrap_or(u32::MAX)));
         }
         Ok(())
     }
 
-    /// The records placed so far.
+    /// The records placed so far (some may yet be refused by the schema).
     pub fn rows(&self) -> usize {
-        self.groups.values().map(Vec::len).sum()
+        self.groups.values().map(|g| g.rows.len()).sum()
     }
 
     fn partition_of(&self, record: &Value) -> Result<Partition, Error> {
@@ -163,26 +196,110 @@ impl Batch {
     }
 
     /// Writes every partition; objects come in key order.
-    pub fn finish(self) -> Result<Vec<Object>, Error> {
+    ///
+    /// Each partition is written once, its rows decoded against the class
+    /// schema in strict mode as they are written. Only when the schema
+    /// refuses a partition is every row checked alone ([`writer::Checker`]):
+    /// the lines with a record that does not fit are taken out of every
+    /// partition, whole, and the partitions they were in are written again.
+    /// So the objects are those of the other lines, byte for byte, as if
+    /// the refused lines had never been placed, and the refused lines come
+    /// back in [`Finished::refused`]. A partition the schema refuses with
+    /// every row fitting alone fails the batch, as any other error does.
+    pub fn finish(self) -> Result<Finished, Error> {
         let digest: [u8; 32] = self.inputs.finalize().into();
         let version = self.source_version.as_deref();
-        self.groups
-            .into_iter()
-            .map(|(partition, group)| {
-                let rows = group.len();
-                let bytes = writer::write_parquet(partition.class(), group)?;
-                let name = partition.object_name(&digest);
-                let key = format!("{}{name}", partition.prefix(version));
-                Ok(Object {
-                    partition,
-                    key,
-                    name,
-                    rows,
-                    bytes,
-                })
-            })
-            .collect()
+        let mut groups: Vec<(Partition, Group)> = self.groups.into_iter().collect();
+        let mut written = Vec::with_capacity(groups.len());
+        for (partition, group) in &groups {
+            written.push(
+                match writer::write_parquet(partition.class(), &group.rows) {
+                    Ok(bytes) => Some(bytes),
+                    Err(Error::Schema { .. }) => None,
+                    Err(e) => return Err(e),
+                },
+            );
+        }
+        let refused = if written.iter().any(Option::is_none) {
+            take_out_refused(&mut groups, &mut written)
+        } else {
+            Vec::new()
+        };
+        let mut objects = Vec::with_capacity(groups.len());
+        for ((partition, group), bytes) in groups.into_iter().zip(written) {
+            if group.rows.is_empty() {
+                continue;
+            }
+            let bytes = match bytes {
+                Some(bytes) => bytes,
+                None => writer::write_parquet(partition.class(), &group.rows)?,
+            };
+            let name = partition.object_name(&digest);
+            let key = format!("{}{name}", partition.prefix(version));
+            objects.push(Object {
+                partition,
+                key,
+                name,
+                rows: group.rows.len(),
+                bytes,
+            });
+        }
+        Ok(Finished { objects, refused })
     }
+}
+
+/// Checks every row alone, takes the rows of every line with a refused
+/// record out of every group, and marks the groups it changed to be
+/// written again (`None`). A line's reason is its first refused record's,
+/// in the line's order, as placing the records one by one would give.
+fn take_out_refused(
+    groups: &mut [(Partition, Group)],
+    written: &mut [Option<Vec<u8>>],
+) -> Vec<Refused> {
+    let mut checker = writer::Checker::default();
+    // Tag -> (index in its line, reason) of the first refused record.
+    let mut first: BTreeMap<u64, (u32, Error)> = BTreeMap::new();
+    for (partition, group) in groups.iter() {
+        for (row, &(line, index)) in group.rows.iter().zip(&group.lines) {
+            if first.get(&line).is_some_and(|(at, _)| *at < index) {
+                continue;
+            }
+            if let Err(error) = checker.check(partition.class(), row) {
+                first.insert(line, (index, error));
+            }
+        }
+    }
+    let mut rows: BTreeMap<u64, usize> = BTreeMap::new();
+    for ((_, group), bytes) in groups.iter_mut().zip(written.iter_mut()) {
+        let before = group.rows.len();
+        let keep: Vec<bool> = group
+            .lines
+            .iter()
+            .map(|(line, _)| !first.contains_key(line))
+            .collect();
+        for (line, _) in group.lines.iter().filter(|(l, _)| first.contains_key(l)) {
+            *rows.entry(*line).or_default() += 1;
+        }
+        let mut keep_rows = keep.iter();
+        group
+            .rows
+            .retain(|_| keep_rows.next().copied().unwrap_or(true));
+        let mut keep_lines = keep.iter();
+        group
+            .lines
+            .retain(|_| keep_lines.next().copied().unwrap_or(true));
+        if group.rows.len() != before {
+            *bytes = None;
+        }
+    }
+    first
+        .into_iter()
+        .map(|(line, (_, error))| Refused {
+            line,
+            rows: rows.get(&line).copied().unwrap_or_default(),
+            error,
+        })
+        .collect()
 }
 
 #[cfg(test)]

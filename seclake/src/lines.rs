@@ -87,12 +87,15 @@ fn shown_version(version: Option<&str>) -> String {
     }
 }
 
-/// Adds the records of one line to `batch`: all of them, or none when the
-/// line cannot be used. Answers how many rows it added (0 when the
-/// configuration's filters dropped every event of a raw line).
+/// Adds the records of one line to `batch`, tagged `tag`: all of them, or
+/// none when the line cannot be used. Answers how many rows it added (0
+/// when the configuration's filters dropped every event of a raw line);
+/// the schema may still refuse them when the batch is finished
+/// ([`crate::Finished::refused`]).
 /// `cfg` is [`ocsf_config`]'s; `ctx` says where raw lines came from.
 pub fn add_line(
     batch: &mut Batch,
+    tag: u64,
     line: &[u8],
     ctx: &Context<'_>,
     cfg: &Config,
@@ -115,7 +118,7 @@ pub fn add_line(
         None => raw(line, ctx, cfg, stats)?,
     };
     let rows = records.len();
-    batch.add_all(records)?;
+    batch.add_all(records, tag)?;
     Ok(rows)
 }
 
@@ -182,15 +185,20 @@ mod tests {
         for (text, raw) in lines.iter().zip(raw) {
             batch.add_input(raw.as_bytes());
             for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                let answer = add_line(&mut batch, line, &ctx(), &cfg, &mut Stats::default());
+                let tag = answers.len() as u64;
+                let answer = add_line(&mut batch, tag, line, &ctx(), &cfg, &mut Stats::default());
                 answers.push(match answer {
                     Ok(rows) => format!("{rows} rows"),
                     Err(e) => e.to_string(),
                 });
             }
         }
-        let objects = batch.finish().expect("objects");
-        let objects = objects
+        let finished = batch.finish().expect("objects");
+        for refused in finished.refused {
+            answers[refused.line as usize] = refused.error.to_string();
+        }
+        let objects = finished
+            .objects
             .into_iter()
             .map(|o| (o.key, o.rows, o.bytes))
             .collect();
@@ -232,7 +240,7 @@ mod tests {
 
     /// Why `line` is refused (it must be).
     fn refused(batch: &mut Batch, line: &[u8], cfg: &Config) -> LineError {
-        add_line(batch, line, &ctx(), cfg, &mut Stats::default()).expect_err("refused")
+        add_line(batch, 1, line, &ctx(), cfg, &mut Stats::default()).expect_err("refused")
     }
 
     #[test]

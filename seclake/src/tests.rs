@@ -265,7 +265,7 @@ fn a_field_the_schema_lacks_fails_the_check_and_the_writer() {
     let wrong = wrong_leaves(std::slice::from_ref(&r));
     assert_eq!(wrong, ["authentication: user.email_addr has no column"]);
     assert!(matches!(
-        writer::write_parquet(AUTHENTICATION, vec![Row::new(r).expect("a row")]),
+        writer::write_parquet(AUTHENTICATION, &[Row::new(r).expect("a row")]),
         Err(crate::Error::Schema { .. })
     ));
     let mut r = fixture_records(&ocsf_cfg()).remove(0);
@@ -273,38 +273,112 @@ fn a_field_the_schema_lacks_fails_the_check_and_the_writer() {
     assert!(!wrong_leaves(std::slice::from_ref(&r)).is_empty());
     let r = Row::new(r).expect("a row");
     assert!(writer::check(AUTHENTICATION, &r).is_err());
-    assert!(writer::write_parquet(AUTHENTICATION, vec![r]).is_err());
+    assert!(writer::write_parquet(AUTHENTICATION, &[r]).is_err());
 }
 
 #[test]
-fn a_record_the_schema_refuses_is_refused_alone_and_the_others_are_written() {
-    let mut batch = Batch::new("123456789012", None, None).expect("a batch");
-    let good = fixture_records(&ocsf_cfg()).remove(0);
+fn a_line_the_schema_refuses_is_refused_whole_and_the_others_are_written_as_without_it() {
+    let records = fixture_records(&ocsf_cfg());
+    let good = records[0].clone();
+    assert_eq!(class_of(&good), AUTHENTICATION);
+    let account = records
+        .iter()
+        .find(|r| class_of(r) == ACCOUNT_CHANGE)
+        .expect("an account change fixture")
+        .clone();
     let mut extra = good.clone();
     extra["x_extra"] = json!("a field written by another tool");
     let mut wrong_type = good.clone();
     wrong_type["user"]["name"] = json!({"not": "a string"});
-    batch.add(good.clone()).expect("placed");
-    assert!(matches!(
-        batch.add(extra.clone()),
-        Err(crate::Error::Schema { .. })
-    ));
-    assert!(matches!(
-        batch.add(wrong_type),
-        Err(crate::Error::Schema { .. })
-    ));
-    // A line's records go in together or not at all.
-    assert!(batch.add_all(vec![good.clone(), extra.clone()]).is_err());
-    assert_eq!(batch.rows(), 1);
-    // The check after a refusal answers as before it.
-    batch.add(good.clone()).expect("placed after a refusal");
-    assert!(batch.add(extra).is_err());
-    batch.add(good.clone()).expect("placed after a refusal");
-    assert_eq!(batch.rows(), 3);
-    let objects = batch
+    let mut account_extra = account.clone();
+    account_extra["x_extra"] = json!(1);
+    let lines: Vec<Vec<Value>> = vec![
+        vec![good.clone()],
+        vec![extra.clone()],
+        vec![wrong_type.clone()],
+        // A line's records go in together or not at all, across classes.
+        vec![account.clone(), good.clone(), extra.clone()],
+        vec![good.clone()],
+        vec![account.clone()],
+        // Its first refused record gives the reason, whichever object
+        // it would have gone to.
+        vec![wrong_type.clone(), account_extra.clone()],
+        vec![good.clone()],
+    ];
+    let batch_of = |keep: &dyn Fn(u64) -> bool| {
+        let mut batch = Batch::new("123456789012", None, None).expect("a batch");
+        batch.add_input(b"the same input");
+        for (tag, line) in (1..).zip(&lines) {
+            if keep(tag) {
+                batch.add_all(line.clone(), tag).expect("placed");
+            }
+        }
+        batch
+    };
+    let batch = batch_of(&|_| true);
+    assert_eq!(batch.rows(), 11);
+    let finished = batch
         .finish()
-        .expect("the refused records do not fail the object");
-    assert_eq!(objects.iter().map(|o| o.rows).sum::<usize>(), 3);
+        .expect("the refused lines do not fail the objects");
+    let refused: Vec<(u64, usize, String)> = finished
+        .refused
+        .iter()
+        .map(|r| (r.line, r.rows, r.error.to_string()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (
+                2,
+                1,
+                "rows do not fit the authentication schema".to_string()
+            ),
+            (
+                3,
+                1,
+                "rows do not fit the authentication schema".to_string()
+            ),
+            (
+                4,
+                3,
+                "rows do not fit the authentication schema".to_string()
+            ),
+            (
+                7,
+                2,
+                "rows do not fit the authentication schema".to_string()
+            ),
+        ]
+    );
+    assert!(finished
+        .refused
+        .iter()
+        .all(|r| matches!(r.error, crate::Error::Schema { .. })));
+    // The objects are those of the other lines alone, byte for byte.
+    let without = batch_of(&|tag| ![2, 3, 4, 7].contains(&tag))
+        .finish()
+        .expect("written");
+    assert!(without.refused.is_empty());
+    let summary = |objects: &[crate::Object]| -> Vec<(String, usize, Vec<u8>)> {
+        objects
+            .iter()
+            .map(|o| (o.key.clone(), o.rows, o.bytes.clone()))
+            .collect()
+    };
+    assert_eq!(summary(&finished.objects), summary(&without.objects));
+    assert_eq!(finished.objects.iter().map(|o| o.rows).sum::<usize>(), 4);
+    // A line alone in its object, refused, leaves no object behind.
+    let mut alone = Batch::new("123456789012", None, None).expect("a batch");
+    alone.add(good.clone(), 1).expect("placed");
+    alone.add(account_extra, 2).expect("placed");
+    let finished = alone.finish().expect("written");
+    assert_eq!(finished.objects.len(), 1);
+    assert_eq!(finished.objects[0].partition.class(), AUTHENTICATION);
+    assert_eq!(finished.refused.len(), 1);
+    assert_eq!(
+        finished.refused[0].error.to_string(),
+        "rows do not fit the account_change schema"
+    );
 }
 
 fn read_back(bytes: Vec<u8>) -> (arrow_schema::SchemaRef, Vec<arrow_array::RecordBatch>) {
@@ -336,7 +410,7 @@ fn objects_read_back_with_the_class_schema_every_row_sorted_by_time() {
             })
             .collect();
         let n = rows.len();
-        let (schema, batches) = read_back(writer::write_parquet(class, rows).expect("written"));
+        let (schema, batches) = read_back(writer::write_parquet(class, &rows).expect("written"));
         assert_eq!(schema.fields(), schema::schema(class).fields());
         let times: Vec<i64> = batches
             .iter()
@@ -356,8 +430,8 @@ fn a_batch_splits_by_class_and_day_and_names_objects_from_its_input() {
         let mut batch = Batch::new("123456789012", None, Some("1.0")).expect("a batch");
         batch.add_input(input);
         let mut no_region = 0;
-        for r in fixture_records(&ocsf_cfg()) {
-            match batch.add(r) {
+        for (line, r) in (1..).zip(fixture_records(&ocsf_cfg())) {
+            match batch.add(r, line) {
                 Ok(()) => {}
                 Err(crate::Error::NoRegion) => no_region += 1,
                 Err(e) => panic!("{e}"),
@@ -367,8 +441,10 @@ fn a_batch_splits_by_class_and_day_and_names_objects_from_its_input() {
         assert_eq!(no_region, 1);
         let mut late = fixture_records(&ocsf_cfg()).remove(0);
         late["time"] = json!(1_732_500_000_000_i64);
-        batch.add(late).expect("placed");
-        batch.finish().expect("written")
+        batch.add(late, 0).expect("placed");
+        let finished = batch.finish().expect("written");
+        assert!(finished.refused.is_empty());
+        finished.objects
     };
     let a = run(b"input one");
     let keys: Vec<&str> = a.iter().map(|o| o.key.as_str()).collect();

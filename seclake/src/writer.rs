@@ -3,9 +3,10 @@
 //! The rows go through `arrow-json`'s decoder in strict mode against the
 //! class's schema ([`crate::schema`]), so a record carrying a field the
 //! schema lacks, or a value of another type, is refused instead of
-//! silently losing data. Each record is [`check`]ed that way as it is
-//! placed in a batch, so one such record is refused alone (its line goes
-//! to the error output) and never fails the object of the others. Rows
+//! silently losing data. When the schema refuses an object's rows, each
+//! row is [`check`]ed that way alone ([`crate::Batch::finish`]), so one
+//! such record is refused alone (its line goes to the error output) and
+//! never fails the object of the others. Rows
 //! come as [`Row`]s, the records' JSON text, which the decoder reads as
 //! it is.
 //! Compression is GZIP (docs/security-lake.md, "Codec": what Security
@@ -99,7 +100,8 @@ fn strict_decoder(class: Class, batch_size: usize) -> Result<Decoder, Error> {
 /// Writes `rows` (OCSF records of `class`, as [`Row`]s) as one Parquet
 /// object, sorted by `time` (stable: records with the same time keep their
 /// input order). Returns the object's bytes.
-pub fn write_parquet(class: Class, mut rows: Vec<Row>) -> Result<Vec<u8>, Error> {
+pub fn write_parquet(class: Class, rows: &[Row]) -> Result<Vec<u8>, Error> {
+    let mut rows: Vec<&Row> = rows.iter().collect();
     rows.sort_by_key(|r| r.time_ms().unwrap_or(i64::MIN));
     let schema = schema::schema(class);
     let props = WriterProperties::builder()

@@ -9,6 +9,8 @@
 //! failure to read or write S3 fails the invocation, which Lambda retries
 //! and, retries spent, sends to the dead-letter queue.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::reader::{self, Line, Lines};
 use cognito_activity::pipeline::rejected::Rejections;
@@ -133,7 +135,7 @@ async fn handle_object<S: Store>(
                 Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => continue,
                 Line::Text(text) => {
                     summary.lines += 1;
-                    match lines::add_line(&mut batch, text, &ctx, cfg, &mut stats) {
+                    match lines::add_line(&mut batch, number, text, &ctx, cfg, &mut stats) {
                         Ok(rows) => summary.rows += rows,
                         Err(e) => {
                             rejected.push(
@@ -170,7 +172,24 @@ async fn handle_object<S: Store>(
         );
     }
 
-    for written in batch.finish().map_err(lake_error)? {
+    let finished = batch.finish().map_err(lake_error)?;
+    if !finished.refused.is_empty() {
+        // Lines whose records the schema refused, known only now: their
+        // text is read again from the object (rare: our own lines always
+        // fit), and they follow the other rejected lines.
+        let wanted: BTreeSet<u64> = finished.refused.iter().map(|r| r.line).collect();
+        let texts = texts_of(&fetched.body, max_line, &wanted);
+        for refused in &finished.refused {
+            summary.rows = summary.rows.saturating_sub(refused.rows);
+            rejected.push(
+                refused.line,
+                "SecurityLake.Unusable",
+                refused.error.to_string(),
+                texts.get(&refused.line).map(Vec::as_slice),
+            );
+        }
+    }
+    for written in finished.objects {
         let index = layout::SOURCES
             .iter()
             .position(|s| s.class == written.partition.class())
@@ -237,4 +256,26 @@ async fn handle_object<S: Store>(
         "object written to Security Lake"
     );
     Ok(summary)
+}
+
+/// The text of each line of `body` numbered in `wanted`, read as the
+/// handler reads them (a line it could not read is left out).
+fn texts_of(body: &[u8], max_line: usize, wanted: &BTreeSet<u64>) -> BTreeMap<u64, Vec<u8>> {
+    let mut texts = BTreeMap::new();
+    let Some(&last) = wanted.last() else {
+        return texts;
+    };
+    let Ok(input) = reader::open(body, max_line as u64) else {
+        return texts;
+    };
+    let mut lines = Lines::new(input, max_line);
+    while let Ok(Some((number, line))) = lines.next_line() {
+        if let (true, Line::Text(text)) = (wanted.contains(&number), line) {
+            texts.insert(number, text.to_vec());
+        }
+        if number >= last {
+            break;
+        }
+    }
+    texts
 }

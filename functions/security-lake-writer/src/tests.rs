@@ -212,7 +212,7 @@ fn an_ocsf_line_the_schema_refuses_is_rejected_alone() {
     };
     let mut extra: Value = serde_json::from_str(line.trim_end()).expect("JSON");
     extra["x_extra"] = json!("not in the schema");
-    let body = format!("{line}{extra}\n{line}");
+    let body = format!("{{\"not\":\"cognito\"}}\n{line}{extra}\n{line}");
     let store = Memory::default();
     store
         .objects
@@ -220,8 +220,33 @@ fn an_ocsf_line_the_schema_refuses_is_rejected_alone() {
         .insert(("activity-bucket".into(), "k".into()), body.into_bytes());
     let summary = run(&eventbridge("activity-bucket", "k"), &store).expect("handled");
     let object = &summary.objects[0];
-    assert_eq!((object.lines, object.rows, object.rejected), (3, 2, 1));
+    assert_eq!((object.lines, object.rows, object.rejected), (4, 2, 2));
     assert_eq!(object.written.iter().map(|w| w.rows).sum::<usize>(), 2);
+    // The schema's refusal (known when the objects are written) follows
+    // the other rejected lines, with its line's number and bytes.
+    let error_key = object.error_object.as_deref().expect("an error object");
+    let error_key = error_key
+        .strip_prefix("s3://activity-bucket/")
+        .expect("in the error bucket");
+    let gz =
+        store.objects.borrow()[&("activity-bucket".to_string(), error_key.to_string())].clone();
+    let text = cognito_activity::decode::gunzip_capped(&gz, 1 << 20).expect("gzip");
+    let entries: Vec<Value> = String::from_utf8(text)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let lines: Vec<&Value> = entries.iter().map(|e| &e["line"]).collect();
+    assert_eq!(lines, [&json!(1), &json!(3)]);
+    assert_eq!(entries[1]["errorCode"], "SecurityLake.Unusable");
+    assert_eq!(
+        entries[1]["errorMessage"],
+        "rows do not fit the authentication schema"
+    );
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(entries[1]["rawData"].as_str().expect("rawData"))
+        .expect("base64");
+    assert_eq!(raw, extra.to_string().as_bytes());
 }
 
 #[test]

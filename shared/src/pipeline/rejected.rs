@@ -70,8 +70,13 @@ impl Rejections {
         if self.text.len() >= MAX_HELD_BYTES {
             self.count += 1;
             self.elided += 1;
-            let first = self.elided_span.map_or(line, |(first, _)| first);
-            self.elided_span = Some((first, line));
+            // Lines may come out of order (the Security Lake writer's
+            // schema refusals come last): the span is the lowest and the
+            // highest.
+            self.elided_span = Some(match self.elided_span {
+                Some((first, last)) => (first.min(line), last.max(line)),
+                None => (line, line),
+            });
             return;
         }
         self.write(line, code, message, raw);
@@ -154,7 +159,10 @@ mod tests {
         for line in 1..=total {
             r.push(line, "Code.A", "why".into(), Some(&raw));
         }
-        assert_eq!(r.count(), total);
+        // A line pushed late, out of order (the Security Lake writer's
+        // schema refusals): the span stays the lowest to the highest.
+        r.push(150, "Code.B", "why".into(), Some(&raw));
+        assert_eq!(r.count(), total + 1);
         let (gz, _) = r.finish();
         let text = crate::decode::gunzip_capped(&gz, 1 << 30).expect("gzip");
         assert!(
@@ -174,7 +182,7 @@ mod tests {
         assert_eq!(last[0].error_code, "Rejections.Elided");
         assert_eq!(last[0].line, Some(first_elided));
         assert_eq!(last[0].raw_data, None);
-        let elided = total - held.len() as u64;
+        let elided = total + 1 - held.len() as u64;
         assert!(
             last[0].error_message.starts_with(&format!(
                 "{elided} more rejected lines, from line {first_elided} to line {total}"

@@ -163,18 +163,7 @@ fn an_object_of_normalized_lines_becomes_lake_objects_and_its_bad_lines_an_error
     assert_eq!(sources.len(), 2, "both classes written");
 
     // The rejected lines, with their bytes and reasons.
-    let error_key = object.error_object.as_deref().expect("an error object");
-    let error_key = error_key
-        .strip_prefix("s3://activity-bucket/")
-        .expect("in the error bucket");
-    let gz =
-        store.objects.borrow()[&("activity-bucket".to_string(), error_key.to_string())].clone();
-    let text = cognito_activity::decode::gunzip_capped(&gz, 1 << 20).expect("gzip");
-    let text = String::from_utf8(text).expect("UTF-8");
-    let entries: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON"))
-        .collect();
+    let entries = error_entries(&store, object);
     assert_eq!(entries.len(), 2);
     let raw = |e: &Value| {
         base64::engine::general_purpose::STANDARD
@@ -192,6 +181,22 @@ fn an_object_of_normalized_lines_becomes_lake_objects_and_its_bad_lines_an_error
         .contains("an ecs line"));
     assert_eq!(entries[0]["source"], format!("s3://activity-bucket/{key}"));
     assert_eq!(entries[0]["line"], (events + 1) as u64);
+}
+
+/// The entries of `object`'s error object, in the error bucket.
+fn error_entries(store: &Memory, object: &crate::handler::ObjectSummary) -> Vec<Value> {
+    let error_key = object.error_object.as_deref().expect("an error object");
+    let error_key = error_key
+        .strip_prefix("s3://activity-bucket/")
+        .expect("in the error bucket");
+    let gz =
+        store.objects.borrow()[&("activity-bucket".to_string(), error_key.to_string())].clone();
+    let text = cognito_activity::decode::gunzip_capped(&gz, 1 << 20).expect("gzip");
+    String::from_utf8(text)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect()
 }
 
 #[test]
@@ -224,18 +229,7 @@ fn an_ocsf_line_the_schema_refuses_is_rejected_alone() {
     assert_eq!(object.written.iter().map(|w| w.rows).sum::<usize>(), 2);
     // The schema's refusal (known when the objects are written) follows
     // the other rejected lines, with its line's number and bytes.
-    let error_key = object.error_object.as_deref().expect("an error object");
-    let error_key = error_key
-        .strip_prefix("s3://activity-bucket/")
-        .expect("in the error bucket");
-    let gz =
-        store.objects.borrow()[&("activity-bucket".to_string(), error_key.to_string())].clone();
-    let text = cognito_activity::decode::gunzip_capped(&gz, 1 << 20).expect("gzip");
-    let entries: Vec<Value> = String::from_utf8(text)
-        .expect("UTF-8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON"))
-        .collect();
+    let entries = error_entries(&store, object);
     let lines: Vec<&Value> = entries.iter().map(|e| &e["line"]).collect();
     assert_eq!(lines, [&json!(1), &json!(3)]);
     assert_eq!(entries[1]["errorCode"], "SecurityLake.Unusable");

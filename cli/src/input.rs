@@ -16,7 +16,7 @@ pub struct Counts {
     pub bad: u64,
 }
 
-/// Calls `each(name, line number, line)` for every line of `files` that is
+/// Calls `each(line, name, line number)` for every line of `files` that is
 /// not blank, in order. A line longer than `max` bytes is reported on
 /// stderr by file and number and counted as bad; so is every line for
 /// which `each` answers `Ok(Err(reason))` (the reason, never the line, is

@@ -78,12 +78,19 @@ pub fn run(args: &SecurityLakeArgs) -> Result<ExitCode> {
             if names.last().is_none_or(|last| last != name) {
                 names.push(name.to_string());
             }
+            // A place is kept only for a line that placed rows (a tag that
+            // placed none is used again): memory grows with the rows, not
+            // with the lines read.
             let tag = places.len() as u64;
-            places.push((names.len() - 1, lineno));
             Ok(
-                lines::add_line(&mut batch, tag, line, &ctx, &cfg, &mut stats)
-                    .map(|_rows| ())
-                    .map_err(|e| e.to_string()),
+                match lines::add_line(&mut batch, tag, line, &ctx, &cfg, &mut stats) {
+                    Ok(0) => Ok(()),
+                    Ok(_) => {
+                        places.push((names.len() - 1, lineno));
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
             )
         },
     )?;

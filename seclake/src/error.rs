@@ -22,7 +22,7 @@ pub enum Error {
     },
     /// The Arrow decoder refused the rows (a field the schema lacks, or a
     /// value of the wrong type): a line taken as it is that the schema does
-    /// not fit, refused alone when placed, or else the schema and the
+    /// not fit, refused alone when the batch is finished, or else the schema and the
     /// mapping disagree.
     #[error("rows do not fit the {class} schema")]
     Schema {

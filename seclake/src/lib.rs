@@ -78,7 +78,8 @@ pub struct Refused {
 pub struct Finished {
     /// One object per partition, in key order.
     pub objects: Vec<Object>,
-    /// The lines whose records the class schemas refuse, by tag.
+    /// The lines whose records the class schemas refuse, in ascending tag
+    /// order.
     pub refused: Vec<Refused>,
 }
 
@@ -134,13 +135,13 @@ impl Batch {
     }
 
     /// Places one OCSF record (as [`record`] makes it) in its partition, as
-    /// line `line` ([`Batch::add_all`]).
-    pub fn add(&mut self, record: Value, line: u64) -> Result<(), Error> {
-        self.add_all(vec![record], line)
+    /// a line tagged `tag` ([`Batch::add_all`]).
+    pub fn add(&mut self, record: Value, tag: u64) -> Result<(), Error> {
+        self.add_all(vec![record], tag)
     }
 
     /// Places every record of one input line, or none when any has no
-    /// partition: the records of one line go in together or are reported
+    /// partition or row: the records of one line go in together or are reported
     /// together. `line` is the caller's tag for the line, given back in
     /// [`Finished::refused`].
     ///
@@ -148,7 +149,7 @@ impl Batch {
     /// batch is finished ([`Batch::finish`]): checking every record alone
     /// as it was placed decoded it into Arrow twice and cost more than half
     /// of the whole write (docs/security-lake.md).
-    pub fn add_all(&mut self, records: Vec<Value>, line: u64) -> Result<(), Error> {
+    pub fn add_all(&mut self, records: Vec<Value>, tag: u64) -> Result<(), Error> {
         let placed = records
             .into_iter()
             .map(|r| Ok((self.partition_of(&r)?, row::Row::new(r)?)))
@@ -158,7 +159,7 @@ impl Batch {
             group.rows.push(row);
             group
                 .lines
-                .push((line, u32::try_from(index).unwrap_or(u32::MAX)));
+                .push((tag, u32::try_from(index).unwrap_or(u32::MAX)));
         }
         Ok(())
     }
@@ -248,7 +249,8 @@ impl Batch {
     }
 }
 
-/// Checks every row alone, takes the rows of every line with a refused
+/// Checks every row of the refused groups alone, takes the rows of every
+/// line with a refused
 /// record out of every group, and marks the groups it changed to be
 /// written again (`None`). A line's reason is its first refused record's,
 /// in the line's order, as placing the records one by one would give.
@@ -259,7 +261,13 @@ fn take_out_refused(
     let mut checker = writer::Checker::default();
     // Tag -> (index in its line, reason) of the first refused record.
     let mut first: BTreeMap<u64, (u32, Error)> = BTreeMap::new();
-    for (partition, group) in groups.iter() {
+    // A group written whole fits its schema row by row: only the refused
+    // groups are checked.
+    let refused_groups = groups
+        .iter()
+        .zip(written.iter())
+        .filter(|(_, w)| w.is_none());
+    for ((partition, group), _) in refused_groups {
         for (row, &(line, index)) in group.rows.iter().zip(&group.lines) {
             if first.get(&line).is_some_and(|(at, _)| *at < index) {
                 continue;

@@ -181,6 +181,9 @@ async fn handle_object<S: Store>(
         let texts = texts_of(&fetched.body, max_line, &wanted);
         for refused in &finished.refused {
             summary.rows = summary.rows.saturating_sub(refused.rows);
+            if !texts.contains_key(&refused.line) {
+                tracing::warn!(source = %source, line = refused.line, "a refused line could not be read again; its bytes are in the source object");
+            }
             rejected.push(
                 refused.line,
                 "SecurityLake.Unusable",

@@ -217,7 +217,9 @@ fn an_ocsf_line_the_schema_refuses_is_rejected_alone() {
     };
     let mut extra: Value = serde_json::from_str(line.trim_end()).expect("JSON");
     extra["x_extra"] = json!("not in the schema");
-    let body = format!("{{\"not\":\"cognito\"}}\n{line}{extra}\n{line}");
+    // A blank line (skipped, still numbered), and a rejected line after
+    // the refused one.
+    let body = format!("{line}\n{extra}\n{{\"not\":\"cognito\"}}\n{line}");
     let store = Memory::default();
     store
         .objects
@@ -231,7 +233,7 @@ fn an_ocsf_line_the_schema_refuses_is_rejected_alone() {
     // the other rejected lines, with its line's number and bytes.
     let entries = error_entries(&store, object);
     let lines: Vec<&Value> = entries.iter().map(|e| &e["line"]).collect();
-    assert_eq!(lines, [&json!(1), &json!(3)]);
+    assert_eq!(lines, [&json!(4), &json!(3)]);
     assert_eq!(entries[1]["errorCode"], "SecurityLake.Unusable");
     assert_eq!(
         entries[1]["errorMessage"],

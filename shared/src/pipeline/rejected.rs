@@ -162,7 +162,9 @@ mod tests {
         // A line pushed late, out of order (the Security Lake writer's
         // schema refusals): the span stays the lowest to the highest.
         r.push(150, "Code.B", "why".into(), Some(&raw));
-        assert_eq!(r.count(), total + 1);
+        // And one below the first elided line: the span then starts there.
+        r.push(2, "Code.B", "why".into(), Some(&raw));
+        assert_eq!(r.count(), total + 2);
         let (gz, _) = r.finish();
         let text = crate::decode::gunzip_capped(&gz, 1 << 30).expect("gzip");
         assert!(
@@ -178,14 +180,14 @@ mod tests {
         assert!(held
             .iter()
             .all(|l| l.raw_data.is_some() && l.error_code == "Code.A"));
-        let first_elided = held.len() as u64 + 1;
         assert_eq!(last[0].error_code, "Rejections.Elided");
-        assert_eq!(last[0].line, Some(first_elided));
+        // The span's lowest line (the late line 2, below the first elided).
+        assert_eq!(last[0].line, Some(2));
         assert_eq!(last[0].raw_data, None);
-        let elided = total + 1 - held.len() as u64;
+        let elided = total + 2 - held.len() as u64;
         assert!(
             last[0].error_message.starts_with(&format!(
-                "{elided} more rejected lines, from line {first_elided} to line {total}"
+                "{elided} more rejected lines, from line 2 to line {total}"
             )),
             "{}",
             last[0].error_message

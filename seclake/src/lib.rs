@@ -250,9 +250,8 @@ impl Batch {
 }
 
 /// Checks every row of the refused groups alone, takes the rows of every
-/// line with a refused
-/// record out of every group, and marks the groups it changed to be
-/// written again (`None`). A line's reason is its first refused record's,
+/// line with a refused record out of every group, and marks the groups it
+/// changed to be written again (`None`). A line's reason is its first refused record's,
 /// in the line's order, as placing the records one by one would give.
 fn take_out_refused(
     groups: &mut [(Partition, Group)],

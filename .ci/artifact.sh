@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds what `sam deploy` ships (`sam build`: every function of template.yaml, arm64, with
-# cargo-lambda and Zig) and runs each built artifact under qemu-user against a local Lambda Runtime
-# API on every sample event the template names for it (the function's `Metadata: SampleEvents`),
-# checking each response byte for byte against the x86 build of the same binary
-# (tests/tests/artifact.rs). Our `sam local invoke`, without Docker.
+# cargo-lambda and Zig; the transformer with its PGO profile) and runs each built artifact under
+# qemu-user against a local Lambda Runtime API on every sample event the template names for it
+# (the function's `Metadata: SampleEvents`), checking each response byte for byte against the x86
+# build of the same binary (tests/tests/artifact.rs). Our `sam local invoke`, without Docker.
 #
 # Installs what it needs on a Debian machine: qemu-user and libc6-arm64-cross (apt), the Rust
 # aarch64 target (rustup), SAM CLI, cargo-lambda and a pinned Zig (pip, in a venv outside the work
@@ -32,9 +32,11 @@ as_root() {
     if [[ "$(id -u)" == 0 ]]; then "$@"; else sudo "$@"; fi
 }
 
-if ! command -v qemu-aarch64 > /dev/null || [[ ! -e "$SYSROOT/lib/ld-linux-aarch64.so.1" ]]; then
+# make: SAM builds the transformer through its Makefile (functions/firehose-transformer/build.sh).
+if ! command -v qemu-aarch64 > /dev/null || [[ ! -e "$SYSROOT/lib/ld-linux-aarch64.so.1" ]] ||
+    ! command -v make > /dev/null; then
     run as_root apt-get update -qq
-    run as_root apt-get install -y -qq qemu-user libc6-arm64-cross
+    run as_root apt-get install -y -qq qemu-user libc6-arm64-cross make
 fi
 
 run rustup target add aarch64-unknown-linux-gnu
@@ -50,7 +52,9 @@ export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 
 if [[ "$STAGE" != run ]]; then
     start=$SECONDS
-    run sam build --template-file template.yaml
+    # The transformer's PGO profile must match the code it is built from (build.sh): a change to
+    # the code without `python3 bench/pgo.py` fails here rather than ship a slower binary.
+    PGO_REQUIRE_CURRENT=1 run sam build --template-file template.yaml
     echo "artifact: sam build took $((SECONDS - start)) s" >&2
 fi
 

@@ -20,8 +20,8 @@ cd "$(dirname "$0")/.."
 mkdir -p bench/out
 cargo build --release -q -p cognito-activity --example gen_batches
 # Each its own build, as SAM and bench/e2e.py build the bootstrap: built together, cargo would
-# unify their dependencies' features into another binary.
-cargo build --release -q -p firehose-transformer
+# unify their dependencies' features into another binary. The bootstrap with its PGO profile.
+bash functions/firehose-transformer/build.sh x86_64 > /dev/null
 cargo build --release -q -p cognito-activity-cli
 cli=target/release/cognito-activity
 

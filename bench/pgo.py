@@ -1,83 +1,121 @@
 #!/usr/bin/env python3
-"""Builds the transformer with profile-guided optimization (PGO) for the
-machine it runs on, to measure what PGO would give; the shipped artifact is
-not built this way (docs/performance.md, "Profile-guided optimization").
+"""Records the profiles the Firehose transformer is built with (profile-guided optimization):
+functions/firehose-transformer/pgo/<arch>.profdata, read by functions/firehose-transformer/build.sh
+when SAM builds the arm64 bootstrap and when bench/e2e.py builds the x86_64 one.
 
-    rustup component add llvm-tools   # llvm-profdata, matching rustc's LLVM
-    python3 bench/pgo.py              # prints the path of the PGO bootstrap
-    python3 bench/e2e.py --rust rust=target/release/firehose-transformer \\
-                         --rust pgo=<that path>
+    python3 bench/pgo.py                  # both architectures (a few minutes each)
+    python3 bench/pgo.py --arch x86_64    # or one
 
-1. An instrumented bootstrap (`-Cprofile-generate`) is built in target/pgo-gen.
-2. It is trained warm behind bench/e2e.py's Runtime API, once per output
-   format, on events drawn with another seed than the ones e2e.py measures
-   (direct records at 1 and 3 MB, CloudWatch Logs envelopes at 1 MB) and on
-   every sample event in events/ (failures and oddities included), then
-   stopped by a poll answered with an error, so it exits and writes its
+Record them again whenever the transformer's code (or the library under it) changes: CI builds with
+PGO_REQUIRE_CURRENT=1 and fails on a profile that no longer matches the code.
+
+Needs `rustup component add llvm-tools` (llvm-profdata matching rustc's LLVM). The arm64 build
+needs cargo-lambda and Zig, and runs under qemu-user with the arm64 C library: `.ci/artifact.sh
+build` installs all three; this script finds the tools in its venv.
+
+For each architecture:
+1. `build.sh` builds the bootstrap instrumented (`-Cprofile-generate`) into target/pgo-gen.
+2. It is trained warm behind bench/e2e.py's Runtime API (arm64 under qemu-user), once per output
+   format, on events drawn with another seed than the ones e2e.py measures (direct records at 1
+   and 3 MB, CloudWatch Logs envelopes at 1 MB) and on every sample event in events/ (failures and
+   oddities included), then stopped by a poll answered with an error, so it exits and writes its
    counts.
-3. The counts are merged (`llvm-profdata merge`) into target/pgo.profdata.
-4. The bootstrap is built again with `-Cprofile-use` in target/pgo.
-
-The flags go through RUSTFLAGS with an explicit --target, so that they reach
-the crates of the binary and not the build scripts.
+3. The counts are merged (`llvm-profdata merge --sparse`) into pgo/<arch>.profdata, and
+   pgo/rustc-version records the rustc that made them (build.sh only insists on a current profile
+   when the same rustc builds).
 """
 
+import argparse
 import glob
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import e2e
 
-TARGET = subprocess.run(["rustc", "-vV"], capture_output=True, text=True,
-                        check=True).stdout.split("host: ")[1].split()[0]
-GEN_DIR = os.path.join(e2e.ROOT, "target", "pgo-gen")
-USE_DIR = os.path.join(e2e.ROOT, "target", "pgo")
-RAW = os.path.join(e2e.ROOT, "target", "pgo-raw")
-PROFILE = os.path.join(e2e.ROOT, "target", "pgo.profdata")
+FUNCTION = os.path.join(e2e.ROOT, "functions", "firehose-transformer")
+BUILD = os.path.join(FUNCTION, "build.sh")
+PROFILES = os.path.join(FUNCTION, "pgo")
+ARCHES = ["x86_64", "aarch64"]
 FORMATS = ["normalized", "ocsf", "ecs", "splunk"]
 TRAINING = [("direct", "1"), ("direct", "3"), ("cwl", "1")]
 TRAINING_SEED = 7
 ROUNDS = 5
+ARM64_SYSROOT = "/usr/aarch64-linux-gnu"
+ARTIFACT_TOOLS = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
+                              "cognito-activity", "artifact-tools", "bin")
+
+
+def rustc_vv():
+    return subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
 
 
 def llvm_profdata():
+    host = rustc_vv().split("host: ")[1].split()[0]
     sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True,
                              check=True).stdout.strip()
-    path = os.path.join(sysroot, "lib", "rustlib", TARGET, "bin", "llvm-profdata")
+    path = os.path.join(sysroot, "lib", "rustlib", host, "bin", "llvm-profdata")
     if not os.path.exists(path):
         raise SystemExit("llvm-profdata is missing: rustup component add llvm-tools")
     return path
 
 
-def build(target_dir, rustflags):
-    env = dict(os.environ, RUSTFLAGS=rustflags)
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "firehose-transformer",
-                    "--target", TARGET, "--target-dir", target_dir],
-                   cwd=e2e.ROOT, env=env, check=True)
-    return os.path.join(target_dir, TARGET, "release", "firehose-transformer")
+def instrumented(arch, raw, scratch):
+    """Builds the instrumented bootstrap; returns the command that runs it."""
+    env = dict(os.environ, PGO_GENERATE=raw)
+    if arch == "x86_64":
+        path = subprocess.run(["bash", BUILD, arch], env=env, check=True, stdout=subprocess.PIPE,
+                              text=True).stdout.strip().splitlines()[-1]
+        return [path]
+    if os.path.isdir(ARTIFACT_TOOLS):
+        env["PATH"] = ARTIFACT_TOOLS + os.pathsep + env["PATH"]
+    if not shutil.which("qemu-aarch64") or not os.path.exists(
+            os.path.join(ARM64_SYSROOT, "lib", "ld-linux-aarch64.so.1")):
+        raise SystemExit("the arm64 profile runs under qemu-user: apt-get install qemu-user "
+                         "libc6-arm64-cross (or run .ci/artifact.sh build once)")
+    subprocess.run(["bash", BUILD, arch, scratch], env=env, check=True)
+    return ["qemu-aarch64", "-L", ARM64_SYSROOT, os.path.join(scratch, "bootstrap")]
 
 
-def train(bootstrap, events):
+def train(command, raw, events):
     for output_format in FORMATS:
         api = e2e.RuntimeApi()
         env = dict(e2e.RUST_ENV, OUTPUT_FORMAT=output_format,
-                   LLVM_PROFILE_FILE=os.path.join(RAW, "bootstrap-%p.profraw"))
-        proc = e2e.start("pgo", [bootstrap], api, env, None)
+                   LLVM_PROFILE_FILE=os.path.join(raw, "bootstrap-%p.profraw"))
+        proc = e2e.start("pgo", command, api, env, None)
         try:
             for _ in range(ROUNDS):
                 for event in events:
-                    api.invoke(event)
+                    api.invoke(event, timeout=600)
             api.stop()
-            proc.wait(timeout=60)
+            proc.wait(timeout=300)
         finally:
             if proc.poll() is None:
                 proc.kill()
                 raise SystemExit("the instrumented bootstrap did not stop when asked")
 
 
+def record(arch, profdata, events):
+    raw = os.path.join(e2e.ROOT, "target", "pgo-raw", arch)
+    shutil.rmtree(raw, ignore_errors=True)
+    os.makedirs(raw)
+    with tempfile.TemporaryDirectory() as scratch:
+        train(instrumented(arch, raw, scratch), raw, events)
+    counts = glob.glob(os.path.join(raw, "bootstrap-*.profraw"))
+    if len(counts) != len(FORMATS):
+        raise SystemExit(f"{arch}: expected {len(FORMATS)} profiles, found {len(counts)}")
+    os.makedirs(PROFILES, exist_ok=True)
+    out = os.path.join(PROFILES, f"{arch}.profdata")
+    subprocess.run([profdata, "merge", "--sparse", "-o", out] + counts, check=True)
+    print(f"{arch}: {os.path.relpath(out, e2e.ROOT)} ({os.path.getsize(out):,} bytes)")
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--arch", choices=ARCHES + ["both"], default="both")
+    args = parser.parse_args()
     profdata = llvm_profdata()
     e2e.build_generator()
     os.makedirs(e2e.OUT, exist_ok=True)
@@ -85,16 +123,10 @@ def main():
     for path in sorted(glob.glob(os.path.join(e2e.ROOT, "events", "firehose-*.json"))):
         with open(path, "rb") as f:
             events.append(f.read())
-
-    shutil.rmtree(RAW, ignore_errors=True)
-    os.makedirs(RAW)
-    instrumented = build(GEN_DIR, f"-Cprofile-generate={RAW}")
-    train(instrumented, events)
-    raw = glob.glob(os.path.join(RAW, "bootstrap-*.profraw"))
-    if len(raw) != len(FORMATS):
-        raise SystemExit(f"expected {len(FORMATS)} profiles, found {len(raw)}")
-    subprocess.run([profdata, "merge", "--sparse", "-o", PROFILE] + raw, check=True)
-    print(build(USE_DIR, f"-Cprofile-use={PROFILE}"))
+    for arch in ARCHES if args.arch == "both" else [args.arch]:
+        record(arch, profdata, events)
+    with open(os.path.join(PROFILES, "rustc-version"), "w") as f:
+        f.write(rustc_vv())
 
 
 if __name__ == "__main__":

@@ -476,19 +476,40 @@ fn every_kind_of_setting_is_covered_by_a_check() {
 // ---------------------------------------------------------------------------
 
 #[test]
-fn the_function_is_a_rust_arm64_custom_runtime_built_by_cargo_lambda() {
+fn the_function_is_a_rust_arm64_custom_runtime_built_with_its_pgo_profile() {
     let f = function();
     let p = &f["Properties"];
     assert_eq!(p["Runtime"], "provided.al2023");
     assert_eq!(p["Architectures"], Value::from(vec!["arm64"]));
     assert_eq!(p["Handler"], "bootstrap");
-    assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
+    // SAM runs `make build-<LogicalId>` with the Makefile at CodeUri, which runs build.sh:
+    // cargo lambda with the profile rust-cargolambda cannot pass.
+    assert_eq!(f["Metadata"]["BuildMethod"], "makefile");
     let code = scalar(&p["CodeUri"]);
-    let manifest = format!("{}/../{code}/Cargo.toml", env!("CARGO_MANIFEST_DIR"));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(&code);
     assert!(
-        std::path::Path::new(&manifest).exists(),
+        dir.join("Cargo.toml").exists(),
         "CodeUri {code} has no Cargo.toml"
     );
+    let makefile = std::fs::read_to_string(dir.join("Makefile")).expect("CodeUri has a Makefile");
+    let recipe = makefile
+        .split("\nbuild-TransformerFunction:\n")
+        .nth(1)
+        .expect("the Makefile has SAM's target for TransformerFunction");
+    assert!(
+        recipe
+            .trim_start()
+            .starts_with("bash \"$(HERE)build.sh\" aarch64 \"$(ARTIFACTS_DIR)\""),
+        "the target builds the arm64 bootstrap into SAM's ARTIFACTS_DIR: {recipe}"
+    );
+    for profile in ["aarch64.profdata", "x86_64.profdata", "rustc-version"] {
+        assert!(
+            dir.join("pgo").join(profile).exists(),
+            "pgo/{profile} is missing"
+        );
+    }
 }
 
 #[test]

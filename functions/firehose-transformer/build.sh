@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Builds the Firehose transformer's release bootstrap with profile-guided optimization (PGO):
+# rustc lays out and inlines the hot paths from the counts in pgo/<arch>.profdata, which
+# bench/pgo.py records by running an instrumented build on sample batches. End to end it takes
+# about a tenth off every invocation (bench/README.md). The profile only steers optimization: a
+# stale or missing profile still gives a correct binary, only a slower one.
+#
+# Usage:
+#   build.sh aarch64 DIR   the arm64 bootstrap that SAM deploys (functions/firehose-transformer/
+#                          Makefile), built as the other functions are (cargo lambda with Zig),
+#                          copied to DIR/bootstrap
+#   build.sh x86_64        the x86_64 bootstrap that bench/e2e.py measures; prints its path
+# Environment:
+#   PGO_GENERATE=DIR       build instrumented instead (-Cprofile-generate), counts go to DIR
+#                          (bench/pgo.py)
+#   PGO_REQUIRE_CURRENT=1  fail when the profile does not fit the build (CI sets it), unless the
+#                          rustc building is not the one that recorded the profile
+#
+# Cargo builds into target/pgo (target/pgo-gen instrumented), apart from target/ itself: other
+# RUSTFLAGS there would make Cargo rebuild every crate each time the two builds alternate.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+arch="${1:?usage: build.sh aarch64 DIR | build.sh x86_64}"
+profile="$here/pgo/$arch.profdata"
+recorded="$here/pgo/rustc-version"
+
+case "$arch" in
+    aarch64)
+        out="${2:?build.sh aarch64 needs the directory to copy the bootstrap to}"
+        # What cargo lambda passes for --arm64 (Graviton2 and later) as build.rustflags, which
+        # RUSTFLAGS replaces: kept, so that the bootstrap is the one cargo lambda alone builds.
+        base="-Ctarget-cpu=neoverse-n1"
+        ;;
+    x86_64)
+        base=""
+        ;;
+    *)
+        echo "build.sh: the architecture is aarch64 or x86_64, not '$arch'" >&2
+        exit 2
+        ;;
+esac
+
+llvm_major() { sed -n 's/^LLVM version: \([0-9]*\).*/\1/p'; }
+rustc_now="$(rustc -vV)"
+use_profile=""
+target_dir="$root/target/pgo"
+if [[ -n "${PGO_GENERATE:-}" ]]; then
+    target_dir="$root/target/pgo-gen"
+    flags="$base -Cprofile-generate=$PGO_GENERATE"
+elif [[ ! -f "$profile" ]]; then
+    echo "build.sh: no $profile; building without PGO" >&2
+    flags="$base"
+elif [[ "$(llvm_major <<< "$rustc_now")" -lt "$(llvm_major < "$recorded")" ]]; then
+    # An older LLVM cannot read a newer profile format: the build would fail.
+    echo "build.sh: this rustc's LLVM is older than the one that recorded $profile" \
+        "($(head -1 "$recorded")); building without PGO" >&2
+    flags="$base"
+else
+    use_profile=1
+    # rustc warns of functions whose code changed since the profile (hash mismatch); with
+    # -pgo-warn-missing-function also of those the profile has no counts for, which are
+    # mostly the ones training never ran (the profile is sparse), and are filtered out below.
+    flags="$base -Cprofile-use=$profile -Cllvm-args=-pgo-warn-missing-function"
+fi
+
+# The functions that take most of an invocation's time: if the profile has no counts for them,
+# it does not fit this build at all (symbol names change with Cargo's -C metadata, for instance
+# with the profile's panic strategy or a dependency's version).
+hot=(
+    cognito_activity::normalize::single_pass::normalize_text
+    cognito_activity::normalize::Message::apply
+    cognito_activity::output::normalized::write_normalized
+)
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+# The log keeps everything; the terminal gets all but the thousands of "no profile data"
+# warnings for cold functions (each followed by a blank line).
+show() { tee "$log" | awk '/no profile data available for function/ { skip = 1; next }
+    skip && /^$/ { skip = 0; next } { skip = 0; print }' >&2; }
+cd "$root"
+# RUSTFLAGS with an explicit --target reach the binary's crates, not build scripts or proc macros.
+if [[ "$arch" == aarch64 && -n "${PGO_GENERATE:-}" ]]; then
+    # Zig cannot link an instrumented binary (it takes the profiler's `-u __llvm_profile_runtime`
+    # for a file), so the instrumented build links with Debian's cross GCC. The profile is keyed
+    # by symbol names and rustc's own view of each function, the same for any linker.
+    command -v aarch64-linux-gnu-gcc > /dev/null || {
+        echo "build.sh: the instrumented arm64 build needs aarch64-linux-gnu-gcc" \
+            "(apt-get install gcc-aarch64-linux-gnu)" >&2
+        exit 1
+    }
+    RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" \
+        CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+        CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
+        cargo build --release -p firehose-transformer --target aarch64-unknown-linux-gnu \
+        2>&1 | show
+    built="$target_dir/aarch64-unknown-linux-gnu/release/firehose-transformer"
+elif [[ "$arch" == aarch64 ]]; then
+    RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" cargo lambda build --release --arm64 \
+        --bin firehose-transformer --lambda-dir "$target_dir/lambda" 2>&1 | show
+    built="$target_dir/lambda/firehose-transformer/bootstrap"
+else
+    RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" cargo build --release \
+        -p firehose-transformer --target x86_64-unknown-linux-gnu 2>&1 | show
+    built="$target_dir/x86_64-unknown-linux-gnu/release/firehose-transformer"
+fi
+
+if [[ -n "$use_profile" ]]; then
+    changed="$(grep -c 'hash mismatch' "$log" || true)"
+    unfit=()
+    for f in "${hot[@]}"; do
+        # Legacy mangling: each path segment as <length><name>.
+        mangled="$(awk -v p="$f" 'BEGIN { n = split(p, s, "::"); for (i = 1; i <= n; i++)
+            printf "%d%s", length(s[i]), s[i] }')"
+        if grep 'no profile data available' "$log" | grep -q "$mangled"; then unfit+=("$f"); fi
+    done
+    if [[ "$changed" -gt 0 || ${#unfit[@]} -gt 0 ]]; then
+        what="$changed functions changed since it was recorded"
+        [[ ${#unfit[@]} -gt 0 ]] && what="$what; no counts for ${unfit[*]}"
+        if [[ "$rustc_now" != "$(cat "$recorded")" ]]; then
+            echo "build.sh: $profile: $what. It was recorded with $(head -1 "$recorded")," \
+                "this is $(head -1 <<< "$rustc_now")" >&2
+        elif [[ -n "${PGO_REQUIRE_CURRENT:-}" ]]; then
+            echo "build.sh: $profile is stale ($what): record it again with" \
+                "python3 bench/pgo.py" >&2
+            exit 1
+        else
+            echo "build.sh: $profile is stale ($what); python3 bench/pgo.py records it again" >&2
+        fi
+    fi
+fi
+
+if [[ "$arch" == aarch64 ]]; then
+    mkdir -p "$out"
+    cp "$built" "$out/bootstrap"
+else
+    echo "$built"
+fi

@@ -9,9 +9,9 @@ when SAM builds the arm64 bootstrap and when bench/e2e.py builds the x86_64 one.
 Record them again whenever the transformer's code (or the library under it) changes: CI builds with
 PGO_REQUIRE_CURRENT=1 and fails on a profile that no longer matches the code.
 
-Needs `rustup component add llvm-tools` (llvm-profdata matching rustc's LLVM). The arm64 build
-needs cargo-lambda and Zig, and runs under qemu-user with the arm64 C library: `.ci/artifact.sh
-build` installs all three; this script finds the tools in its venv.
+Needs `rustup component add llvm-tools` (llvm-profdata matching rustc's LLVM). The instrumented
+arm64 build links with Debian's cross GCC and runs under qemu-user with the arm64 C library:
+`apt-get install gcc-aarch64-linux-gnu qemu-user libc6-arm64-cross`.
 
 For each architecture:
 1. `build.sh` builds the bootstrap instrumented (`-Cprofile-generate`) into target/pgo-gen.
@@ -44,8 +44,6 @@ TRAINING = [("direct", "1"), ("direct", "3"), ("cwl", "1")]
 TRAINING_SEED = 7
 ROUNDS = 5
 ARM64_SYSROOT = "/usr/aarch64-linux-gnu"
-ARTIFACT_TOOLS = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
-                              "cognito-activity", "artifact-tools", "bin")
 
 
 def rustc_vv():
@@ -69,12 +67,10 @@ def instrumented(arch, raw, scratch):
         path = subprocess.run(["bash", BUILD, arch], env=env, check=True, stdout=subprocess.PIPE,
                               text=True).stdout.strip().splitlines()[-1]
         return [path]
-    if os.path.isdir(ARTIFACT_TOOLS):
-        env["PATH"] = ARTIFACT_TOOLS + os.pathsep + env["PATH"]
     if not shutil.which("qemu-aarch64") or not os.path.exists(
             os.path.join(ARM64_SYSROOT, "lib", "ld-linux-aarch64.so.1")):
         raise SystemExit("the arm64 profile runs under qemu-user: apt-get install qemu-user "
-                         "libc6-arm64-cross (or run .ci/artifact.sh build once)")
+                         "libc6-arm64-cross")
     subprocess.run(["bash", BUILD, arch, scratch], env=env, check=True)
     return ["qemu-aarch64", "-L", ARM64_SYSROOT, os.path.join(scratch, "bootstrap")]
 

@@ -93,11 +93,12 @@ pub fn transform(
         if let Some(outcome) = envelope_in_one_pass(text, ctx, cfg, stats) {
             return outcome;
         }
-    } else if let Some(n) = normalize_text(text, ctx, cfg) {
+    } else if let Some(n) = &normalize_text(text, ctx, cfg) {
         // The usual record, one Cognito object as Cognito writes it, is
-        // normalized as it is parsed.
+        // normalized as it is parsed. Borrowed where it was returned: moved
+        // out of the `Option`, its kilobyte was copied once more.
         let mut sink = Sink::new(cfg, text.len());
-        sink.push_normalized(&n, stats);
+        sink.push_normalized(n, stats);
         return sink.finish();
     }
     general(text, holds, compressed, ctx, cfg, stats)

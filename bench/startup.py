@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Start-up time of the Lambda binary: from spawning target/release/firehose-transformer
-to its first GET /2018-06-01/runtime/invocation/next, against a local
-Runtime API (http.server on 127.0.0.1; nothing leaves the machine).
+"""Start-up time of the Lambda binary: from spawning the bootstrap to its first
+GET /2018-06-01/runtime/invocation/next, against a local Runtime API (http.server on
+127.0.0.1; nothing leaves the machine).
 
-    python3 bench/startup.py [--runs 20] [--bin target/release/firehose-transformer]
+    python3 bench/startup.py [--runs 20] [--no-build] [--bin PATH]
+
+The bootstrap measured by default is the one bench/e2e.py measures, built as SAM builds the
+deployed one, with its profile-guided optimization (functions/firehose-transformer/build.sh
+x86_64, into target/pgo/x86_64-unknown-linux-gnu/release/); `--bin` measures another.
 
 Each run starts the binary with the environment Lambda gives a function
 (AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_FUNCTION_NAME, ..., memory 128 MB, dummy
@@ -25,6 +29,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EVENT = os.path.join(ROOT, "events", "firehose-direct-signin.json")
+BUILD = os.path.join(ROOT, "functions", "firehose-transformer", "build.sh")
+BOOTSTRAP = os.path.join(ROOT, "target", "pgo", "x86_64-unknown-linux-gnu", "release",
+                         "firehose-transformer")
 
 
 class Api(BaseHTTPRequestHandler):
@@ -108,8 +115,15 @@ def run_once(binary, port, event):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "firehose-transformer"))
+    ap.add_argument("--bin", help="the binary to measure (default: the PGO bootstrap, built)")
+    ap.add_argument("--no-build", action="store_true",
+                    help="measure the PGO bootstrap as it is, without building it first")
     args = ap.parse_args()
+    if args.bin is None:
+        args.bin = BOOTSTRAP
+        if not args.no_build:
+            subprocess.run(["bash", BUILD, "x86_64"], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
     with open(EVENT, "rb") as f:
         event = f.read()
     json.loads(event)

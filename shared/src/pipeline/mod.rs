@@ -96,7 +96,7 @@ pub fn transform(
     } else if let Some(n) = &normalize_text(text, ctx, cfg) {
         // The usual record, one Cognito object as Cognito writes it, is
         // normalized as it is parsed. Borrowed where it was returned: moved
-        // out of the `Option`, its kilobyte was copied once more.
+        // out of the `Option`, its 944 bytes were copied once more.
         let mut sink = Sink::new(cfg, text.len());
         sink.push_normalized(n, stats);
         return sink.finish();

@@ -353,13 +353,17 @@ def runtimes(args):
 # ------------------------------------------------------------------ main
 
 def build():
+    build_bootstrap()
+    build_generator()
+
+
+def build_bootstrap():
     """Builds the bootstrap as SAM does (alone: built together with other packages, Cargo would
     unify their dependencies' features into another binary), with its PGO profile."""
     built = subprocess.run(["bash", os.path.join(ROOT, "functions", "firehose-transformer",
                                                  "build.sh"), "x86_64"],
                            cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True).stdout
     assert built.strip().splitlines()[-1] == BOOTSTRAP, built
-    build_generator()
 
 
 def build_generator():

@@ -27,11 +27,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import e2e
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EVENT = os.path.join(ROOT, "events", "firehose-direct-signin.json")
-BUILD = os.path.join(ROOT, "functions", "firehose-transformer", "build.sh")
-BOOTSTRAP = os.path.join(ROOT, "target", "pgo", "x86_64-unknown-linux-gnu", "release",
-                         "firehose-transformer")
 
 
 class Api(BaseHTTPRequestHandler):
@@ -120,10 +119,9 @@ def main():
                     help="measure the PGO bootstrap as it is, without building it first")
     args = ap.parse_args()
     if args.bin is None:
-        args.bin = BOOTSTRAP
+        args.bin = e2e.BOOTSTRAP
         if not args.no_build:
-            subprocess.run(["bash", BUILD, "x86_64"], cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL)
+            e2e.build_bootstrap()
     with open(EVENT, "rb") as f:
         event = f.read()
     json.loads(event)

@@ -964,6 +964,12 @@ mod tests {
         assert!(!processed.response.records[1].data.is_empty());
         assert_eq!(processed.stats.records_reingested, 1);
         assert_eq!(processed.stats.records_failed, 1);
+        // Only the record that failed for good is counted under its code:
+        // the one set apart is counted when its failing piece fails.
+        assert_eq!(
+            processed.stats.failures.values().sum::<u64>(),
+            processed.stats.records_failed
+        );
 
         // What was put back, read again: the three sign-ins are delivered,
         // the two bad events fail together, apart from them.
@@ -992,6 +998,8 @@ mod tests {
         r.settle(&mut read, &cfg, far()).await;
         assert!(r.sink.calls.borrow().iter().flatten().next().is_none());
         assert_eq!(read.response.records[1].result, ProcessingFailed);
+        // The two bad events are counted here, once, as the piece's failure.
+        assert_eq!(read.stats.failures.values().sum::<u64>(), 1);
     }
 
     #[tokio::test(start_paused = true)]

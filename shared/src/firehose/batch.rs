@@ -459,6 +459,7 @@ mod budget_equivalence_tests {
                     response_len: None,
                     exceeds_budget_alone: false,
                     kind: OverflowKind::NoRoom,
+                    failure_code: None,
                 });
                 records.push(held(record_id));
                 continue;
@@ -497,6 +498,7 @@ mod budget_equivalence_tests {
                             response_len: Some(response_len),
                             exceeds_budget_alone: response_len + RESPONSE_ENVELOPE_LEN > budget,
                             kind: OverflowKind::NoRoom,
+                            failure_code: None,
                         });
                         records.push(held(answer.record_id));
                     }
@@ -521,6 +523,7 @@ mod budget_equivalence_tests {
                             index,
                             record_id.to_string(),
                             original,
+                            err.code(),
                         ));
                         records.push(held(record_id));
                         continue;

@@ -34,11 +34,21 @@ pub struct Overflow {
     pub exceeds_budget_alone: bool,
     /// Why it is held for the caller to settle.
     pub kind: OverflowKind,
+    /// The failure code it was counted under in [`Stats::failures`], for a
+    /// record set apart: taken back when it is re-ingested, since its
+    /// failing piece is counted when it fails.
+    pub failure_code: Option<&'static str>,
 }
 
 impl Overflow {
-    /// A failed envelope held to be set apart ([`sets_apart`]).
-    pub fn failing_log_events(index: usize, record_id: String, original: Vec<u8>) -> Overflow {
+    /// A failed envelope held to be set apart ([`sets_apart`]), counted
+    /// under `failure_code`.
+    pub fn failing_log_events(
+        index: usize,
+        record_id: String,
+        original: Vec<u8>,
+        failure_code: &'static str,
+    ) -> Overflow {
         Overflow {
             index,
             record_id,
@@ -46,6 +56,7 @@ impl Overflow {
             response_len: None,
             exceeds_budget_alone: false,
             kind: OverflowKind::FailingLogEvents,
+            failure_code: Some(failure_code),
         }
     }
 }
@@ -172,6 +183,11 @@ impl Processed<'_> {
                         self.stats.records_reingested += 1;
                     }
                     self.stats.records_failed = self.stats.records_failed.saturating_sub(1);
+                    // No longer a failure here: its failing events are
+                    // counted once, when their piece fails.
+                    if let Some(code) = o.failure_code {
+                        uncount(&mut self.stats.failures, code);
+                    }
                     self.stats.records_dropped += 1;
                 }
                 Settlement::Failed => {
@@ -189,6 +205,16 @@ impl Processed<'_> {
     /// The response as JSON bytes.
     pub fn to_json(&self) -> Vec<u8> {
         self.response.to_json()
+    }
+}
+
+/// Takes one count of `code` back, dropping it when none is left.
+fn uncount(failures: &mut BTreeMap<&'static str, u64>, code: &'static str) {
+    if let Some(n) = failures.get_mut(code) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            failures.remove(code);
+        }
     }
 }
 
@@ -255,6 +281,7 @@ pub(super) fn assemble<'a>(
                 exceeds_budget_alone: response_len
                     .is_some_and(|len| len + RESPONSE_ENVELOPE_LEN > budget),
                 kind: OverflowKind::NoRoom,
+                failure_code: None,
             });
             records.push(ResponseRecord {
                 record_id,
@@ -304,7 +331,12 @@ pub(super) fn assemble<'a>(
                     .and_then(|d| crate::decode::base64_decode(d).ok());
                 match original {
                     Some(original) if sets_apart(&err, &original) => overflow.push(
-                        Overflow::failing_log_events(index, record_id.to_string(), original),
+                        Overflow::failing_log_events(
+                            index,
+                            record_id.to_string(),
+                            original,
+                            err.code(),
+                        ),
                     ),
                     _ => {
                         failed_later.push(index);

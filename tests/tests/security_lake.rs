@@ -264,6 +264,82 @@ fn a_bad_line_is_reported_by_number_and_the_rest_is_written() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An OCSF 1.1.0 line as the Firehose route delivers it, and the same line
+/// with a field the Security Lake schema lacks (the schema refuses it only
+/// when the batch is written).
+fn ocsf_line_and_one_the_schema_refuses() -> (String, String) {
+    use cognito_activity::config::{OcsfVersion, OutputFormat};
+    use cognito_activity::pipeline::{transform, Holds, RecordOutcome};
+    let cfg = cognito_activity::Config {
+        output_format: OutputFormat::Ocsf,
+        ocsf_version: OcsfVersion::V1_1_0,
+        ..cognito_activity::Config::default()
+    };
+    let line = match transform(
+        fixtures::lines()[0].as_bytes(),
+        Holds::DocumentsOrEnvelope { compressed: false },
+        &cognito_activity::normalize::Context::default(),
+        &cfg,
+        &mut cognito_activity::stats::Stats::default(),
+    ) {
+        RecordOutcome::Ok { output, .. } => String::from_utf8(output).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let line = line.trim_end().to_string();
+    let mut extra: Value = serde_json::from_str(&line).unwrap();
+    extra["x_extra"] = serde_json::json!("not in the schema");
+    (line, extra.to_string())
+}
+
+#[test]
+fn a_line_the_schema_refuses_is_reported_with_its_own_file_and_line() {
+    // The schema's refusals are known only when the batch is written, by
+    // the tag of the line that placed the rows: each must come back as
+    // the file and line it was read from, across files and blank lines.
+    let dir = tempdir("refused");
+    let (ok, refused) = ocsf_line_and_one_the_schema_refuses();
+    let first = dir.join("first.jsonl");
+    let second = dir.join("second.jsonl");
+    std::fs::write(&first, format!("{ok}\n{refused}\n{ok}\n")).unwrap();
+    std::fs::write(&second, format!("{ok}\n\n{ok}\n{refused}\n")).unwrap();
+    let out_dir = dir.join("out");
+    let out = cli(
+        &[
+            "security-lake",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--account-id",
+            ACCOUNT,
+            first.to_str().unwrap(),
+            second.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let refusals: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.ends_with(": rows do not fit the authentication schema"))
+        .collect();
+    assert_eq!(
+        refusals,
+        [
+            format!("{}:2: rows do not fit the authentication schema", first.display()),
+            format!("{}:4: rows do not fit the authentication schema", second.display()),
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 bad"), "{stderr}");
+    assert!(!stderr.contains("x_extra"), "no input in messages: {stderr}");
+    // The other four lines are written, one row each.
+    let rows: u64 = read_back(&out_dir)
+        .iter()
+        .map(|object| object["num_rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rows, 4);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_bad_account_id_stops_before_anything_is_written() {
     let dir = tempdir("account");

@@ -127,10 +127,14 @@ async fn handle_object<S: Store>(
     };
     let mut rejected = Rejections::new(&source, &fetched.version);
     let max_line = cfg.max_decompressed_bytes;
+    // The number of the last whole line read, blank ones included: the
+    // object cannot be read past it.
+    let mut last_line = 0u64;
     let mut read = |summary: &mut ObjectSummary| -> std::io::Result<()> {
         let input = reader::open(fetched.body.as_slice(), max_line as u64)?;
         let mut lines = Lines::new(input, max_line);
         while let Some((number, line)) = lines.next_line()? {
+            last_line = number;
             match line {
                 Line::Text(text) if text.iter().all(u8::is_ascii_whitespace) => continue,
                 Line::Text(text) => {
@@ -165,7 +169,7 @@ async fn handle_object<S: Store>(
         // the object is reported (it stays in its bucket).
         tracing::warn!(source = %source, error = %e, "object unreadable past its last whole line");
         rejected.push(
-            summary.lines + 1,
+            last_line + 1,
             "SecurityLake.Unreadable",
             format!("the object cannot be read past this line: {e}"),
             None,

@@ -320,3 +320,36 @@ fn a_gzip_object_reads_as_its_lines() {
     assert_eq!(plain.objects[0].rows, zipped.objects[0].rows);
     assert_eq!(plain.objects[0].rejected, zipped.objects[0].rejected);
 }
+
+#[test]
+fn an_object_unreadable_past_a_line_is_reported_at_the_line_after_it() {
+    // One whole gzip member (a line, a blank line, a line), then a member
+    // cut off after its header: the object cannot be read past line 3. Blank lines count
+    // in the numbering as everywhere else.
+    let (body, _) = delivered();
+    let first = body.split(|&b| b == b'\n').next().expect("a line");
+    let whole = [first, b"\n\n", first, b"\n"].concat();
+    let gzip = |bytes: &[u8]| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, bytes).expect("gzip");
+        gz.finish().expect("gzip")
+    };
+    let mut object = gzip(&whole);
+    let cut = gzip(&body);
+    object.extend_from_slice(&cut[..12]);
+    let store = Memory::default();
+    store
+        .objects
+        .borrow_mut()
+        .insert(("activity-bucket".into(), "cut".into()), object);
+    let summary = run(&eventbridge("activity-bucket", "cut"), &store).expect("handled");
+    let object = &summary.objects[0];
+    assert_eq!((object.lines, object.rows), (2, 2));
+    let entries = error_entries(&store, object);
+    let unreadable: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["errorCode"] == "SecurityLake.Unreadable")
+        .map(|e| &e["line"])
+        .collect();
+    assert_eq!(unreadable, [&json!(4)]);
+}

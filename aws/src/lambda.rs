@@ -51,14 +51,30 @@ pub trait InvocationError: std::fmt::Display {
     fn kind(&self) -> &'static str;
 }
 
+/// How long before the invocation's deadline [`serve_events`]' handlers
+/// stop: time to answer, log and report before Lambda ends the invocation
+/// (the Firehose function keeps the same margin for re-ingestion).
+pub const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The invocation's deadline (epoch milliseconds, from the Runtime API's
+/// `Lambda-Runtime-Deadline-Ms`) on tokio's clock.
+pub fn deadline_instant(deadline_ms: u64) -> tokio::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    tokio::time::Instant::now()
+        + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
 /// The runtime loop of a function invoked with JSON events by S3,
 /// EventBridge or S3 Batch Operations: each event's payload to `handle`,
-/// its answer back as JSON. A failed invocation is logged with its request
-/// id and reported to Lambda, which retries it and then sends the event to
-/// the function's dead-letter queue.
+/// with the time to stop by (the invocation's deadline less
+/// [`DEADLINE_MARGIN`]), its answer back as JSON. A failed invocation is
+/// logged with its request id and reported to Lambda, which retries it and
+/// then sends the event to the function's dead-letter queue.
 pub async fn serve_events<F, Fut, R, E>(handle: F) -> Result<(), Error>
 where
-    F: Fn(serde_json::Value) -> Fut,
+    F: Fn(serde_json::Value, tokio::time::Instant) -> Fut,
     Fut: std::future::Future<Output = Result<R, E>>,
     R: serde::Serialize,
     E: InvocationError,
@@ -67,7 +83,9 @@ where
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
             let request_id = event.context.request_id;
-            handle(event.payload).await.map_err(|e| {
+            let deadline = deadline_instant(event.context.deadline);
+            let stop_at = deadline.checked_sub(DEADLINE_MARGIN).unwrap_or(deadline);
+            handle(event.payload, stop_at).await.map_err(|e| {
                 tracing::error!(
                     request_id = %request_id,
                     error = %e,

@@ -324,13 +324,22 @@ fn a_line_the_schema_refuses_is_reported_with_its_own_file_and_line() {
     assert_eq!(
         refusals,
         [
-            format!("{}:2: rows do not fit the authentication schema", first.display()),
-            format!("{}:4: rows do not fit the authentication schema", second.display()),
+            format!(
+                "{}:2: rows do not fit the authentication schema",
+                first.display()
+            ),
+            format!(
+                "{}:4: rows do not fit the authentication schema",
+                second.display()
+            ),
         ],
         "{stderr}"
     );
     assert!(stderr.contains("2 bad"), "{stderr}");
-    assert!(!stderr.contains("x_extra"), "no input in messages: {stderr}");
+    assert!(
+        !stderr.contains("x_extra"),
+        "no input in messages: {stderr}"
+    );
     // The other four lines are written, one row each.
     let rows: u64 = read_back(&out_dir)
         .iter()

@@ -10,6 +10,7 @@ use std::io::Write as _;
 use cognito_activity::firehose::Processed;
 use cognito_activity::metrics::{emf_line, Dimensions};
 use cognito_activity::{process_event, Config};
+use cognito_activity_aws::lambda;
 use lambda_runtime::{Context, Error};
 
 use crate::reingest::{Reingester, Sink};
@@ -39,7 +40,7 @@ pub async fn handle<'e, S: Sink>(
         Error::from(e.to_string())
     })?;
     if !processed.overflow.is_empty() {
-        let deadline = deadline_instant(context.deadline);
+        let deadline = lambda::deadline_instant(context.deadline);
         reingester.settle(&mut processed, config, deadline).await;
     }
     let s = &processed.stats;
@@ -92,16 +93,6 @@ pub async fn handle<'e, S: Sink>(
         response: processed.to_json(),
         built_from: processed,
     })
-}
-
-/// The invocation's deadline (epoch milliseconds, from the Runtime API's
-/// `Lambda-Runtime-Deadline-Ms`) on tokio's clock.
-fn deadline_instant(deadline_ms: u64) -> tokio::time::Instant {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    tokio::time::Instant::now()
-        + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
 
 #[cfg(test)]

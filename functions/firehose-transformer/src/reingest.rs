@@ -149,7 +149,7 @@ impl Default for RetryPolicy {
             max_attempts: 8,
             base: Duration::from_millis(50),
             cap: Duration::from_secs(2),
-            safety_margin: Duration::from_millis(1500),
+            safety_margin: cognito_activity_aws::lambda::DEADLINE_MARGIN,
             set_apart_max_bytes: SET_APART_MAX_BYTES,
         }
     }

@@ -4,12 +4,21 @@
 //! Batch Operations names tasks: each is answered `Succeeded`,
 //! `TemporaryFailure` (Batch Operations retries it) or `PermanentFailure`,
 //! with a result string, and the job's completion report lists them.
+//!
+//! Work stops at the time [`handle`] is given (the invocation's deadline
+//! less a margin) rather than being cut off by Lambda: an unfinished task is
+//! answered `TemporaryFailure`, so Batch Operations retries it (a timed-out
+//! invocation is a failed task, and is not), and unfinished objects fail the
+//! invocation with a reason, for Lambda to retry. A retry writes the same
+//! keys with the same bytes, so objects written before the stop are
+//! rewritten, never doubled.
 
 use cognito_activity::Config;
 use cognito_activity_aws::events::{self, BatchJob, EventError, ObjectRef, TaskCode};
 use cognito_activity_aws::lambda::{self, InvocationError};
 use serde::Serialize;
 use serde_json::Value;
+use tokio::time::Instant;
 
 use crate::settings::Settings;
 use crate::store::{Body, Store, StoreError};
@@ -22,6 +31,8 @@ pub enum HandlerError {
     Event(#[from] EventError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{DEADLINE_REACHED}; Lambda retries the event")]
+    Deadline,
 }
 
 impl InvocationError for HandlerError {
@@ -29,9 +40,14 @@ impl InvocationError for HandlerError {
         match self {
             HandlerError::Event(_) => "EventError",
             HandlerError::Store(_) => "S3Error",
+            HandlerError::Deadline => "DeadlineError",
         }
     }
 }
+
+/// Why work stopped unfinished.
+const DEADLINE_REACHED: &str =
+    "stopped before the invocation's deadline with objects not yet transformed";
 
 /// What one object came to.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -66,38 +82,64 @@ impl ObjectSummary {
     }
 }
 
-/// Handles one invocation; the value is the function's response.
+/// Handles one invocation, stopping at `stop_at`; the value is the
+/// function's response.
 pub async fn handle<S: Store>(
     event: &Value,
+    stop_at: Instant,
     settings: &Settings,
     cfg: &Config,
     store: &S,
 ) -> Result<Value, HandlerError> {
     if let Some(job) = events::batch_job_of(event) {
-        return Ok(handle_job(&job, settings, cfg, store).await);
+        return Ok(handle_job(&job, stop_at, settings, cfg, store).await);
     }
-    let objects = lambda::each_object(events::objects_of(event)?, |object| async move {
+    let objects = events::objects_of(event)?;
+    let each = lambda::each_object(objects, |object| async move {
         handle_object(&object, settings, cfg, store).await
-    })
-    .await?;
+    });
+    let objects = tokio::time::timeout_at(stop_at, each).await.map_err(|_| {
+        tracing::error!(reason = "deadline", "{DEADLINE_REACHED}");
+        HandlerError::Deadline
+    })??;
     Ok(serde_json::json!({ "objects": objects }))
 }
 
 async fn handle_job<S: Store>(
     job: &BatchJob,
+    stop_at: Instant,
     settings: &Settings,
     cfg: &Config,
     store: &S,
 ) -> Value {
     let mut results = Vec::new();
     for task in &job.tasks {
-        results.push(match &task.object {
-            Err(e) => (TaskCode::PermanentFailure, e.to_string()),
-            Ok(object) => match handle_object(object, settings, cfg, store).await {
-                Ok(summary) => (TaskCode::Succeeded, summary.result_string()),
-                Err(e) if e.is_permanent() => (TaskCode::PermanentFailure, e.to_string()),
-                Err(e) => (TaskCode::TemporaryFailure, e.to_string()),
-            },
+        let object = match &task.object {
+            Err(e) => {
+                results.push((TaskCode::PermanentFailure, e.to_string()));
+                continue;
+            }
+            Ok(object) => object,
+        };
+        if Instant::now() >= stop_at {
+            results.push((
+                TaskCode::TemporaryFailure,
+                "not started before the invocation's deadline; retried".to_string(),
+            ));
+            continue;
+        }
+        let done = tokio::time::timeout_at(stop_at, handle_object(object, settings, cfg, store));
+        results.push(match done.await {
+            Ok(Ok(summary)) => (TaskCode::Succeeded, summary.result_string()),
+            Ok(Err(e)) if e.is_permanent() => (TaskCode::PermanentFailure, e.to_string()),
+            Ok(Err(e)) => (TaskCode::TemporaryFailure, e.to_string()),
+            Err(_) => {
+                tracing::warn!(bucket = %object.bucket, key = %object.key, reason = "deadline", "task stopped at the invocation's deadline; Batch Operations retries it");
+                (
+                    TaskCode::TemporaryFailure,
+                    "stopped before the invocation's deadline; retried".to_string(),
+                )
+            }
         });
     }
     job.response(&results)

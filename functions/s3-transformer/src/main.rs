@@ -20,6 +20,8 @@ async fn main() -> Result<(), Error> {
         client: cognito_activity_aws::s3_client(&sdk),
     };
     let (settings, cfg, store) = (&settings, &cfg, &store);
-    lambda::serve_events(|event| async move { handler::handle(&event, settings, cfg, store).await })
-        .await
+    lambda::serve_events(|event, stop_at| async move {
+        handler::handle(&event, stop_at, settings, cfg, store).await
+    })
+    .await
 }

@@ -12,8 +12,10 @@ use cognito_activity::fixtures;
 use cognito_activity::pipeline::rejected::Rejected;
 use cognito_activity_aws::events::ObjectRef;
 use serde_json::{json, Value};
+use std::time::Duration;
+use tokio::time::Instant;
 
-use crate::handler::handle;
+use crate::handler::{handle, HandlerError};
 use crate::settings::Settings;
 use crate::store::{Body, Store, StoreError};
 
@@ -22,6 +24,8 @@ struct Memory {
     chunk: usize,
     /// Keys whose reads fail with this code.
     failing: BTreeMap<String, &'static str>,
+    /// Keys whose reads never answer.
+    hanging: Vec<String>,
 }
 
 impl Memory {
@@ -30,6 +34,7 @@ impl Memory {
             objects: RefCell::default(),
             chunk,
             failing: BTreeMap::new(),
+            hanging: Vec::new(),
         }
     }
 
@@ -70,6 +75,9 @@ impl Store for Memory {
         if let Some(code) = self.failing.get(&object.key) {
             return Err(error(code));
         }
+        if self.hanging.contains(&object.key) {
+            std::future::pending::<()>().await;
+        }
         let objects = self.objects.borrow();
         let body = objects
             .get(&(object.bucket.clone(), object.key.clone()))
@@ -108,11 +116,17 @@ fn eventbridge(key: &str) -> Value {
            "detail": {"bucket": {"name": "raw"}, "object": {"key": key}}})
 }
 
+/// A time to stop by that no test reaches.
+fn far() -> Instant {
+    Instant::now() + Duration::from_secs(3600)
+}
+
 fn run<S: Store>(event: &Value, settings: &Settings, cfg: &Config, store: &S) -> Value {
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("a runtime");
-    rt.block_on(handle(event, settings, cfg, store))
+    rt.block_on(handle(event, far(), settings, cfg, store))
         .expect("handled")
 }
 
@@ -294,10 +308,17 @@ fn an_object_that_fails_fails_the_invocation_after_the_others_are_written() {
         {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "raw"}, "object": {"key": "gone"}}},
         {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "raw"}, "object": {"key": "good"}}}]});
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("a runtime");
     let err = rt
-        .block_on(handle(&event, &settings(&[]), &Config::default(), &store))
+        .block_on(handle(
+            &event,
+            far(),
+            &settings(&[]),
+            &Config::default(),
+            &store,
+        ))
         .expect_err("the missing object fails the invocation");
     assert!(err.to_string().contains("NoSuchKey"), "{err}");
     assert!(!output_lines(&store, "activity/normalized/").is_empty());
@@ -376,4 +397,70 @@ fn a_cloudwatch_logs_export_reads_as_the_records_it_holds() {
         crate::transform::export_message(b"2024-08-07T22:34:33Z x"),
         b"2024-08-07T22:34:33Z x"
     );
+}
+
+#[test]
+fn work_stops_at_the_time_given_and_says_so() {
+    // An object whose read never answers: a Batch Operations task on it,
+    // and the tasks after it, are answered `TemporaryFailure` (retried by
+    // Batch Operations) at the time given, and an event naming it fails
+    // the invocation with that reason, for Lambda to retry; the objects
+    // before it are written.
+    let mut store = Memory::new(4096);
+    store.insert("ok", fixtures::lines().join("\n").into_bytes());
+    store.hanging.push("hung".into());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a runtime");
+    let soon = || Instant::now() + Duration::from_millis(50);
+    let job = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv", "job": {"id": "j"},
+    "tasks": [
+        {"taskId": "t1", "s3Key": "ok", "s3BucketArn": "arn:aws:s3:::raw"},
+        {"taskId": "t2", "s3Key": "hung", "s3BucketArn": "arn:aws:s3:::raw"},
+        {"taskId": "t3", "s3Key": "ok", "s3BucketArn": "arn:aws:s3:::raw"}
+    ]});
+    let answer = rt
+        .block_on(handle(
+            &job,
+            soon(),
+            &settings(&[]),
+            &Config::default(),
+            &store,
+        ))
+        .expect("answered");
+    let results = answer["results"].as_array().expect("results");
+    let codes: Vec<&str> = results
+        .iter()
+        .map(|r| r["resultCode"].as_str().expect("a code"))
+        .collect();
+    assert_eq!(codes, ["Succeeded", "TemporaryFailure", "TemporaryFailure"]);
+    assert!(results[1]["resultString"]
+        .as_str()
+        .expect("text")
+        .contains("deadline"));
+
+    let event = json!({"Records": [
+        {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "raw"}, "object": {"key": "ok"}}},
+        {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "raw"}, "object": {"key": "hung"}}}]});
+    let store = Memory {
+        hanging: vec!["hung".into()],
+        ..Memory::new(4096)
+    };
+    store.insert("ok", fixtures::lines().join("\n").into_bytes());
+    let err = rt
+        .block_on(handle(
+            &event,
+            soon(),
+            &settings(&[]),
+            &Config::default(),
+            &store,
+        ))
+        .expect_err("unfinished at the time given");
+    assert!(matches!(err, HandlerError::Deadline), "{err}");
+    assert_eq!(
+        cognito_activity_aws::lambda::InvocationError::kind(&err),
+        "DeadlineError"
+    );
+    assert!(!output_lines(&store, "activity/normalized/").is_empty());
 }

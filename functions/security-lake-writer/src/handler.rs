@@ -7,7 +7,9 @@
 //! Every key written derives from the object read (bucket, key, version),
 //! so a retry rewrites the same keys: nothing twice, nothing lost. Any
 //! failure to read or write S3 fails the invocation, which Lambda retries
-//! and, retries spent, sends to the dead-letter queue.
+//! and, retries spent, sends to the dead-letter queue; so does reaching the
+//! time [`handle`] is given (the invocation's deadline less a margin) with
+//! objects unfinished, with that reason, before Lambda cuts it off.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,6 +22,7 @@ use cognito_activity_seclake::{layout, lines, Batch};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tokio::time::Instant;
 
 use crate::settings::Settings;
 use crate::store::{Store, StoreError, Writer};
@@ -39,6 +42,8 @@ pub enum HandlerError {
         #[source]
         source: cognito_activity_seclake::Error,
     },
+    #[error("stopped before the invocation's deadline with objects not yet written; Lambda retries the event")]
+    Deadline,
 }
 
 impl InvocationError for HandlerError {
@@ -47,6 +52,7 @@ impl InvocationError for HandlerError {
             HandlerError::Event(_) => "EventError",
             HandlerError::Store(_) => "S3Error",
             HandlerError::Lake { .. } => "SecurityLakeError",
+            HandlerError::Deadline => "DeadlineError",
         }
     }
 }
@@ -80,17 +86,24 @@ pub struct WrittenObject {
     pub rows: usize,
 }
 
-/// Handles one invocation. `cfg` is `lines::ocsf_config`'s.
+/// Handles one invocation, stopping at `stop_at`. `cfg` is `lines::ocsf_config`'s.
 pub async fn handle<S: Store>(
     event: &Value,
+    stop_at: Instant,
     settings: &Settings,
     cfg: &Config,
     store: &S,
 ) -> Result<Summary, HandlerError> {
-    let objects = lambda::each_object(events::objects_of(event)?, |object| async move {
+    let each = lambda::each_object(events::objects_of(event)?, |object| async move {
         handle_object(&object, settings, cfg, store).await
-    })
-    .await?;
+    });
+    let objects = tokio::time::timeout_at(stop_at, each).await.map_err(|_| {
+        tracing::error!(
+            reason = "deadline",
+            "stopped before the invocation's deadline with objects not yet written"
+        );
+        HandlerError::Deadline
+    })??;
     Ok(Summary { objects })
 }
 

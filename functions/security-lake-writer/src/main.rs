@@ -19,6 +19,8 @@ async fn main() -> Result<(), Error> {
     let sdk = cognito_activity_aws::load(&cognito_activity_aws::Options::default()).await;
     let store = S3Store::new(&sdk, &settings).await;
     let (settings, cfg, store) = (&settings, &cfg, &store);
-    lambda::serve_events(|event| async move { handler::handle(&event, settings, cfg, store).await })
-        .await
+    lambda::serve_events(|event, stop_at| async move {
+        handler::handle(&event, stop_at, settings, cfg, store).await
+    })
+    .await
 }

@@ -26,10 +26,15 @@ struct Memory {
     objects: RefCell<BTreeMap<(String, String), Vec<u8>>>,
     writers: RefCell<Vec<(Writer, String)>>,
     refuse_puts: bool,
+    /// A key whose read never answers.
+    hanging: Option<String>,
 }
 
 impl Store for Memory {
     async fn get(&self, object: &ObjectRef, max: u64) -> Result<Fetched, StoreError> {
+        if self.hanging.as_ref() == Some(&object.key) {
+            std::future::pending::<()>().await;
+        }
         let objects = self.objects.borrow();
         let body = objects
             .get(&(object.bucket.clone(), object.key.clone()))
@@ -103,12 +108,18 @@ fn eventbridge(bucket: &str, key: &str) -> Value {
     })
 }
 
+/// A time to stop by that no test reaches.
+fn far() -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_secs(3600)
+}
+
 fn run<S: Store>(event: &Value, store: &S) -> Result<crate::handler::Summary, HandlerError> {
     let cfg = ocsf_config(&Config::default());
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("a runtime");
-    rt.block_on(handle(event, &settings(), &cfg, store))
+    rt.block_on(handle(event, far(), &settings(), &cfg, store))
 }
 
 #[test]
@@ -352,4 +363,28 @@ fn an_object_unreadable_past_a_line_is_reported_at_the_line_after_it() {
         .map(|e| &e["line"])
         .collect();
     assert_eq!(unreadable, [&json!(4)]);
+}
+
+#[test]
+fn an_object_unfinished_at_the_time_given_fails_the_invocation_with_that_reason() {
+    let store = Memory {
+        hanging: Some("hung".into()),
+        ..Memory::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a runtime");
+    let soon = tokio::time::Instant::now() + std::time::Duration::from_millis(50);
+    let err = rt
+        .block_on(handle(
+            &eventbridge("activity-bucket", "hung"),
+            soon,
+            &settings(),
+            &ocsf_config(&Config::default()),
+            &store,
+        ))
+        .expect_err("unfinished at the time given");
+    assert!(matches!(err, HandlerError::Deadline), "{err}");
+    assert_eq!(err.kind(), "DeadlineError");
 }

@@ -330,14 +330,14 @@ pub(super) fn assemble<'a>(
                     .flatten()
                     .and_then(|d| crate::decode::base64_decode(d).ok());
                 match original {
-                    Some(original) if sets_apart(&err, &original) => overflow.push(
-                        Overflow::failing_log_events(
+                    Some(original) if sets_apart(&err, &original) => {
+                        overflow.push(Overflow::failing_log_events(
                             index,
                             record_id.to_string(),
                             original,
                             err.code(),
-                        ),
-                    ),
+                        ))
+                    }
                     _ => {
                         failed_later.push(index);
                         if let Some(d) = record.data.as_deref() {

@@ -29,6 +29,13 @@
 //! moves the error objects; `--dry-run` only reports. Exit status 1 when
 //! anything was left.
 //!
+//! A run that stops on an error (S3 unreachable, the stream refusing whole
+//! calls past the retries) says which object it stopped at and the last one
+//! it finished; `--start-after` that key goes on from there. Objects are
+//! handled in S3's key order, one at a time, so the new run sends again at
+//! most the records of the object the first one stopped in (Firehose is
+//! at least once: a record may arrive twice either way).
+//!
 //! AWS settings come from the environment, as for the functions (region,
 //! credentials, `AWS_ENDPOINT_URL`).
 
@@ -85,6 +92,10 @@ pub struct RedriveArgs {
     /// Report what would be sent; send nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Skip the objects up to and including this key (S3 lists keys in order): to go on
+    /// from where a run that stopped says it stopped.
+    #[arg(long)]
+    start_after: Option<String>,
 }
 
 /// One error object's original records.
@@ -126,6 +137,7 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
         .list_objects_v2()
         .bucket(&args.bucket)
         .prefix(&args.prefix)
+        .set_start_after(args.start_after.clone())
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -138,100 +150,29 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
     }
 
     let (mut sent, mut left) = (0usize, 0usize);
+    // Keys come in S3's order (UTF-8 binary), so the last one handled
+    // tells a new run where to start (`--start-after`).
+    let mut last_done: Option<String> = None;
     for key in keys {
-        let object = ObjectRef {
-            bucket: args.bucket.clone(),
-            key: key.clone(),
-            version_id: None,
-        };
-        let reading = || format!("reading s3://{}/{key}", args.bucket);
-        let mut opened = objects::open(&s3, &object).await.with_context(reading)?;
-        let Some(body) = objects::read_capped(&mut opened, &object, MAX_OBJECT_BYTES as u64)
-            .await
-            .with_context(reading)?
-        else {
-            println!(
-                "s3://{}/{key}: not sent: the object is larger than {MAX_OBJECT_BYTES} bytes; its records stay where they are",
-                args.bucket
-            );
-            left += 1;
-            continue;
-        };
-        let mut recovered = recover(&body);
-        if args.split_envelopes {
-            let (records, envelopes, events) = split_envelopes(recovered.records);
-            recovered.records = records;
-            if envelopes > 0 {
-                println!(
-                    "s3://{}/{key}: {envelopes} CloudWatch Logs envelopes split into {events} log events",
-                    args.bucket
-                );
+        match redrive_object(args, &destination, &s3, &firehose, &key).await {
+            Ok((object_sent, object_left)) => {
+                sent += object_sent;
+                left += object_left;
+                last_done = Some(key);
             }
-        }
-        for why in &recovered.missing {
-            println!("s3://{}/{key}: not sent: {why}", args.bucket);
-        }
-        left += recovered.missing.len();
-        if args.dry_run {
-            // What the run would refuse up front, found as the run finds it.
-            let count = recovered.records.len();
-            let refused = match &destination {
-                Destination::Stream(_) => batches_of(recovered.records).1,
-                Destination::Objects { .. } => object_text(recovered.records, MAX_OBJECT_BYTES).1,
-            };
-            for why in &refused {
-                println!("s3://{}/{key}: would not be sent: {why}", args.bucket);
-            }
-            left += refused.len();
-            println!(
-                "s3://{}/{key}: {} records would be sent",
-                args.bucket,
-                count - refused.len()
-            );
-            continue;
-        }
-        let count = recovered.records.len();
-        match &destination {
-            Destination::Stream(stream) => {
-                let refused = put_all(&firehose, stream, recovered.records).await?;
-                for why in &refused {
-                    println!("s3://{}/{key}: refused by the stream: {why}", args.bucket);
+            Err(e) => {
+                eprintln!("{sent} records sent, {left} left before stopping");
+                match &last_done {
+                    Some(done) => eprintln!(
+                        "stopped at s3://{}/{key}; every object before it was handled. To go on, run again with --start-after {done} (records of s3://{}/{key} sent before the stop are sent again)",
+                        args.bucket, args.bucket
+                    ),
+                    None => eprintln!(
+                        "stopped at s3://{}/{key}, the first object: run again as before (records of it sent before the stop are sent again)",
+                        args.bucket
+                    ),
                 }
-                left += refused.len();
-                sent += count - refused.len();
-                println!(
-                    "s3://{}/{key}: {} of {count} records sent to {stream}",
-                    args.bucket,
-                    count - refused.len()
-                );
-            }
-            Destination::Objects { bucket, prefix } => {
-                if count == 0 {
-                    continue;
-                }
-                let name = key
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or("redrive")
-                    .trim_end_matches(".gz");
-                let to = format!("{prefix}redrive-{name}");
-                let (text, refused) = object_text(recovered.records, MAX_OBJECT_BYTES);
-                for why in &refused {
-                    println!("s3://{}/{key}: not sent: {why}", args.bucket);
-                }
-                left += refused.len();
-                let written = count - refused.len();
-                if written == 0 {
-                    continue;
-                }
-                objects::put(&s3, bucket, &to, text, JSON_LINES)
-                    .await
-                    .with_context(|| format!("writing s3://{bucket}/{to}"))?;
-                sent += written;
-                println!(
-                    "s3://{}/{key}: {written} records written to s3://{bucket}/{to}",
-                    args.bucket
-                );
+                return Err(e);
             }
         }
     }
@@ -241,6 +182,114 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// One error object: read, its records recovered and sent (or, with
+/// `--dry-run`, reported). Returns how many records were sent and how many
+/// were left; an error stops the run.
+async fn redrive_object(
+    args: &RedriveArgs,
+    destination: &Destination,
+    s3: &cognito_activity_aws::s3::Client,
+    firehose: &cognito_activity_aws::firehose::Client,
+    key: &str,
+) -> Result<(usize, usize)> {
+    let (mut sent, mut left) = (0usize, 0usize);
+    let object = ObjectRef {
+        bucket: args.bucket.clone(),
+        key: key.to_string(),
+        version_id: None,
+    };
+    let reading = || format!("reading s3://{}/{key}", args.bucket);
+    let mut opened = objects::open(s3, &object).await.with_context(reading)?;
+    let Some(body) = objects::read_capped(&mut opened, &object, MAX_OBJECT_BYTES as u64)
+        .await
+        .with_context(reading)?
+    else {
+        println!(
+            "s3://{}/{key}: not sent: the object is larger than {MAX_OBJECT_BYTES} bytes; its records stay where they are",
+            args.bucket
+        );
+        return Ok((0, 1));
+    };
+    let mut recovered = recover(&body);
+    if args.split_envelopes {
+        let (records, envelopes, events) = split_envelopes(recovered.records);
+        recovered.records = records;
+        if envelopes > 0 {
+            println!(
+                "s3://{}/{key}: {envelopes} CloudWatch Logs envelopes split into {events} log events",
+                args.bucket
+            );
+        }
+    }
+    for why in &recovered.missing {
+        println!("s3://{}/{key}: not sent: {why}", args.bucket);
+    }
+    left += recovered.missing.len();
+    if args.dry_run {
+        // What the run would refuse up front, found as the run finds it.
+        let count = recovered.records.len();
+        let refused = match destination {
+            Destination::Stream(_) => batches_of(recovered.records).1,
+            Destination::Objects { .. } => object_text(recovered.records, MAX_OBJECT_BYTES).1,
+        };
+        for why in &refused {
+            println!("s3://{}/{key}: would not be sent: {why}", args.bucket);
+        }
+        left += refused.len();
+        println!(
+            "s3://{}/{key}: {} records would be sent",
+            args.bucket,
+            count - refused.len()
+        );
+        return Ok((0, left));
+    }
+    let count = recovered.records.len();
+    match destination {
+        Destination::Stream(stream) => {
+            let refused = put_all(firehose, stream, recovered.records).await?;
+            for why in &refused {
+                println!("s3://{}/{key}: refused by the stream: {why}", args.bucket);
+            }
+            left += refused.len();
+            sent += count - refused.len();
+            println!(
+                "s3://{}/{key}: {} of {count} records sent to {stream}",
+                args.bucket,
+                count - refused.len()
+            );
+        }
+        Destination::Objects { bucket, prefix } => {
+            if count == 0 {
+                return Ok((sent, left));
+            }
+            let name = key
+                .rsplit('/')
+                .next()
+                .unwrap_or("redrive")
+                .trim_end_matches(".gz");
+            let to = format!("{prefix}redrive-{name}");
+            let (text, refused) = object_text(recovered.records, MAX_OBJECT_BYTES);
+            for why in &refused {
+                println!("s3://{}/{key}: not sent: {why}", args.bucket);
+            }
+            left += refused.len();
+            let written = count - refused.len();
+            if written == 0 {
+                return Ok((sent, left));
+            }
+            objects::put(s3, bucket, &to, text, JSON_LINES)
+                .await
+                .with_context(|| format!("writing s3://{bucket}/{to}"))?;
+            sent += written;
+            println!(
+                "s3://{}/{key}: {written} records written to s3://{bucket}/{to}",
+                args.bucket
+            );
+        }
+    }
+    Ok((sent, left))
 }
 
 enum Destination {

@@ -236,3 +236,59 @@ fn split_envelopes_sends_each_log_event_of_an_envelope_on_its_own() {
     assert_eq!(code, 0, "{report}");
     assert!(report.contains("1 records would be sent"), "{report}");
 }
+
+#[test]
+fn a_run_that_stops_says_where_and_start_after_goes_on_from_there() {
+    let moto = Moto::start();
+    let record = |text: &str| {
+        json!({"attemptsMade": 4, "arrivalTimestamp": 1733300000000_i64, "errorCode": "Lambda.FunctionError",
+               "errorMessage": "The Lambda function was successfully invoked but it returned an error result.",
+               "attemptEndingTimestamp": 1733300060000_i64, "rawData": b64(text.as_bytes()),
+               "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:t:$LATEST"})
+        .to_string()
+    };
+    // `a` holds only an entry without its bytes (nothing to send), `b` and
+    // `c` one record each.
+    let mut no_bytes = Rejections::new("s3://raw/x.log", "v1");
+    no_bytes.push(3, "S3Transformer.TooLong", "line too long".into(), None);
+    let (no_bytes, _) = no_bytes.finish();
+    moto.boto3(
+        SETUP,
+        &json!({"objects": {
+            "errors/a.json.gz": b64(&no_bytes),
+            "errors/b": b64(record("record of b").as_bytes()),
+            "errors/c": b64(record("record of c").as_bytes()),
+        }}),
+    );
+
+    // A stream that does not exist stops the run at `b`, the first object
+    // with a record to send: `a` was handled, so the run says to go on
+    // after it.
+    let (code, report) = redrive(
+        &moto,
+        "--bucket activity --prefix errors/ --stream no-such-stream",
+    );
+    assert_ne!(code, 0, "{report}");
+    assert!(
+        report.contains("stopped at s3://activity/errors/b;")
+            && report.contains("--start-after errors/a.json.gz"),
+        "{report}"
+    );
+    assert!(dump(&moto, "delivered").is_empty());
+
+    // Going on after `b` sends `c` alone.
+    let (code, report) = redrive(
+        &moto,
+        "--bucket activity --prefix errors/ --stream activity-stream --start-after errors/b",
+    );
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        !report.contains("errors/a") && !report.contains("errors/b"),
+        "{report}"
+    );
+    let delivered: String = dump(&moto, "delivered")
+        .values()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(delivered, "record of c");
+}

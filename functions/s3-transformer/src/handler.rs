@@ -31,7 +31,7 @@ pub enum HandlerError {
     Event(#[from] EventError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{DEADLINE_REACHED}; Lambda retries the event")]
+    #[error("stopped before the invocation's deadline with objects not yet transformed; Lambda retries the event")]
     Deadline,
 }
 
@@ -44,10 +44,6 @@ impl InvocationError for HandlerError {
         }
     }
 }
-
-/// Why work stopped unfinished.
-const DEADLINE_REACHED: &str =
-    "stopped before the invocation's deadline with objects not yet transformed";
 
 /// What one object came to.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -98,10 +94,10 @@ pub async fn handle<S: Store>(
     let each = lambda::each_object(objects, |object| async move {
         handle_object(&object, settings, cfg, store).await
     });
-    let objects = tokio::time::timeout_at(stop_at, each).await.map_err(|_| {
-        tracing::error!(reason = "deadline", "{DEADLINE_REACHED}");
-        HandlerError::Deadline
-    })??;
+    // serve_events logs the failure with the request id.
+    let objects = tokio::time::timeout_at(stop_at, each)
+        .await
+        .map_err(|_| HandlerError::Deadline)??;
     Ok(serde_json::json!({ "objects": objects }))
 }
 

@@ -97,13 +97,10 @@ pub async fn handle<S: Store>(
     let each = lambda::each_object(events::objects_of(event)?, |object| async move {
         handle_object(&object, settings, cfg, store).await
     });
-    let objects = tokio::time::timeout_at(stop_at, each).await.map_err(|_| {
-        tracing::error!(
-            reason = "deadline",
-            "stopped before the invocation's deadline with objects not yet written"
-        );
-        HandlerError::Deadline
-    })??;
+    // serve_events logs the failure with the request id.
+    let objects = tokio::time::timeout_at(stop_at, each)
+        .await
+        .map_err(|_| HandlerError::Deadline)??;
     Ok(Summary { objects })
 }
 

@@ -71,6 +71,14 @@ fn dump(moto: &Moto, bucket: &str) -> serde_json::Map<String, Value> {
     v.as_object().unwrap().clone()
 }
 
+/// Everything the stream delivered, in key order.
+fn delivered(moto: &Moto) -> String {
+    dump(moto, "delivered")
+        .values()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_reported() {
     let moto = Moto::start();
@@ -131,10 +139,7 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
             && report.contains("s3://raw/AWSLogs/x.log.gz line 9"),
         "{report}"
     );
-    let delivered: String = dump(&moto, "delivered")
-        .values()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    let delivered = delivered(&moto);
     for original in originals {
         assert_eq!(
             delivered.matches(original).count(),
@@ -286,9 +291,5 @@ fn a_run_that_stops_says_where_and_start_after_goes_on_from_there() {
         !report.contains("errors/a") && !report.contains("errors/b"),
         "{report}"
     );
-    let delivered: String = dump(&moto, "delivered")
-        .values()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(delivered, "record of c");
+    assert_eq!(delivered(&moto), "record of c");
 }

@@ -121,11 +121,27 @@ fn far() -> Instant {
     Instant::now() + Duration::from_secs(3600)
 }
 
-fn run<S: Store>(event: &Value, settings: &Settings, cfg: &Config, store: &S) -> Value {
-    let rt = tokio::runtime::Builder::new_current_thread()
+/// A runtime as the function's, with tokio's timers (the handler stops on
+/// time).
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
-        .expect("a runtime");
+        .expect("a runtime")
+}
+
+/// The result codes of a Batch Operations answer, in task order.
+fn result_codes(answer: &Value) -> Vec<&str> {
+    answer["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["resultCode"].as_str().expect("a code"))
+        .collect()
+}
+
+fn run<S: Store>(event: &Value, settings: &Settings, cfg: &Config, store: &S) -> Value {
+    let rt = runtime();
     rt.block_on(handle(event, far(), settings, cfg, store))
         .expect("handled")
 }
@@ -307,10 +323,7 @@ fn an_object_that_fails_fails_the_invocation_after_the_others_are_written() {
     let event = json!({"Records": [
         {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "raw"}, "object": {"key": "gone"}}},
         {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "raw"}, "object": {"key": "good"}}}]});
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("a runtime");
+    let rt = runtime();
     let err = rt
         .block_on(handle(
             &event,
@@ -337,14 +350,8 @@ fn batch_operations_tasks_are_answered_one_by_one() {
         {"taskId": "t4", "s3BucketArn": "arn:aws:s3:::raw"}
     ]});
     let answer = run(&job, &settings(&[]), &Config::default(), &store);
-    let codes: Vec<&str> = answer["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|r| r["resultCode"].as_str().expect("a code"))
-        .collect();
     assert_eq!(
-        codes,
+        result_codes(&answer),
         [
             "Succeeded",
             "PermanentFailure",
@@ -409,10 +416,7 @@ fn work_stops_at_the_time_given_and_says_so() {
     let mut store = Memory::new(4096);
     store.insert("ok", fixtures::lines().join("\n").into_bytes());
     store.hanging.push("hung".into());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("a runtime");
+    let rt = runtime();
     let soon = || Instant::now() + Duration::from_millis(50);
     let job = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv", "job": {"id": "j"},
     "tasks": [
@@ -429,13 +433,11 @@ fn work_stops_at_the_time_given_and_says_so() {
             &store,
         ))
         .expect("answered");
-    let results = answer["results"].as_array().expect("results");
-    let codes: Vec<&str> = results
-        .iter()
-        .map(|r| r["resultCode"].as_str().expect("a code"))
-        .collect();
-    assert_eq!(codes, ["Succeeded", "TemporaryFailure", "TemporaryFailure"]);
-    assert!(results[1]["resultString"]
+    assert_eq!(
+        result_codes(&answer),
+        ["Succeeded", "TemporaryFailure", "TemporaryFailure"]
+    );
+    assert!(answer["results"][1]["resultString"]
         .as_str()
         .expect("text")
         .contains("deadline"));

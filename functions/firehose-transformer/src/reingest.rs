@@ -173,6 +173,14 @@ pub const SET_APART_MAX_BYTES: usize = 2 << 20;
 /// What one overflow record is to become.
 enum Plan {
     Put(Vec<Entry>),
+    /// An envelope set apart: its failing pieces are put only once its
+    /// usable ones are all in, so that an envelope answered
+    /// `ProcessingFailed` (counted under its failure code here) leaves no
+    /// failing piece in the stream to fail, and be counted, again.
+    SetApart {
+        usable: Vec<Entry>,
+        failing: Vec<Entry>,
+    },
     Fail(&'static str),
     /// Left unread, the record turned out to be one the pipeline drops.
     Drop,
@@ -240,33 +248,31 @@ impl<S: Sink> Reingester<S> {
                 plan(o, config, &probe, &target)
             })
             .collect();
-        let mut entries = Vec::new();
-        let mut owner = Vec::new();
-        for (i, p) in plans.iter().enumerate() {
-            if let Plan::Put(list) = p {
-                for e in list {
-                    entries.push(e.clone());
-                    owner.push(i);
-                }
-            }
-        }
-        let accepted = put_all(
-            &self.sink,
-            &target,
-            &entries,
-            &self.policy,
-            deadline,
-            &mut Jitter::seeded(),
-        )
-        .await;
-
-        // How many pieces of each overflow record were accepted: one pass.
+        // How many pieces of each overflow record were accepted.
         let mut pieces_accepted = vec![0usize; plans.len()];
-        for (&who, &ok) in owner.iter().zip(&accepted) {
-            if ok {
-                pieces_accepted[who] += 1;
-            }
-        }
+        let mut jitter = Jitter::seeded();
+        let first: Vec<(usize, &[Entry])> = plans
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match p {
+                Plan::Put(list) | Plan::SetApart { usable: list, .. } => Some((i, list.as_slice())),
+                Plan::Fail(_) | Plan::Drop => None,
+            })
+            .collect();
+        self.put_round(&target, &first, deadline, &mut jitter, &mut pieces_accepted)
+            .await;
+        let then: Vec<(usize, &[Entry])> = plans
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match p {
+                Plan::SetApart { usable, failing } if pieces_accepted[i] == usable.len() => {
+                    Some((i, failing.as_slice()))
+                }
+                _ => None,
+            })
+            .collect();
+        self.put_round(&target, &then, deadline, &mut jitter, &mut pieces_accepted)
+            .await;
         let mut settlements = Vec::with_capacity(pending.len());
         for ((o, p), ok) in pending.iter().zip(&plans).zip(pieces_accepted) {
             let outcome = match p {
@@ -276,11 +282,12 @@ impl<S: Sink> Reingester<S> {
                     continue;
                 }
                 Plan::Fail(reason) => Err(*reason),
-                Plan::Put(list) if ok == list.len() => Ok(list.len()),
-                Plan::Put(_) if ok == 0 => Err("reingest_failed"),
+                Plan::Put(list) if ok == list.len() => Ok(ok),
+                Plan::SetApart { usable, failing } if ok == usable.len() + failing.len() => Ok(ok),
+                _ if ok == 0 => Err("reingest_failed"),
                 // Some pieces are in the stream already: a replay of the
                 // failed record duplicates them (at least once).
-                Plan::Put(_) => Err("reingest_partly_failed"),
+                _ => Err("reingest_partly_failed"),
             };
             settlements.push(match outcome {
                 Ok(pieces) => {
@@ -299,6 +306,35 @@ impl<S: Sink> Reingester<S> {
         }
         processed.overflow = pending;
         processed.settle(settlements);
+    }
+
+    /// Puts the entries of each `(overflow record, entries)` in one
+    /// [`put_all`], counting each record's accepted ones in `accepted`.
+    async fn put_round(
+        &self,
+        target: &Target,
+        lists: &[(usize, &[Entry])],
+        deadline: Instant,
+        jitter: &mut Jitter,
+        accepted: &mut [usize],
+    ) {
+        let mut entries = Vec::new();
+        let mut owner = Vec::new();
+        for &(i, list) in lists {
+            for e in list {
+                entries.push(e.clone());
+                owner.push(i);
+            }
+        }
+        if entries.is_empty() {
+            return;
+        }
+        let ok = put_all(&self.sink, target, &entries, &self.policy, deadline, jitter).await;
+        for (&who, &ok) in owner.iter().zip(&ok) {
+            if ok {
+                accepted[who] += 1;
+            }
+        }
     }
 }
 
@@ -390,16 +426,19 @@ fn set_apart(o: &Overflow, config: &Config, probe: &Probe, max_record: usize, ke
                 failing_pieces = failing.len(),
                 "envelope failing on some log events set apart"
             );
-            Plan::Put(
-                usable
+            let entries = |pieces: Vec<Vec<u8>>| {
+                pieces
                     .into_iter()
-                    .chain(failing)
                     .map(|data| Entry {
                         data,
                         partition_key: key.clone(),
                     })
-                    .collect(),
-            )
+                    .collect()
+            };
+            Plan::SetApart {
+                usable: entries(usable),
+                failing: entries(failing),
+            }
         }
     }
 }
@@ -1037,10 +1076,12 @@ mod tests {
         );
         assert!(put_data(&r).is_empty());
 
-        // A refused piece leaves its envelope failed whole, with its data.
+        // A refused piece leaves its envelope failed whole, with its data:
+        // here the first envelope's failing piece (the usable pieces are
+        // put first, then the failing ones).
         let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
         r.settle(&mut fresh(), &cfg, far()).await;
-        let refused = put_data(&r)[1].clone();
+        let refused = put_data(&r)[3].clone();
         let mut processed2 = fresh();
         let r = Reingester::new(
             Fake {
@@ -1056,6 +1097,60 @@ mod tests {
             [ProcessingFailed, Dropped, Dropped]
         );
         assert!(!processed2.response.records[0].data.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_envelope_set_apart_that_fails_whole_leaves_no_failing_piece_to_count_again() {
+        use cognito_activity::RecordResult::*;
+        let cfg = Config::default();
+        let event = envelopes_event(&[vec![sign_in(0), "not a Cognito record".to_string()]]);
+        // Learn the pieces (the usable one, then the failing one), then
+        // refuse the usable one for good.
+        let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
+        r.settle(
+            &mut cognito_activity::process_event(&event, &cfg).unwrap(),
+            &cfg,
+            far(),
+        )
+        .await;
+        let usable = put_data(&r)[0].clone();
+        let mut processed = cognito_activity::process_event(&event, &cfg).unwrap();
+        let r = Reingester::new(
+            Fake {
+                always_refuse: vec![usable.clone()],
+                ..Fake::default()
+            },
+            true,
+            RetryPolicy::default(),
+        );
+        r.settle(&mut processed, &cfg, far()).await;
+        // The envelope fails whole, counted here under its code.
+        assert_eq!(results_of(&processed), [ProcessingFailed]);
+        assert_eq!(processed.stats.failures.values().sum::<u64>(), 1);
+
+        // What reached the stream, read again: the bad event must not be
+        // counted a second time.
+        let mut again: serde_json::Value = serde_json::from_slice(&envelopes_event(&[])).unwrap();
+        again["records"] = put_data(&r)
+            .iter()
+            .filter(|p| **p != usable)
+            .enumerate()
+            .map(|(i, p)| {
+                serde_json::json!({"recordId": format!("p{i}"),
+                "data": cognito_activity::decode::base64_encode(p)})
+            })
+            .collect();
+        let mut read = cognito_activity::process_event(&serde_json::to_vec(&again).unwrap(), &cfg)
+            .unwrap()
+            .into_owned();
+        let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
+        r.settle(&mut read, &cfg, far()).await;
+        assert_eq!(
+            processed.stats.failures.values().sum::<u64>()
+                + read.stats.failures.values().sum::<u64>(),
+            1,
+            "the bad event is counted once"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -295,13 +295,18 @@ fn ocsf_line_and_one_the_schema_refuses() -> (String, String) {
 fn a_line_the_schema_refuses_is_reported_with_its_own_file_and_line() {
     // The schema's refusals are known only when the batch is written, by
     // the tag of the line that placed the rows: each must come back as
-    // the file and line it was read from, across files and blank lines.
+    // the file and line it was read from, across files, blank lines and
+    // lines that placed no rows (their tag is used again).
     let dir = tempdir("refused");
     let (ok, refused) = ocsf_line_and_one_the_schema_refuses();
     let first = dir.join("first.jsonl");
     let second = dir.join("second.jsonl");
     std::fs::write(&first, format!("{ok}\n{refused}\n{ok}\n")).unwrap();
-    std::fs::write(&second, format!("{ok}\n\n{ok}\n{refused}\n")).unwrap();
+    std::fs::write(
+        &second,
+        format!("{ok}\n\n{ok}\nthis is not JSON\n{refused}\n"),
+    )
+    .unwrap();
     let out_dir = dir.join("out");
     let out = cli(
         &[
@@ -329,13 +334,17 @@ fn a_line_the_schema_refuses_is_reported_with_its_own_file_and_line() {
                 first.display()
             ),
             format!(
-                "{}:4: rows do not fit the authentication schema",
+                "{}:5: rows do not fit the authentication schema",
                 second.display()
             ),
         ],
         "{stderr}"
     );
-    assert!(stderr.contains("2 bad"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:4: ", second.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("3 bad"), "{stderr}");
     assert!(
         !stderr.contains("x_extra"),
         "no input in messages: {stderr}"

@@ -367,15 +367,7 @@ fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target) -> Plan {
         other => other,
     };
     match pieces {
-        Ok(pieces) => Plan::Put(
-            pieces
-                .into_iter()
-                .map(|data| Entry {
-                    data,
-                    partition_key: key.clone(),
-                })
-                .collect(),
-        ),
+        Ok(pieces) => Plan::Put(entries(pieces, &key)),
         Err(SplitError::NotEnvelope) if o.response_len.is_none() => {
             // Left unread after the response closed: read here, as the
             // split reads pieces, so that a record the pipeline drops or
@@ -426,21 +418,23 @@ fn set_apart(o: &Overflow, config: &Config, probe: &Probe, max_record: usize, ke
                 failing_pieces = failing.len(),
                 "envelope failing on some log events set apart"
             );
-            let entries = |pieces: Vec<Vec<u8>>| {
-                pieces
-                    .into_iter()
-                    .map(|data| Entry {
-                        data,
-                        partition_key: key.clone(),
-                    })
-                    .collect()
-            };
             Plan::SetApart {
-                usable: entries(usable),
-                failing: entries(failing),
+                usable: entries(usable, &key),
+                failing: entries(failing, &key),
             }
         }
     }
+}
+
+/// The pieces of one overflow record as entries under its partition key.
+fn entries(pieces: Vec<Vec<u8>>, key: &str) -> Vec<Entry> {
+    pieces
+        .into_iter()
+        .map(|data| Entry {
+            data,
+            partition_key: key.to_string(),
+        })
+        .collect()
 }
 
 /// A record that is not an envelope, back unchanged if the target takes it.

@@ -34,7 +34,10 @@
 //! it finished; `--start-after` that key goes on from there. Objects are
 //! handled in S3's key order, one at a time, so the new run sends again at
 //! most the records of the object the first one stopped in (Firehose is
-//! at least once: a record may arrive twice either way).
+//! at least once: a record may arrive twice either way). Records the stream
+//! still refused after the retries are reported and counted as left, and
+//! their object counts as finished: a run resumed after it does not send
+//! them again; a run over that object again does.
 //!
 //! AWS settings come from the environment, as for the functions (region,
 //! credentials, `AWS_ENDPOINT_URL`).

@@ -30,14 +30,14 @@
 //! anything was left.
 //!
 //! A run that stops on an error (S3 unreachable, the stream refusing whole
-//! calls past the retries) says which object it stopped at and the last one
-//! it finished; `--start-after` that key goes on from there. Objects are
+//! calls or some of their records past the retries, an answer that does not
+//! say which records went in) says which object it stopped at and the last
+//! one it finished; `--start-after` that key goes on from there. Objects are
 //! handled in S3's key order, one at a time, so the new run sends again at
 //! most the records of the object the first one stopped in (Firehose is
-//! at least once: a record may arrive twice either way). Records the stream
-//! still refused after the retries are reported and counted as left, and
-//! their object counts as finished: a run resumed after it does not send
-//! them again; a run over that object again does.
+//! at least once: a record may arrive twice either way). A record the
+//! stream refuses is never counted as left while its object counts as
+//! finished: that would let `--start-after` skip it.
 //!
 //! AWS settings come from the environment, as for the functions (region,
 //! credentials, `AWS_ENDPOINT_URL`).
@@ -253,7 +253,7 @@ async fn redrive_object(
         Destination::Stream(stream) => {
             let refused = put_all(firehose, stream, recovered.records).await?;
             for why in &refused {
-                println!("s3://{}/{key}: refused by the stream: {why}", args.bucket);
+                println!("s3://{}/{key}: not sent: {why}", args.bucket);
             }
             left += refused.len();
             sent += count - refused.len();
@@ -458,14 +458,17 @@ fn batches_of(records: Vec<Vec<u8>>) -> (Vec<Vec<Vec<u8>>>, Vec<String>) {
     (batches, refused)
 }
 
-/// Sends every record; answers the reasons of those the stream still
-/// refused after `ATTEMPTS` tries, or could not take at all.
+/// Sends every record; answers the reasons of those too large to send at
+/// all. Records the stream still refuses after `ATTEMPTS` tries are an
+/// error, as is an answer that does not account for every record: the run
+/// stops in their object, so that a run resumed with `--start-after` sends
+/// the object again instead of skipping them.
 async fn put_all(
     firehose: &cognito_activity_aws::firehose::Client,
     stream: &str,
     records: Vec<Vec<u8>>,
 ) -> Result<Vec<String>> {
-    let (batches, mut refused) = batches_of(records);
+    let (batches, refused) = batches_of(records);
     for mut pending in batches {
         for attempt in 1..=ATTEMPTS {
             let entries: Vec<Record> = pending
@@ -484,19 +487,34 @@ async fn put_all(
                 pending.clear();
                 break;
             }
+            let answers = out.request_responses();
+            if answers.len() != pending.len() {
+                bail!(
+                    "PutRecordBatch into {stream} answered {} entries for {} records: which went in is not known",
+                    answers.len(),
+                    pending.len()
+                );
+            }
             let mut again = Vec::new();
-            for (record, answer) in pending.into_iter().zip(out.request_responses()) {
+            let mut codes = Vec::new();
+            for (record, answer) in pending.into_iter().zip(answers) {
                 if let Some(code) = answer.error_code() {
-                    if attempt == ATTEMPTS {
-                        refused.push(code.to_string());
-                    } else {
-                        again.push(record);
-                    }
+                    again.push(record);
+                    codes.push(code);
                 }
             }
             pending = again;
             if pending.is_empty() {
                 break;
+            }
+            if attempt == ATTEMPTS {
+                codes.sort_unstable();
+                codes.dedup();
+                bail!(
+                    "{stream} still refused {} records after {ATTEMPTS} tries ({})",
+                    pending.len(),
+                    codes.join(", ")
+                );
             }
             tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
         }

@@ -12,6 +12,7 @@ use std::process::Command;
 
 use base64::Engine as _;
 use cognito_activity::pipeline::rejected::Rejections;
+use e2e::scripted::{Answer, Scripted};
 use e2e::{cargo_binary, Moto};
 use serde_json::{json, Value};
 
@@ -44,14 +45,30 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// Firehose's error record for a record holding `original`, as Firehose
+/// writes it under `errors/`.
+fn error_record(original: &str) -> String {
+    json!({"attemptsMade": 4, "arrivalTimestamp": 1733300000000_i64, "errorCode": "Lambda.FunctionError",
+           "errorMessage": "The Lambda function was successfully invoked but it returned an error result.",
+           "attemptEndingTimestamp": 1733300060000_i64, "rawData": b64(original.as_bytes()),
+           "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:t:$LATEST"})
+    .to_string()
+}
+
 /// Runs `cognito-activity redrive` with `args` (split at spaces).
 fn redrive(moto: &Moto, args: &str) -> (i32, String) {
+    redrive_with(moto, args, &[])
+}
+
+/// `redrive`, with more environment (`AWS_ENDPOINT_URL_FIREHOSE`, say).
+fn redrive_with(moto: &Moto, args: &str, env: &[(&str, &str)]) -> (i32, String) {
     let cli = cargo_binary("cognito-activity-cli", "cognito-activity");
     let out = Command::new(cli)
         .arg("redrive")
         .args(args.split_whitespace())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
         .env("AWS_ENDPOINT_URL", &moto.endpoint)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -88,16 +105,7 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
         "a line the S3 route could not use",
     ];
     // Firehose's error records, back to back, as Firehose writes them.
-    let firehose: String = originals[..2]
-        .iter()
-        .map(|o| {
-            json!({"attemptsMade": 4, "arrivalTimestamp": 1733300000000_i64, "errorCode": "Lambda.FunctionError",
-                   "errorMessage": "The Lambda function was successfully invoked but it returned an error result.",
-                   "attemptEndingTimestamp": 1733300060000_i64, "rawData": b64(o.as_bytes()),
-                   "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:t:$LATEST"})
-            .to_string()
-        })
-        .collect();
+    let firehose: String = originals[..2].iter().map(|o| error_record(o)).collect();
     let mut ours = Rejections::new("s3://raw/AWSLogs/x.log.gz", "v1");
     ours.push(
         7,
@@ -245,13 +253,6 @@ fn split_envelopes_sends_each_log_event_of_an_envelope_on_its_own() {
 #[test]
 fn a_run_that_stops_says_where_and_start_after_goes_on_from_there() {
     let moto = Moto::start();
-    let record = |text: &str| {
-        json!({"attemptsMade": 4, "arrivalTimestamp": 1733300000000_i64, "errorCode": "Lambda.FunctionError",
-               "errorMessage": "The Lambda function was successfully invoked but it returned an error result.",
-               "attemptEndingTimestamp": 1733300060000_i64, "rawData": b64(text.as_bytes()),
-               "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:t:$LATEST"})
-        .to_string()
-    };
     // `a` holds only an entry without its bytes (nothing to send), `b` and
     // `c` one record each.
     let mut no_bytes = Rejections::new("s3://raw/x.log", "v1");
@@ -261,8 +262,8 @@ fn a_run_that_stops_says_where_and_start_after_goes_on_from_there() {
         SETUP,
         &json!({"objects": {
             "errors/a.json.gz": b64(&no_bytes),
-            "errors/b": b64(record("record of b").as_bytes()),
-            "errors/c": b64(record("record of c").as_bytes()),
+            "errors/b": b64(error_record("record of b").as_bytes()),
+            "errors/c": b64(error_record("record of c").as_bytes()),
         }}),
     );
 
@@ -292,4 +293,100 @@ fn a_run_that_stops_says_where_and_start_after_goes_on_from_there() {
         "{report}"
     );
     assert_eq!(delivered(&moto), "record of c");
+}
+
+/// The original bytes of each record a `PutRecordBatch` request carried.
+fn put_records(body: &[u8]) -> Vec<String> {
+    let v: Value = serde_json::from_slice(body).unwrap();
+    v["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(r["Data"].as_str().unwrap())
+                .unwrap();
+            String::from_utf8(data).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn records_the_stream_keeps_refusing_stop_the_run_in_their_object() {
+    let moto = Moto::start();
+    moto.boto3(
+        SETUP,
+        &json!({"objects": {
+            "errors/a": b64(error_record("a1").as_bytes()),
+            "errors/b": b64(format!("{}{}", error_record("b1"), error_record("b2")).as_bytes()),
+            "errors/c": b64(error_record("c1").as_bytes()),
+        }}),
+    );
+    let accepted = |n: usize| {
+        Answer::ok(
+            &json!({"FailedPutCount": 0, "Encrypted": false,
+                    "RequestResponses": vec![json!({"RecordId": "r"}); n]})
+            .to_string(),
+        )
+    };
+    let refused = json!({"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."});
+    // `a` goes in; of `b`, `b1` goes in and `b2` is refused on all four tries.
+    let mut script = vec![
+        accepted(1),
+        Answer::ok(
+            &json!({"FailedPutCount": 1, "Encrypted": false,
+                    "RequestResponses": [{"RecordId": "r"}, refused]})
+            .to_string(),
+        ),
+    ];
+    let refused_again =
+        json!({"FailedPutCount": 1, "Encrypted": false, "RequestResponses": [refused]}).to_string();
+    script.extend(std::iter::repeat_n(Answer::ok(&refused_again), 3));
+    let firehose = Scripted::start(script, accepted(1));
+    let (code, report) = redrive_with(
+        &moto,
+        "--bucket activity --prefix errors/ --stream activity-stream",
+        &[("AWS_ENDPOINT_URL_FIREHOSE", &firehose.endpoint)],
+    );
+    assert_ne!(code, 0, "{report}");
+    assert!(
+        report.contains("still refused 1 records after 4 tries (ServiceUnavailableException)")
+            && report.contains("stopped at s3://activity/errors/b;")
+            && report.contains("--start-after errors/a "),
+        "{report}"
+    );
+    // `c` was not reached: a run resumed after `a` sends all of `b` again.
+    let sent: Vec<Vec<String>> = firehose
+        .requests()
+        .iter()
+        .map(|r| put_records(&r.body))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            vec!["a1"],
+            vec!["b1", "b2"],
+            vec!["b2"],
+            vec!["b2"],
+            vec!["b2"]
+        ],
+        "{report}"
+    );
+
+    // An answer that accounts for fewer records than were sent stops the run
+    // too: which records went in is not known.
+    let short = json!({"FailedPutCount": 1, "Encrypted": false, "RequestResponses": [refused]});
+    let firehose = Scripted::start(vec![Answer::ok(&short.to_string())], accepted(1));
+    let (code, report) = redrive_with(
+        &moto,
+        "--bucket activity --prefix errors/ --stream activity-stream --start-after errors/a",
+        &[("AWS_ENDPOINT_URL_FIREHOSE", &firehose.endpoint)],
+    );
+    assert_ne!(code, 0, "{report}");
+    assert!(
+        report.contains("answered 1 entries for 2 records")
+            && report.contains("stopped at s3://activity/errors/b,"),
+        "{report}"
+    );
+    assert_eq!(firehose.requests().len(), 1, "{report}");
 }

@@ -210,7 +210,10 @@ fn replay(path: &Path, show: Show, format: Option<Format>) -> Result<ExitCode> {
             overflow - no_room
         );
     }
-    processed.settle(std::iter::repeat_n(Settlement::Failed, overflow));
+    processed.settle(std::iter::repeat_n(
+        Settlement::Failed("reingest_disabled"),
+        overflow,
+    ));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match show {

@@ -361,7 +361,7 @@ fn a_five_mb_record_of_valid_cognito_ndjson_overflows_within_the_budget() {
     assert_eq!(p.stats.records_overflow, 1);
 
     // Settling it as failed cannot push the response past the budget either.
-    p.settle([cognito_activity::Settlement::Failed]);
+    p.settle([cognito_activity::Settlement::Failed("reingest_failed")]);
     assert!(p.to_json().len() <= cfg.response_budget_bytes);
     assert_eq!(p.response.records[1].result, RecordResult::ProcessingFailed);
 }

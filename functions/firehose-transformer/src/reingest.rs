@@ -170,6 +170,18 @@ pub struct Reingester<S> {
 /// measured as an overflow envelope's are).
 pub const SET_APART_MAX_BYTES: usize = 2 << 20;
 
+/// Logs why overflow record `o` stays `ProcessingFailed`: at WARN while the
+/// invocation's per-record warnings last, except for an envelope held to be
+/// set apart, which was named already when it failed ("record failed") and
+/// takes no second one.
+fn answered_failed(processed: &mut Processed<'_>, o: &Overflow, reason: &'static str) {
+    if o.failure_code.is_none() && processed.warnings.take() {
+        tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
+    } else {
+        tracing::debug!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
+    }
+}
+
 /// What one overflow record is to become.
 enum Plan {
     Put(Vec<Entry>),
@@ -211,15 +223,11 @@ impl<S: Sink> Reingester<S> {
             Ok(target) => target,
             Err(reason) => {
                 for o in &pending {
-                    if processed.warnings.take() {
-                        tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
-                    } else {
-                        tracing::debug!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
-                    }
+                    answered_failed(processed, o, reason);
                 }
                 let n = pending.len();
                 processed.overflow = pending;
-                processed.settle(std::iter::repeat_n(Settlement::Failed, n));
+                processed.settle(std::iter::repeat_n(Settlement::Failed(reason), n));
                 return;
             }
         };
@@ -295,12 +303,8 @@ impl<S: Sink> Reingester<S> {
                     Settlement::Reingested
                 }
                 Err(reason) => {
-                    if processed.warnings.take() {
-                        tracing::warn!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
-                    } else {
-                        tracing::debug!(record_id = %o.record_id, reason, "overflow record answered ProcessingFailed");
-                    }
-                    Settlement::Failed
+                    answered_failed(processed, o, reason);
+                    Settlement::Failed(reason)
                 }
             });
         }
@@ -932,6 +936,15 @@ mod tests {
         );
         assert_eq!(processed.stats.records_reingested, 2);
         assert_eq!(processed.stats.records_dropped, 3);
+        // Each record answered `ProcessingFailed` is counted under its code:
+        // the broken one under the pipeline's, as if it had been read.
+        assert_eq!(failures(&processed), [("json", 1), ("too_large_alone", 1)]);
+        assert_eq!(processed.stats.records_failed, 2);
+    }
+
+    /// The invocation's failure counts, by code.
+    fn failures(p: &Processed) -> Vec<(&'static str, u64)> {
+        p.stats.failures.iter().map(|(k, v)| (*k, *v)).collect()
     }
 
     /// An event of one gzip envelope per entry of `envelopes`, each a list
@@ -1162,6 +1175,18 @@ mod tests {
         );
         assert!(!answer.data.is_empty(), "the original data comes back");
         assert_eq!(processed.stats.records_failed, 1);
+        assert_eq!(failures(&processed), [("json", 1)]);
+
+        // Each such envelope is named once ("record failed"), not again
+        // when it is answered: 30 of them take 30 of the 25 warnings.
+        let many = envelopes_event(&vec![
+            vec![sign_in(0), "not a Cognito record".to_string()];
+            30
+        ]);
+        let mut processed = cognito_activity::process_event(&many, &cfg).unwrap();
+        r.settle(&mut processed, &cfg, far()).await;
+        assert_eq!(processed.warnings.demoted(), 30 - 25);
+        assert_eq!(failures(&processed), [("json", 30)]);
 
         // A plain (not gzip) envelope is not set apart: it fails at once.
         let mut plain: serde_json::Value = serde_json::from_slice(&event).unwrap();
@@ -1219,6 +1244,7 @@ mod tests {
             cognito_activity::RecordResult::ProcessingFailed
         );
         assert_eq!(processed.stats.records_reingested, 0);
+        assert_eq!(failures(&processed), [("reingest_partly_failed", 1)]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -1232,6 +1258,7 @@ mod tests {
             processed.response.records[0].result,
             cognito_activity::RecordResult::ProcessingFailed
         );
+        assert_eq!(failures(&processed), [("reingest_disabled", 1)]);
     }
 
     #[test]

@@ -87,8 +87,12 @@ pub enum Settlement {
     /// Its data is back in the source stream: answer `Dropped`.
     Reingested,
     /// Re-ingestion was off or failed, or the record, left unread and then
-    /// transformed to be measured, failed: answer `ProcessingFailed`.
-    Failed,
+    /// transformed to be measured, failed: answer `ProcessingFailed`. The
+    /// reason is its failure code in [`Stats::failures`]
+    /// (`reingest_disabled`, `reingest_failed`, the pipeline's code of an
+    /// unread record that failed when read...), unless it was counted under
+    /// one already (an envelope held to be set apart).
+    Failed(&'static str),
     /// Left unread, then transformed to be measured, the record is one the
     /// pipeline drops (filtered out, a control message): answer `Dropped`,
     /// as it would have been in the response.
@@ -156,10 +160,11 @@ impl Processed<'_> {
 
     /// Records the fate of every overflow record, in one pass: the `n`th
     /// settlement is the `n`th overflow record's (a missing one counts as
-    /// `Failed`). Re-ingested records become `Dropped`; failed ones stay
-    /// `ProcessingFailed` and get their original data back, in overflow
-    /// order, while the budget allows (Firehose writes its own copy of the
-    /// source record, `rawData`, to the error prefix either way).
+    /// `Failed`, under [`NOT_SETTLED`]). Re-ingested records become
+    /// `Dropped`; failed ones stay `ProcessingFailed`, counted under their
+    /// reason, and get their original data back, in overflow order, while
+    /// the budget allows (Firehose writes its own copy of the source
+    /// record, `rawData`, to the error prefix either way).
     ///
     /// The response's size is measured once and then kept up to date
     /// record by record, so settling costs the same per record however many
@@ -170,7 +175,9 @@ impl Processed<'_> {
         let mut settlements = settlements.into_iter();
         let mut len = self.response.json_len();
         for o in overflow {
-            let how = settlements.next().unwrap_or(Settlement::Failed);
+            let how = settlements
+                .next()
+                .unwrap_or(Settlement::Failed(NOT_SETTLED));
             let Some(rec) = self.response.records.get_mut(o.index) else {
                 continue;
             };
@@ -190,7 +197,12 @@ impl Processed<'_> {
                     }
                     self.stats.records_dropped += 1;
                 }
-                Settlement::Failed => {
+                Settlement::Failed(reason) => {
+                    // Every record answered `ProcessingFailed` is counted
+                    // under one code: an envelope set apart already is.
+                    if o.failure_code.is_none() {
+                        *self.stats.failures.entry(reason).or_default() += 1;
+                    }
                     let original = Data::Raw(o.original);
                     if len + original.base64_len() <= self.budget {
                         rec.data = original;
@@ -207,6 +219,10 @@ impl Processed<'_> {
         self.response.to_json()
     }
 }
+
+/// The failure code of an overflow record [`Processed::settle`] was given
+/// no settlement for.
+pub const NOT_SETTLED: &str = "not_settled";
 
 /// Takes one count of `code` back, dropping it when none is left.
 fn uncount(failures: &mut BTreeMap<&'static str, u64>, code: &'static str) {
@@ -510,7 +526,10 @@ mod overflow_tests {
             [1, 2]
         );
         assert_eq!(p.stats.records_failed, 2);
-        p.settle([Settlement::Reingested, Settlement::Failed]);
+        p.settle([
+            Settlement::Reingested,
+            Settlement::Failed("reingest_failed"),
+        ]);
         assert!(p.overflow.is_empty());
         p.settle([Settlement::Reingested]); // nothing left to settle: no effect
         assert_eq!(p.response.records[1].result, RecordResult::Dropped);
@@ -537,7 +556,7 @@ mod overflow_tests {
                     rec.result = RecordResult::Dropped;
                     rec.data = Data::default();
                 }
-                Settlement::Failed => {
+                Settlement::Failed(_) => {
                     let original = Data::Raw(o.original);
                     if current + original.base64_len() <= p.budget {
                         rec.data = original;
@@ -583,7 +602,7 @@ mod overflow_tests {
             .map(|i| match i % 5 {
                 0 | 3 => Settlement::Reingested,
                 4 => Settlement::Dropped,
-                _ => Settlement::Failed,
+                _ => Settlement::Failed("reingest_failed"),
             })
             .collect();
         let mut reference = p.clone();
@@ -616,7 +635,10 @@ mod overflow_tests {
             let mut p = many_overflowing(n);
             let overflow = p.overflow.len();
             let before = crate::firehose::RESPONSE_MEASURES.get();
-            p.settle(std::iter::repeat_n(Settlement::Failed, overflow));
+            p.settle(std::iter::repeat_n(
+                Settlement::Failed("reingest_failed"),
+                overflow,
+            ));
             assert_eq!(
                 crate::firehose::RESPONSE_MEASURES.get() - before,
                 1,

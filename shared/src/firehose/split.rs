@@ -400,7 +400,7 @@ impl Probe {
         // apart is measured as it is answered when it cannot be: failed,
         // with its data.
         let held = processed.overflow.len();
-        processed.settle(std::iter::repeat_n(Settlement::Failed, held));
+        processed.settle(std::iter::repeat_n(Settlement::Failed("measured"), held));
         ProbedAnswer {
             result: processed
                 .response

@@ -299,7 +299,8 @@ fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept()
         .error_message
         .contains("longer than MAX_DECOMPRESSED_BYTES"));
 
-    let mut broken = gzip(format!("{}\n{}\n", fixtures[0], fixtures[1]).as_bytes());
+    // One line, a blank one, then a line the stream breaks in.
+    let mut broken = gzip(format!("{}\n\n{}\n", fixtures[0], fixtures[1]).as_bytes());
     let cut = broken.len() - 12;
     broken.truncate(cut);
     broken.extend_from_slice(&[0xff; 12]);
@@ -308,9 +309,10 @@ fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept()
     let answer = run(&eventbridge("broken"), &settings(&[]), &cfg, &store);
     let summary = &answer["objects"][0];
     assert_eq!(summary["rejected"], 1, "{summary}");
-    assert!(rejected(&store)[0]
-        .error_message
-        .contains("cannot be read past"));
+    assert_eq!(summary["events"], 1, "{summary}");
+    let bad = rejected(&store);
+    assert_eq!((bad[0].line, bad[0].raw_data.as_deref()), (Some(3), None));
+    assert!(bad[0].error_message.contains("cannot be read past"));
 }
 
 #[test]

@@ -339,9 +339,10 @@ fn records_the_stream_keeps_refusing_stop_the_run_in_their_object() {
             .to_string(),
         ),
     ];
-    let refused_again =
+    // One entry, refused.
+    let one_refused =
         json!({"FailedPutCount": 1, "Encrypted": false, "RequestResponses": [refused]}).to_string();
-    script.extend(std::iter::repeat_n(Answer::ok(&refused_again), 3));
+    script.extend(std::iter::repeat_n(Answer::ok(&one_refused), 3));
     let firehose = Scripted::start(script, accepted(1));
     let (code, report) = redrive_with(
         &moto,
@@ -373,10 +374,9 @@ fn records_the_stream_keeps_refusing_stop_the_run_in_their_object() {
         "{report}"
     );
 
-    // An answer that accounts for fewer records than were sent stops the run
-    // too: which records went in is not known.
-    let short = json!({"FailedPutCount": 1, "Encrypted": false, "RequestResponses": [refused]});
-    let firehose = Scripted::start(vec![Answer::ok(&short.to_string())], accepted(1));
+    // An answer that accounts for fewer records than were sent (one, for
+    // `b`'s two) stops the run too: which records went in is not known.
+    let firehose = Scripted::start(vec![Answer::ok(&one_refused)], accepted(1));
     let (code, report) = redrive_with(
         &moto,
         "--bucket activity --prefix errors/ --stream activity-stream --start-after errors/a",

@@ -23,9 +23,10 @@
 //!
 //! It reports what it sent, and what it could not: entries without their
 //! bytes (a line too long to keep, an object unreadable past a line; their
-//! bytes are in the source object the entry names), records the stream
-//! refused, and objects larger than `MAX_OBJECT_BYTES` (256 MiB, stored or
-//! decompressed), of which it reads no more than that. It never deletes or
+//! bytes are in the source object the entry names), records over
+//! Firehose's per-record limit, and objects larger than `MAX_OBJECT_BYTES`
+//! (256 MiB, stored or decompressed), of which it reads no more than that.
+//! It never deletes or
 //! moves the error objects; `--dry-run` only reports. Exit status 1 when
 //! anything was left.
 //!

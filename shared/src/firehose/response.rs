@@ -536,6 +536,10 @@ mod overflow_tests {
         assert_eq!(p.response.records[2].result, RecordResult::ProcessingFailed);
         assert_eq!(p.stats.records_reingested, 1);
         assert_eq!(p.stats.records_failed, 1);
+        assert_eq!(
+            p.stats.failures.iter().collect::<Vec<_>>(),
+            [(&"reingest_failed", &1)]
+        );
         assert!(p.to_json().len() <= budget);
         // The original comes back only when it fits in what is left.
         if !p.response.records[2].data.is_empty() {

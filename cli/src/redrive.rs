@@ -26,9 +26,8 @@
 //! bytes are in the source object the entry names), records over
 //! Firehose's per-record limit, and objects larger than `MAX_OBJECT_BYTES`
 //! (256 MiB, stored or decompressed), of which it reads no more than that.
-//! It never deletes or
-//! moves the error objects; `--dry-run` only reports. Exit status 1 when
-//! anything was left.
+//! It never deletes or moves the error objects; `--dry-run` only reports.
+//! Exit status 1 when anything was left.
 //!
 //! A run that stops on an error (S3 unreachable, the stream refusing whole
 //! calls or some of their records past the retries, an answer that does not

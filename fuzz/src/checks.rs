@@ -59,6 +59,21 @@ pub fn check_process_event(data: &[u8]) {
             };
             assert_eq!(got, want, "every recordId answered once, in input order");
             check_response(&processed, cfg, data.len());
+            let answered = got.len();
+            check_failures_add_up(processed.clone());
+            // Under a budget of a few records, most overflow: held for the
+            // caller to settle, and settled.
+            let tight = cognito_activity::Config {
+                response_budget_bytes: 4_096,
+                ..cfg.clone()
+            };
+            match cognito_activity::process_event(data, &tight) {
+                Ok(processed) => {
+                    assert_eq!(processed.response.records.len(), answered, "every record answered");
+                    check_failures_add_up(processed);
+                }
+                Err(e) => panic!("the budget changed whether the event is usable: {e}"),
+            }
         }
         Err(err) => {
             let msg = err.to_string();
@@ -72,6 +87,22 @@ pub fn check_process_event(data: &[u8]) {
             }
         }
     }
+}
+
+/// Settled as failed (re-ingestion off), every record answered
+/// `ProcessingFailed` is counted under exactly one failure code.
+fn check_failures_add_up(mut processed: cognito_activity::Processed) {
+    let held = processed.overflow.len();
+    processed.settle(std::iter::repeat_n(
+        cognito_activity::Settlement::Failed("reingest_disabled"),
+        held,
+    ));
+    assert!(processed.overflow.is_empty(), "every overflow record settled");
+    assert_eq!(
+        processed.stats.failures.values().sum::<u64>(),
+        processed.stats.records_failed,
+        "every failed record counted under one code"
+    );
 }
 
 /// What an independent reading of the event (serde_json's `Value`) says.

@@ -510,6 +510,21 @@ fn the_function_is_a_rust_arm64_custom_runtime_built_with_its_pgo_profile() {
             "pgo/{profile} is missing"
         );
     }
+    // The profiles were recorded by the Rust every build uses: the one the
+    // workspace pins.
+    let pinned = std::fs::read_to_string(dir.join("../../rust-toolchain.toml"))
+        .expect("the workspace pins its Rust");
+    let channel = pinned
+        .lines()
+        .find_map(|l| l.strip_prefix("channel = \""))
+        .and_then(|c| c.strip_suffix('"'))
+        .expect("rust-toolchain.toml names a channel");
+    let recorded = std::fs::read_to_string(dir.join("pgo/rustc-version")).expect("rustc-version");
+    assert!(
+        recorded.starts_with(&format!("rustc {channel} ")),
+        "the PGO profiles were recorded by {}, not the pinned {channel}: run python3 bench/pgo.py",
+        recorded.lines().next().unwrap_or_default()
+    );
 }
 
 #[test]

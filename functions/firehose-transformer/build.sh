@@ -28,12 +28,12 @@ recorded="$here/pgo/rustc-version"
 case "$arch" in
     aarch64)
         out="${2:?build.sh aarch64 needs the directory to copy the bootstrap to}"
-        # What cargo lambda passes for --arm64 (Graviton2 and later) as build.rustflags, which
-        # RUSTFLAGS replaces: kept, so that the bootstrap is the one cargo lambda alone builds.
-        base="-Ctarget-cpu=neoverse-n1"
+        # What cargo lambda passes for --arm64 (Graviton2 and later) as build.rustflags, which the
+        # flags below replace: kept, so that the bootstrap is the one cargo lambda alone builds.
+        base=(-Ctarget-cpu=neoverse-n1)
         ;;
     x86_64)
-        base=""
+        base=()
         ;;
     *)
         echo "build.sh: the architecture is aarch64 or x86_64, not '$arch'" >&2
@@ -60,26 +60,32 @@ use_profile=""
 target_dir="$root/target/pgo"
 if [[ -n "${PGO_GENERATE:-}" ]]; then
     target_dir="$root/target/pgo-gen"
-    flags="$base -Cprofile-generate=$PGO_GENERATE"
+    flags=(${base[@]+"${base[@]}"} "-Cprofile-generate=$PGO_GENERATE")
 elif [[ ! -f "$profile" ]]; then
     no_profile "no $profile"
-    flags="$base"
+    flags=(${base[@]+"${base[@]}"})
 elif [[ ! -f "$recorded" ]]; then
     # Without it, neither the LLVM check below nor the staleness check can be made.
     no_profile "no $recorded (the rustc that recorded the profile)"
-    flags="$base"
+    flags=(${base[@]+"${base[@]}"})
 elif [[ "$(llvm_major <<< "$rustc_now")" -lt "$(llvm_major < "$recorded")" ]]; then
     # An older LLVM cannot read a newer profile format: the build would fail.
     echo "build.sh: this rustc's LLVM is older than the one that recorded $profile" \
         "($(head -1 "$recorded")); building without PGO" >&2
-    flags="$base"
+    flags=(${base[@]+"${base[@]}"})
 else
     use_profile=1
     # rustc warns of functions whose code changed since the profile (hash mismatch); with
     # -pgo-warn-missing-function also of those the profile has no counts for, which are
     # mostly the ones training never ran (the profile is sparse), and are filtered out below.
-    flags="$base -Cprofile-use=$profile -Cllvm-args=-pgo-warn-missing-function"
+    flags=(${base[@]+"${base[@]}"} "-Cprofile-use=$profile" -Cllvm-args=-pgo-warn-missing-function)
 fi
+# Handed to Cargo as CARGO_ENCODED_RUSTFLAGS (separated by 0x1f), which takes precedence over
+# RUSTFLAGS and build.rustflags alike: RUSTFLAGS is split at spaces, and the profile's path may
+# hold some.
+# (The `+`/`-` forms: an empty array is "unbound" to `set -u` in the bash 3.2 macOS ships.)
+encoded_flags="$(IFS=$'\x1f'; printf '%s' "${flags[*]-}")"
+unset RUSTFLAGS
 
 # The functions that take most of an invocation's time: if the profile has no counts for them,
 # it does not fit this build at all (symbol names change with Cargo's -C metadata, for instance
@@ -96,7 +102,8 @@ trap 'rm -f "$log"' EXIT
 # warnings for cold functions (each followed by a blank line).
 show() { tee "$log" | awk '/no profile data available for function/ { skip = 1; next }
     skip && /^$/ { skip = 0; next } { skip = 0; print }' >&2; }
-# RUSTFLAGS with an explicit --target reach the binary's crates, not build scripts or proc macros.
+# Rust flags with an explicit --target reach the binary's crates, not build scripts or proc
+# macros.
 if [[ "$arch" == aarch64 && -n "${PGO_GENERATE:-}" ]]; then
     # Zig cannot link an instrumented binary (it takes the profiler's `-u __llvm_profile_runtime`
     # for a file), so the instrumented build links with Debian's cross GCC. The profile is keyed
@@ -106,7 +113,7 @@ if [[ "$arch" == aarch64 && -n "${PGO_GENERATE:-}" ]]; then
             "(apt-get install gcc-aarch64-linux-gnu)" >&2
         exit 1
     }
-    RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" \
+    CARGO_ENCODED_RUSTFLAGS="$encoded_flags" CARGO_TARGET_DIR="$target_dir" \
         CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
         CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
         cargo build --release -p firehose-transformer --target aarch64-unknown-linux-gnu \
@@ -116,11 +123,12 @@ elif [[ "$arch" == aarch64 ]]; then
     # From the package's folder, as SAM's rust-cargolambda builder runs it: from the workspace
     # root, `--bin` still selects every member, and the binary gets all their dependencies'
     # features (the S3 SDK, regex, more of tracing-subscriber) unified into its own.
-    (cd "$here" && RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" cargo lambda build \
+    (cd "$here" && CARGO_ENCODED_RUSTFLAGS="$encoded_flags" CARGO_TARGET_DIR="$target_dir" \
+        cargo lambda build \
         --release --arm64 --bin firehose-transformer --lambda-dir "$target_dir/lambda") 2>&1 | show
     built="$target_dir/lambda/firehose-transformer/bootstrap"
 else
-    RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" cargo build --release \
+    CARGO_ENCODED_RUSTFLAGS="$encoded_flags" CARGO_TARGET_DIR="$target_dir" cargo build --release \
         -p firehose-transformer --target x86_64-unknown-linux-gnu 2>&1 | show
     built="$target_dir/x86_64-unknown-linux-gnu/release/firehose-transformer"
 fi

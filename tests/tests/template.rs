@@ -498,12 +498,40 @@ fn the_function_is_a_rust_arm64_custom_runtime_built_with_its_pgo_profile() {
         .split("\nbuild-TransformerFunction:\n")
         .nth(1)
         .expect("the Makefile has SAM's target for TransformerFunction");
-    assert!(
-        recipe
-            .trim_start()
-            .starts_with("bash \"$(HERE)build.sh\" aarch64 \"$(ARTIFACTS_DIR)\""),
-        "the target builds the arm64 bootstrap into SAM's ARTIFACTS_DIR: {recipe}"
+    // Run as SAM runs it (`make --makefile PATH TARGET`, elsewhere), from a
+    // folder whose path holds spaces, with a build.sh that writes down how
+    // it was called: the target calls the build.sh beside the Makefile, for
+    // arm64, into SAM's ARTIFACTS_DIR.
+    let scratch = std::env::temp_dir().join(format!("makefile test {}", std::process::id()));
+    let (folder, artifacts) = (scratch.join("function dir"), scratch.join("artifacts dir"));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(folder.join("Makefile"), &makefile).unwrap();
+    std::fs::write(
+        folder.join("build.sh"),
+        "printf '%s\\n' \"$0\" \"$@\" > \"$2/called\"\n",
+    )
+    .unwrap();
+    let make = std::process::Command::new("make")
+        .arg("--makefile")
+        .arg(folder.join("Makefile"))
+        .arg("build-TransformerFunction")
+        .arg(format!("ARTIFACTS_DIR={}", artifacts.display()))
+        .current_dir(&scratch)
+        .output()
+        .expect("make runs (apt-get install make)");
+    assert!(make.status.success(), "{make:?}");
+    let called = std::fs::read_to_string(artifacts.join("called")).expect("build.sh was called");
+    assert_eq!(
+        called.lines().collect::<Vec<_>>(),
+        [
+            folder.join("build.sh").to_str().unwrap(),
+            "aarch64",
+            artifacts.to_str().unwrap()
+        ],
+        "{recipe}"
     );
+    std::fs::remove_dir_all(&scratch).unwrap();
     for profile in ["aarch64.profdata", "x86_64.profdata", "rustc-version"] {
         assert!(
             dir.join("pgo").join(profile).exists(),

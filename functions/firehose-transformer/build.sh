@@ -82,8 +82,8 @@ else
 fi
 # Handed to Cargo as CARGO_ENCODED_RUSTFLAGS (separated by 0x1f), which takes precedence over
 # RUSTFLAGS and build.rustflags alike: RUSTFLAGS is split at spaces, and the profile's path may
-# hold some.
-# (The `+`/`-` forms: an empty array is "unbound" to `set -u` in the bash 3.2 macOS ships.)
+# hold some. (`${base[@]+...}` and `${flags[*]-}` above and here: to `set -u` in the bash 3.2
+# that macOS ships, an empty array is unbound.)
 encoded_flags="$(IFS=$'\x1f'; printf '%s' "${flags[*]-}")"
 unset RUSTFLAGS
 

@@ -34,8 +34,10 @@ warm-up round, the rounds interleave: every round invokes every runtime
 once with every event, so a burst of load elsewhere on the machine touches
 all of them alike; each runtime is left to finish what it does after
 answering (a garbage collection, freeing the event) before the next one is
-timed. Each runtime is pinned to one CPU (`--cpu`), the Runtime API to the
-others. Printed: the median and the lowest time of each, MB/s of
+timed, and while one is timed the others are stopped (SIGSTOP), as Lambda
+freezes an execution environment between its invocations, so that no
+runtime's background work lands in another's time. Each runtime is pinned
+to one CPU (`--cpu`), the Runtime API to the others. Printed: the median and the lowest time of each, MB/s of
 event input from the median, and the ratios of the medians; then the CPU
 time the runtime process itself used in each invocation (the scheduler's
 count over all its threads), which leaves out the Runtime API's side and
@@ -49,6 +51,7 @@ import json
 import os
 import queue
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -313,6 +316,42 @@ def settle(pid, quiet_s=0.002, limit_s=1.0):
         last = now
 
 
+def freeze(pids):
+    """Stops every thread of each process (SIGSTOP) and waits until the
+    kernel has stopped them all: Lambda freezes an execution environment
+    between invocations, and here the other runtimes' background work
+    (Node's garbage collector, which runs on timers long after it
+    answered) would otherwise take the pinned CPU from whichever runtime
+    is being timed."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    deadline = time.perf_counter() + 1.0
+    for pid in pids:
+        while not all_stopped(pid):
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"process {pid} did not stop")
+            time.sleep(0.0001)
+
+
+def all_stopped(pid):
+    """Whether every thread of the process is stopped (state T)."""
+    tasks = f"/proc/{pid}/task"
+    for tid in os.listdir(tasks):
+        try:
+            with open(f"{tasks}/{tid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # a thread that ended meanwhile
+        if state != "T":
+            return False
+    return True
+
+
+def thaw(pids):
+    for pid in pids:
+        os.kill(pid, signal.SIGCONT)
+
+
 def start(name, argv, api, env, cpu):
     full = dict(LAMBDA_ENV, PATH=os.environ.get("PATH", "/usr/bin:/bin"),
                 AWS_LAMBDA_RUNTIME_API=api.address, **env)
@@ -459,11 +498,14 @@ def main():
         for _ in range(args.rounds):
             for name, body, _ in events:
                 for label, api in apis.items():
+                    others = [pid for other, pid in pids.items() if other != label]
+                    freeze(others)
                     before = cpu_seconds(pids[label])
                     elapsed, kind, _ = api.invoke(body)
                     cpu[(label, name)].append(cpu_seconds(pids[label]) - before)
                     times[(label, name)].append(elapsed)
                     settle(pids[label])
+                    thaw(others)
         load_end = os.getloadavg()[0]
         peaks = {label: peak_rss_kb(pid) for label, pid in pids.items()}
     finally:

@@ -37,8 +37,9 @@ answering (a garbage collection, freeing the event) before the next one is
 timed, and while one is timed the others are stopped (SIGSTOP), as Lambda
 freezes an execution environment between its invocations, so that no
 runtime's background work lands in another's time. Each runtime is pinned
-to one CPU (`--cpu`), the Runtime API to the others. Printed: the median and the lowest time of each, MB/s of
-event input from the median, and the ratios of the medians; then the CPU
+to one CPU (`--cpu`), the Runtime API to the others. Printed: the median
+and the lowest time of each, MB/s of event input from the median, and the
+ratios of the medians; then the CPU
 time the runtime process itself used in each invocation (the scheduler's
 count over all its threads), which leaves out the Runtime API's side and
 most of the waiting a busy machine adds to the wall clock; last, each

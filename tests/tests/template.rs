@@ -818,10 +818,17 @@ fn original_records_in_the_bucket_are_readable_only_by_the_named_readers() {
     statements(&policy["Properties"], &mut all);
     let denies: Vec<_> = all
         .iter()
-        .filter(|s| s["Effect"] == "Deny" && strings(&s["Action"]) == ["s3:GetObject"])
+        .filter(|s| {
+            s["Effect"] == "Deny" && strings(&s["Action"]).contains(&"s3:GetObject".to_string())
+        })
         .collect();
     assert_eq!(denies.len(), 1, "one statement guards the original records");
     let deny = denies[0];
+    assert_eq!(
+        strings(&deny["Action"]),
+        RAW_READS,
+        "a read naming a version needs s3:GetObjectVersion only"
+    );
     assert_eq!(deny["Principal"], "*");
     assert_eq!(
         deny["Condition"]["StringNotLike"]["aws:PrincipalArn"]["Ref"],
@@ -847,6 +854,174 @@ fn original_records_in_the_bucket_are_readable_only_by_the_named_readers() {
             "{prefix} holds original records but anyone with s3:GetObject may read it"
         );
     }
+}
+
+/// The actions that read an object's bytes: `GetObject`, and, for a read
+/// naming a version (the buckets are versioned), `GetObjectVersion` alone.
+const RAW_READS: [&str; 2] = ["s3:GetObject", "s3:GetObjectVersion"];
+
+#[test]
+fn the_raw_bucket_denies_both_reads_to_all_but_the_transformer_and_the_named_readers() {
+    let resources = resources_with(&parameter_values(&[("DeliveryRoute", "s3")]));
+    let mut all = Vec::new();
+    statements(&resources["RawBucketPolicy"]["Properties"], &mut all);
+    let deny = all
+        .iter()
+        .find(|s| s["Sid"] == "DenyReadingRawRecordsToAllButTheirReaders")
+        .expect("the raw records' guard");
+    assert_eq!(deny["Effect"], "Deny");
+    assert_eq!(deny["Principal"], "*");
+    assert_eq!(strings(&deny["Action"]), RAW_READS);
+}
+
+/// Whether a parameter's `AllowedPattern` takes `value` (CloudFormation
+/// applies it to the whole value, and to each item of a list).
+fn pattern_accepts(pattern: &str, value: &str) -> bool {
+    jsonschema::validator_for(&json!({ "type": "string", "pattern": pattern }))
+        .unwrap()
+        .is_valid(&json!(value))
+}
+
+#[test]
+fn the_raw_readers_are_principals_of_this_account_never_a_wildcard_for_all() {
+    let param = parameter("RawDataReaderArns");
+    let pattern = scalar(&param["AllowedPattern"]);
+    for arn in [
+        "",
+        "arn:aws:iam::123456789012:role/SecurityAuditor",
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws-us-gov:iam::123456789012:role/path/to/Role+x=y,z.@-",
+        "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Audit_*",
+    ] {
+        assert!(pattern_accepts(&pattern, arn), "{arn:?} refused");
+    }
+    // Matched as StringNotLike matches, each of these would let every
+    // principal (or every role) read the raw records.
+    for arn in [
+        "*",
+        "arn:aws:iam::*:role/x",
+        "arn:aws:iam::123456789012:*",
+        "arn:aws:iam::123456789012:role/*",
+        "arn:aws:iam::123456789012:role/?*",
+        "arn:aws:iam::123456789012:role/",
+        "arn:aws:iam::12345678901:role/x",
+        "arn:aws:sts::123456789012:assumed-role/x/session",
+        " arn:aws:iam::123456789012:role/x",
+    ] {
+        assert!(!pattern_accepts(&pattern, arn), "{arn:?} accepted");
+    }
+}
+
+#[test]
+fn queues_eventbridge_writes_to_keep_sqs_own_key_whatever_the_kms_key() {
+    let lake = "s3://aws-security-data-lake-eu-west-1-abc/ext";
+    let role = "arn:aws:iam::123456789012:role/lake-provider";
+    let params = parameter_values(&[
+        ("DeliveryRoute", "s3"),
+        (
+            "KmsKeyArn",
+            "arn:aws:kms:us-east-1:123456789012:key/output-key",
+        ),
+        ("SecurityLake", "true"),
+        (
+            "SecurityLakeAuthenticationLocation",
+            &format!("{lake}/cognitoauth/1.0/"),
+        ),
+        ("SecurityLakeAuthenticationRoleArn", role),
+        ("SecurityLakeAuthenticationExternalId", "auth-id"),
+        (
+            "SecurityLakeAccountChangeLocation",
+            &format!("{lake}/cognitoacct/1.0/"),
+        ),
+        ("SecurityLakeAccountChangeRoleArn", role),
+        ("SecurityLakeAccountChangeExternalId", "acct-id"),
+    ]);
+    assert_eq!(rules_refusing(&params), Vec::<String>::new());
+    let resources = resources_with(&params);
+    for id in [
+        "S3TransformerDeadLetterQueue",
+        "SecurityLakeDeadLetterQueue",
+    ] {
+        let queue = &resources[id]["Properties"];
+        // Under a customer key EventBridge could write only with a key
+        // policy naming it, which the stack does not own.
+        assert_eq!(queue["SqsManagedSseEnabled"], true, "{id}");
+        assert!(queue.get("KmsMasterKeyId").is_none(), "{id}");
+    }
+}
+
+#[test]
+fn the_batch_operations_role_may_list_the_raw_bucket_and_use_the_bucket_key() {
+    let key = "arn:aws:kms:us-east-1:123456789012:key/output-key";
+    for kms in ["", key] {
+        let resources = resources_with(&parameter_values(&[
+            ("DeliveryRoute", "s3"),
+            ("KmsKeyArn", kms),
+        ]));
+        let mut all = Vec::new();
+        statements(
+            &resources["BatchOperationsRole"]["Properties"]["Policies"],
+            &mut all,
+        );
+        let list = all
+            .iter()
+            .find(|s| strings(&s["Action"]) == ["s3:ListBucket"])
+            .expect("the manifest generator lists the raw bucket");
+        assert_eq!(list["Resource"]["Fn::GetAtt"], json!(["RawBucket", "Arn"]));
+        assert!(
+            all.iter().all(
+                |s| !strings(&s["Action"]).iter().any(|a| a == "s3:GetObject")
+                    || scalar(&s["Resource"]["Fn::Sub"]).contains("/batch-operations/manifests/")
+            ),
+            "the role reads no object but its manifests"
+        );
+        let kms_use: Vec<_> = all
+            .iter()
+            .filter(|s| strings(&s["Action"]).iter().any(|a| a.starts_with("kms:")))
+            .collect();
+        if kms.is_empty() {
+            assert!(kms_use.is_empty());
+        } else {
+            assert_eq!(kms_use.len(), 1);
+            assert_eq!(
+                strings(&kms_use[0]["Action"]),
+                ["kms:Decrypt", "kms:GenerateDataKey"]
+            );
+            assert_eq!(kms_use[0]["Resource"]["Ref"], "KmsKeyArn");
+        }
+    }
+}
+
+#[test]
+fn source_record_backup_is_refused_beside_a_destination_other_than_s3() {
+    for destination in allowed_values("Destination") {
+        let params = parameter_values(&[
+            ("Destination", destination.as_str()),
+            ("SourceRecordBackup", "true"),
+        ]);
+        let refused = rules_refusing(&params)
+            .contains(&"SourceRecordBackupNeedsTheS3Destination".to_string());
+        assert_eq!(refused, destination != "s3", "{destination}");
+    }
+}
+
+#[test]
+fn deploying_acknowledges_the_named_role_the_template_has() {
+    let named_roles: Vec<&String> = section("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::IAM::Role" && r["Properties"].get("RoleName").is_some())
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(named_roles, ["S3TransformerRole"]);
+    let samconfig = std::fs::read_to_string(e2e::workspace().join("samconfig.toml")).unwrap();
+    let capabilities = samconfig
+        .lines()
+        .find_map(|l| l.strip_prefix("capabilities = "))
+        .expect("samconfig.toml names the deploy's capabilities");
+    assert!(
+        capabilities.contains("CAPABILITY_NAMED_IAM"),
+        "CloudFormation refuses a named role without CAPABILITY_NAMED_IAM: {capabilities}"
+    );
 }
 
 #[test]

@@ -112,18 +112,35 @@ enum Command {
     },
 }
 
+/// Warnings (a failed record's id and reason, never its data) go to stderr;
+/// RUST_LOG sets the level. Other crates (the AWS SDK, hyper) stay at WARN
+/// or above whatever RUST_LOG says, as in the functions
+/// (`cognito_activity_aws::lambda::log_filter`): below it they may log
+/// requests and responses, whose bodies carry records.
+fn init_logging() {
+    use std::io::IsTerminal as _;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let level = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let ours_only_below_warn = Targets::new()
+        .with_default(LevelFilter::WARN)
+        .with_target("cognito_activity", LevelFilter::TRACE);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_target(false),
+        )
+        .with(level)
+        .with(ours_only_below_warn)
+        .init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Warnings (a failed record's id and reason, never its data) go to stderr;
-    // RUST_LOG overrides the level.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_target(false)
-        .init();
+    init_logging();
     let result = match cli.command {
         Command::Replay {
             event,

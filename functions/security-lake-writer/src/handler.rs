@@ -4,8 +4,12 @@
 //! with its provider role, and the lines that could not be used written,
 //! with their original bytes and the reason, under the error prefix.
 //!
-//! Every key written derives from the object read (bucket, key, version),
-//! so a retry rewrites the same keys: nothing twice, nothing lost. Any
+//! Every key written derives from the object read (bucket, key, and a
+//! SHA-256 of its bytes), so a retry rewrites the same keys: nothing twice,
+//! nothing lost. Not its version: the S3 route rewrites an output object
+//! with the same bytes when it retries, and each rewrite is a new version
+//! and a new event, whose rows would otherwise land in the lake again under
+//! other keys. Any
 //! failure to read or write S3 fails the invocation, which Lambda retries
 //! and, retries spent, sends to the dead-letter queue; so does reaching the
 //! time [`handle`] is given (the invocation's deadline less a margin) with
@@ -117,7 +121,7 @@ async fn handle_object<S: Store>(
         key: object.key.clone(),
         source,
     };
-    let identity = format!("{source}\n{}", fetched.version);
+    let identity = format!("{source}\n{}", hex(&Sha256::digest(&fetched.body)));
     let mut batch = Batch::new(&settings.account_id, None, None).map_err(lake_error)?;
     batch.add_input(identity.as_bytes());
 
@@ -238,8 +242,7 @@ async fn handle_object<S: Store>(
 
     summary.rejected = rejected.count();
     if !rejected.is_empty() {
-        let digest = Sha256::digest(identity.as_bytes());
-        let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let name = hex(&Sha256::digest(identity.as_bytes())[..16]);
         let (body, compressed) = rejected.finish();
         let (key, content_type) = if compressed {
             (
@@ -273,6 +276,11 @@ async fn handle_object<S: Store>(
         "object written to Security Lake"
     );
     Ok(summary)
+}
+
+/// Lowercase hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The text of each line of `body` numbered in `wanted`, read as the

@@ -24,8 +24,8 @@ pub enum Writer {
 #[derive(Debug)]
 pub struct Fetched {
     pub body: Vec<u8>,
-    /// Its version id, else its ETag: with the bucket and key, what names
-    /// the objects written from it.
+    /// Its version id, else its ETag: what the summary and the rejected
+    /// lines name (the objects written from it are named after its bytes).
     pub version: String,
 }
 

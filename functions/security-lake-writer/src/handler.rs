@@ -28,6 +28,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
+use crate::capped::Capped;
 use crate::settings::Settings;
 use crate::store::{Store, StoreError, Writer};
 use cognito_activity_aws::events::{self, EventError, ObjectRef};
@@ -146,7 +147,7 @@ async fn handle_object<S: Store>(
     let mut last_line = 0u64;
     let mut read = |summary: &mut ObjectSummary| -> std::io::Result<()> {
         let input = reader::open(fetched.body.as_slice(), max_line as u64)?;
-        let mut lines = Lines::new(input, max_line);
+        let mut lines = Lines::new(Capped::new(input, settings.max_object_bytes), max_line);
         while let Some((number, line)) = lines.next_line()? {
             last_line = number;
             match line {

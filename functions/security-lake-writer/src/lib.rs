@@ -6,8 +6,10 @@
 //! - [`settings`]: the writer's settings, validated at start;
 //! - which objects an invocation names: `cognito_activity_aws::events`;
 //! - [`store`]: S3, with the function's role and the provider roles;
+//! - [`capped`]: the most an object's text may inflate to;
 //! - [`handler`]: one invocation, object by object.
 
+pub mod capped;
 pub mod handler;
 pub mod settings;
 pub mod store;

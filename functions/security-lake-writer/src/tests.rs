@@ -114,12 +114,20 @@ fn far() -> tokio::time::Instant {
 }
 
 fn run<S: Store>(event: &Value, store: &S) -> Result<crate::handler::Summary, HandlerError> {
+    run_with(event, store, &settings())
+}
+
+fn run_with<S: Store>(
+    event: &Value,
+    store: &S,
+    settings: &Settings,
+) -> Result<crate::handler::Summary, HandlerError> {
     let cfg = ocsf_config(&Config::default());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .expect("a runtime");
-    rt.block_on(handle(event, far(), &settings(), &cfg, store))
+    rt.block_on(handle(event, far(), settings, &cfg, store))
 }
 
 #[test]
@@ -363,6 +371,50 @@ fn an_object_unreadable_past_a_line_is_reported_at_the_line_after_it() {
         .map(|e| &e["line"])
         .collect();
     assert_eq!(unreadable, [&json!(4)]);
+}
+
+#[test]
+fn a_gzip_object_is_read_up_to_max_object_bytes_of_text_and_the_rest_reported() {
+    // Many copies of one line: a small object that inflates far past the
+    // cap. The lines that fit under it are written, the rest is reported
+    // at the first line not read whole.
+    let (body, _) = delivered();
+    let first = [body.split(|&b| b == b'\n').next().expect("a line"), b"\n"].concat();
+    let text = first.repeat(200);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &text).expect("gzip");
+    let object = gz.finish().expect("gzip");
+    let line = first.len() as u64;
+    let cap = (object.len() as u64).max(3 * line + line / 2);
+    assert!(
+        cap < text.len() as u64 / 2,
+        "the object inflates past the cap"
+    );
+    let whole = cap / line;
+    let store = Memory::default();
+    store
+        .objects
+        .borrow_mut()
+        .insert(("activity-bucket".into(), "bomb".into()), object);
+    let mut capped = settings();
+    capped.max_object_bytes = cap;
+    let summary = run_with(&eventbridge("activity-bucket", "bomb"), &store, &capped)
+        .expect("handled, not failed");
+    let object = &summary.objects[0];
+    assert_eq!((object.lines, object.rows as u64), (whole, whole));
+    let entries = error_entries(&store, object);
+    let unreadable: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["errorCode"] == "SecurityLake.Unreadable")
+        .collect();
+    assert_eq!(unreadable.len(), 1, "{entries:?}");
+    assert_eq!(unreadable[0]["line"], json!(whole + 1));
+    let message = unreadable[0]["errorMessage"].as_str().unwrap_or_default();
+    assert!(message.contains("MAX_OBJECT_BYTES"), "{message}");
+
+    // Under the default cap the same object reads whole.
+    let summary = run(&eventbridge("activity-bucket", "bomb"), &store).expect("handled");
+    assert_eq!(summary.objects[0].rows, 200);
 }
 
 #[test]

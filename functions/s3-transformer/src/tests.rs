@@ -316,6 +316,46 @@ fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept()
 }
 
 #[test]
+fn where_an_object_inflating_past_its_allowance_stops_does_not_depend_on_how_its_body_arrives() {
+    // One record many times over: gzip shrinks it far more than the 64
+    // times it may inflate, so the allowance stops the read part way.
+    let line = fixtures::lines()[0].clone();
+    let copies = 12_000;
+    let text = format!("{line}\n").repeat(copies);
+    let cfg = Config {
+        max_decompressed_bytes: 1 << 20,
+        ..Config::default()
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(text.as_bytes()).expect("gzip");
+    let body = gz.finish().expect("gzip");
+    let mut runs = Vec::new();
+    for chunk in [1, 7, 1000, 4096, 65_536] {
+        let store = Memory::new(chunk);
+        store.insert("k", body.clone());
+        let answer = run(&eventbridge("k"), &settings(&[]), &cfg, &store);
+        let bad = rejected(&store);
+        assert_eq!(bad.len(), 1, "chunks of {chunk}: {answer}");
+        assert!(
+            bad[0].error_message.contains("expands past"),
+            "{}",
+            bad[0].error_message
+        );
+        let events = answer["objects"][0]["events"].as_u64().expect("events");
+        assert!(
+            events > 0 && events < copies as u64,
+            "chunks of {chunk}: {events}"
+        );
+        runs.push((events, bad[0].line, store.outputs("")));
+    }
+    assert!(
+        runs.windows(2).all(|w| w[0] == w[1]),
+        "{:?}",
+        runs.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn an_object_that_fails_fails_the_invocation_after_the_others_are_written() {
     // An S3 notification naming a missing object before a good one: the
     // good one is still written, and the invocation fails (to be retried)

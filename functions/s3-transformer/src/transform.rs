@@ -281,14 +281,37 @@ enum Input {
     /// Not known until the first two bytes arrive.
     Start(Vec<u8>),
     Plain,
-    /// Inflates into its buffer, which is cut into lines after each piece.
-    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
+    /// Inflates into its buffer, which is cut into lines after each step;
+    /// the bytes of a step not yet whole wait beside it.
+    Gzip(Box<(flate2::write::MultiGzDecoder<Vec<u8>>, Vec<u8>)>),
 }
 
 /// Compressed bytes inflated at a time: what one step can produce is
 /// bounded by this times deflate's largest ratio (about 1,032), before
-/// `Lines::write` checks the allowance.
-const GZIP_STEP: usize = 4 * 1024;
+/// `Lines::write` checks the allowance, and a step that fails (corrupt
+/// data) takes the lines it would have finished with it. The steps start at
+/// fixed offsets of the object, whatever sizes S3 hands its body over in,
+/// so a run stops at the same line every time: a retry rewrites the same
+/// keys with the same bytes.
+const GZIP_STEP: usize = 256;
+
+/// One step of gzip input through the decoder, its output cut into lines
+/// (and counted there against the input fed so far).
+fn inflate_step(
+    gz: &mut flate2::write::MultiGzDecoder<Vec<u8>>,
+    lines: &mut Lines<'_>,
+    step: &[u8],
+) -> std::io::Result<()> {
+    lines.fed += step.len() as u64;
+    // Flushed: the decoder hands over what the step inflated now, not at
+    // the next step.
+    let inflating = gz.write_all(step).and_then(|()| gz.flush());
+    let inflated = std::mem::take(gz.get_mut());
+    let result = lines.write_all(&inflated);
+    *gz.get_mut() = inflated;
+    gz.get_mut().clear();
+    inflating.and(result)
+}
 
 /// One object being transformed.
 pub struct ObjectTransform<'c> {
@@ -372,7 +395,7 @@ impl<'c> ObjectTransform<'c> {
                 // its input by `Lines::write`.
                 #[allow(clippy::disallowed_methods)]
                 let gz = flate2::write::MultiGzDecoder::new(Vec::new());
-                Input::Gzip(Box::new(gz))
+                Input::Gzip(Box::new((gz, Vec::with_capacity(GZIP_STEP))))
             } else {
                 Input::Plain
             };
@@ -381,19 +404,17 @@ impl<'c> ObjectTransform<'c> {
         let result = match &mut self.input {
             Input::Start(_) => Ok(()),
             Input::Plain => self.lines.write_all(chunk),
-            Input::Gzip(gz) => {
+            Input::Gzip(gzip) => {
+                let (gz, step) = &mut **gzip;
+                let mut rest = chunk;
                 let mut result = Ok(());
-                for step in chunk.chunks(GZIP_STEP) {
-                    self.lines.fed += step.len() as u64;
-                    result = gz.write_all(step).and_then(|()| {
-                        let inflated = std::mem::take(gz.get_mut());
-                        let r = self.lines.write_all(&inflated);
-                        *gz.get_mut() = inflated;
-                        gz.get_mut().clear();
-                        r
-                    });
-                    if result.is_err() {
-                        break;
+                while !rest.is_empty() && result.is_ok() {
+                    let (taken, after) = rest.split_at(rest.len().min(GZIP_STEP - step.len()));
+                    step.extend_from_slice(taken);
+                    rest = after;
+                    if step.len() == GZIP_STEP {
+                        result = inflate_step(gz, &mut self.lines, step);
+                        step.clear();
                     }
                 }
                 result
@@ -419,10 +440,14 @@ impl<'c> ObjectTransform<'c> {
                     self.lines.write_all(&head)
                 }
                 Input::Plain => Ok(()),
-                Input::Gzip(gz) => gz.try_finish().and_then(|()| {
-                    let inflated = std::mem::take(gz.get_mut());
-                    self.lines.write_all(&inflated)
-                }),
+                Input::Gzip(gzip) => {
+                    let (gz, step) = &mut **gzip;
+                    inflate_step(gz, &mut self.lines, step).and_then(|()| {
+                        gz.try_finish()?;
+                        let inflated = std::mem::take(gz.get_mut());
+                        self.lines.write_all(&inflated)
+                    })
+                }
             };
             if let Err(e) = end {
                 failed = Some(e.to_string());

@@ -118,17 +118,18 @@ def column_name(name):
 
 
 def schemas(cli, formats):
-    """Per format: the table's columns and the view's columns, as DuckDB types."""
+    """Per format: the table's columns and the view's columns, as DuckDB types, and the
+    columns named otherwise than their JSON key ({column: key})."""
     dataset, _, _ = checks.generate()
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         raw = pathlib.Path(tmp) / "raw.ndjson"
         raw.write_text(dataset.lines())
         for fmt in formats:
-            con = checks.load(cli, raw, fmt, pathlib.Path(tmp))
+            con, renamed = checks.load(cli, raw, fmt, pathlib.Path(tmp))
             table = con.execute(f"DESCRIBE cognito_activity_{fmt}").fetchall()
             view = con.execute("DESCRIBE cognito_activity").fetchall()
-            out[fmt] = ([(r[0], r[1]) for r in table], [(r[0], r[1]) for r in view])
+            out[fmt] = ([(r[0], r[1]) for r in table], [(r[0], r[1]) for r in view], renamed)
     return out
 
 
@@ -193,7 +194,7 @@ def render(formats, shapes):
     w("        Name: !Ref DatabaseName")
     w("        Description: Cognito user-activity records delivered by cognito-activity.")
     for fmt in formats:
-        table_cols, view_cols = shapes[fmt]
+        table_cols, view_cols, renamed = shapes[fmt]
         name = pascal(fmt)
         w("")
         w(f"  {name}Table:")
@@ -249,11 +250,10 @@ def render(formats, shapes):
         w("          OutputFormat: org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat")
         w("          SerdeInfo:")
         w("            SerializationLibrary: org.openx.data.jsonserde.JsonSerDe")
-        mapped = [c for c, _ in table_cols if column_name(c) != c]
         w("            Parameters:")
         w('              ignore.malformed.json: "true"')
-        for c in mapped:
-            w(f"              mapping.{column_name(c)}: {q(c)}")
+        for column, key in sorted(renamed.items()):
+            w(f"              mapping.{column}: {q(key)}")
         w("          Columns:")
         for c, t in table_cols:
             w(f"            - Name: {q(column_name(c))}")

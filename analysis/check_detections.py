@@ -224,8 +224,9 @@ def duckdb_sql(athena_sql):
 
 def load(cli, raw, fmt, tmp):
     """DuckDB with the CLI's `fmt` output of the raw records as table `cognito_activity_<fmt>`
-    and the format's view over it. A JSON key Hive cannot name (`@timestamp`) is loaded as the
-    Glue table names it (`timestamp`, through the JSON SerDe's mapping)."""
+    and the format's view over it, and the columns loaded under another name than their JSON
+    key ({column: key}). A JSON key Hive cannot name (`@timestamp`) is loaded as the Glue table
+    names it (`timestamp`, through the JSON SerDe's mapping, which the table must then carry)."""
     out = tmp / f"{fmt}.ndjson"
     with out.open("wb") as sink:
         subprocess.run([cli, "normalize", "--format", fmt, str(raw)], stdout=sink,
@@ -234,11 +235,12 @@ def load(cli, raw, fmt, tmp):
     con.execute("SET TimeZone = 'UTC'")
     source = f"read_json_auto('{out}', format = 'newline_delimited', sample_size = -1)"
     columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-    renames = [f'"{c}" AS "{c.lstrip("@")}"' for c in columns if c.startswith("@")]
+    renamed = {c.lstrip("@"): c for c in columns if c.startswith("@")}
+    renames = [f'"{key}" AS "{column}"' for column, key in renamed.items()]
     rename = f" RENAME ({', '.join(renames)})" if renames else ""
     con.execute(f"CREATE TABLE cognito_activity_{fmt} AS SELECT *{rename} FROM {source}")
     con.execute(duckdb_sql((HERE / "views" / f"{fmt}.sql").read_text()))
-    return con
+    return con, renamed
 
 
 def main():
@@ -256,7 +258,7 @@ def main():
         raw = pathlib.Path(tmp) / "raw.ndjson"
         raw.write_text(dataset.lines())
         for fmt in formats:
-            con = load(args.cli, raw, fmt, pathlib.Path(tmp))
+            con, _ = load(args.cli, raw, fmt, pathlib.Path(tmp))
             rows = con.execute("SELECT count(*) FROM cognito_activity").fetchone()[0]
             if rows != len(dataset.records):
                 failures.append(f"{fmt}: the view holds {rows} rows of {len(dataset.records)}")

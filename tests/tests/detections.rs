@@ -156,3 +156,24 @@ fn the_stack_deploys_the_athena_template_for_its_format_partitions_and_pool() {
     let refused = cfn::rules_refusing(&cfn::parameter_values(&[("Destination", "splunk")]));
     assert!(refused.contains(&"AnalyticsReadsTheS3Destination".to_string()));
 }
+
+#[test]
+fn every_json_key_hive_cannot_name_is_read_through_the_serde_mapping() {
+    // The JSON SerDe matches a column to the key of the same name; ECS's
+    // `@timestamp` cannot be a column name, so its `timestamp` column reads
+    // nothing (and every ECS row has no time) unless the table maps it.
+    let athena = athena_template();
+    let ecs = &athena["Resources"]["EcsTable"]["Properties"]["TableInput"];
+    let storage = &ecs["StorageDescriptor"];
+    let columns: Vec<&str> = storage["Columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["Name"].as_str().unwrap())
+        .collect();
+    assert!(columns.contains(&"timestamp"), "{columns:?}");
+    assert_eq!(
+        storage["SerdeInfo"]["Parameters"]["mapping.timestamp"],
+        "@timestamp"
+    );
+}

@@ -9,11 +9,13 @@
 //! nothing lost. Not its version: the S3 route rewrites an output object
 //! with the same bytes when it retries, and each rewrite is a new version
 //! and a new event, whose rows would otherwise land in the lake again under
-//! other keys. Any
-//! failure to read or write S3 fails the invocation, which Lambda retries
-//! and, retries spent, sends to the dead-letter queue; so does reaching the
-//! time [`handle`] is given (the invocation's deadline less a margin) with
-//! objects unfinished, with that reason, before Lambda cuts it off.
+//! other keys.
+//!
+//! Any failure to read or write S3 fails the invocation, which Lambda
+//! retries and, retries spent, sends to the dead-letter queue; so does
+//! reaching the time [`handle`] is given (the invocation's deadline less a
+//! margin) with objects unfinished, with that reason, before Lambda cuts it
+//! off.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -150,6 +150,9 @@ def generate(seed=20241101):
         if i % 7 == 0:
             d.add(START_MS + 4 * DAY_MS + rng.randrange(DAY_MS // 2), user, ip, country, city,
                   event_type="ForgotPassword", challenges=(), device=device)
+        if i % 4 == 1:  # a sign-in waiting for a further challenge (none answered)
+            d.add(START_MS + DAY_MS // 4, user, ip, country, city, response="InProgress",
+                  device=device)
 
     def history(user, country, city, ip, days=range(4)):
         for day in days:
@@ -254,6 +257,7 @@ def main():
     dataset, benign_users, benign_ips = generate()
     failures = []
     sql_found = {}
+    outcomes = {}
     with tempfile.TemporaryDirectory() as tmp:
         raw = pathlib.Path(tmp) / "raw.ndjson"
         raw.write_text(dataset.lines())
@@ -262,6 +266,12 @@ def main():
             rows = con.execute("SELECT count(*) FROM cognito_activity").fetchone()[0]
             if rows != len(dataset.records):
                 failures.append(f"{fmt}: the view holds {rows} rows of {len(dataset.records)}")
+            # The common columns mean the same in every format: the outcomes, for one.
+            counted = con.execute("SELECT outcome, count(*) FROM cognito_activity "
+                                  "GROUP BY outcome ORDER BY outcome").fetchall()
+            first = outcomes.setdefault("first", (fmt, counted))
+            if counted != first[1]:
+                failures.append(f"{fmt}: outcomes {counted}, {first[0]}: {first[1]}")
             for path in sorted((HERE / "detections").glob("*.sql")):
                 name = path.stem
                 sql = path.read_text()

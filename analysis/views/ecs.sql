@@ -9,7 +9,7 @@ SELECT
   "user".id AS user_sub,
   "user".domain AS pool_id,
   event.action AS event_type,
-  event.outcome AS outcome,
+  IF(lower(cognito.event_response) = 'inprogress', 'in_progress', event.outcome) AS outcome,
   source.ip AS source_ip,
   source.geo.city_name AS city,
   source.geo.country_iso_code AS country,

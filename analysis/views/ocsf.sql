@@ -9,7 +9,8 @@ SELECT
   "user".uid AS user_sub,
   "user".account.uid AS pool_id,
   metadata.event_code AS event_type,
-  lower(status) AS outcome,
+  CASE status_id WHEN 1 THEN 'success' WHEN 2 THEN 'failure'
+    ELSE IF(lower(status_code) = 'inprogress', 'in_progress', 'unknown') END AS outcome,
   src_endpoint.ip AS source_ip,
   src_endpoint.location.city AS city,
   src_endpoint.location.country AS country,

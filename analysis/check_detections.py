@@ -257,7 +257,7 @@ def main():
     dataset, benign_users, benign_ips = generate()
     failures = []
     sql_found = {}
-    outcomes = {}
+    first_outcomes = None  # (format, outcome counts) of the first format loaded
     with tempfile.TemporaryDirectory() as tmp:
         raw = pathlib.Path(tmp) / "raw.ndjson"
         raw.write_text(dataset.lines())
@@ -269,9 +269,11 @@ def main():
             # The common columns mean the same in every format: the outcomes, for one.
             counted = con.execute("SELECT outcome, count(*) FROM cognito_activity "
                                   "GROUP BY outcome ORDER BY outcome").fetchall()
-            first = outcomes.setdefault("first", (fmt, counted))
-            if counted != first[1]:
-                failures.append(f"{fmt}: outcomes {counted}, {first[0]}: {first[1]}")
+            if first_outcomes is None:
+                first_outcomes = (fmt, counted)
+            elif counted != first_outcomes[1]:
+                failures.append(f"{fmt}: outcomes {counted}, "
+                                f"{first_outcomes[0]}: {first_outcomes[1]}")
             for path in sorted((HERE / "detections").glob("*.sql")):
                 name = path.stem
                 sql = path.read_text()

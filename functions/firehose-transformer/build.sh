@@ -58,31 +58,29 @@ cd "$root"
 rustc_now="$(rustc -vV)"
 use_profile=""
 target_dir="$root/target/pgo"
+flags=(${base[@]+"${base[@]}"})
 if [[ -n "${PGO_GENERATE:-}" ]]; then
     target_dir="$root/target/pgo-gen"
-    flags=(${base[@]+"${base[@]}"} "-Cprofile-generate=$PGO_GENERATE")
+    flags+=("-Cprofile-generate=$PGO_GENERATE")
 elif [[ ! -f "$profile" ]]; then
     no_profile "no $profile"
-    flags=(${base[@]+"${base[@]}"})
 elif [[ ! -f "$recorded" ]]; then
     # Without it, neither the LLVM check below nor the staleness check can be made.
     no_profile "no $recorded (the rustc that recorded the profile)"
-    flags=(${base[@]+"${base[@]}"})
 elif [[ "$(llvm_major <<< "$rustc_now")" -lt "$(llvm_major < "$recorded")" ]]; then
     # An older LLVM cannot read a newer profile format: the build would fail.
     echo "build.sh: this rustc's LLVM is older than the one that recorded $profile" \
         "($(head -1 "$recorded")); building without PGO" >&2
-    flags=(${base[@]+"${base[@]}"})
 else
     use_profile=1
     # rustc warns of functions whose code changed since the profile (hash mismatch); with
     # -pgo-warn-missing-function also of those the profile has no counts for, which are
     # mostly the ones training never ran (the profile is sparse), and are filtered out below.
-    flags=(${base[@]+"${base[@]}"} "-Cprofile-use=$profile" -Cllvm-args=-pgo-warn-missing-function)
+    flags+=("-Cprofile-use=$profile" -Cllvm-args=-pgo-warn-missing-function)
 fi
 # Handed to Cargo as CARGO_ENCODED_RUSTFLAGS (separated by 0x1f), which takes precedence over
 # RUSTFLAGS and build.rustflags alike: RUSTFLAGS is split at spaces, and the profile's path may
-# hold some. (`${base[@]+...}` and `${flags[*]-}` above and here: to `set -u` in the bash 3.2
+# hold some. (`${base[@]+...}` above and `${flags[*]-}` here: to `set -u` in the bash 3.2
 # that macOS ships, an empty array is unbound.)
 encoded_flags="$(IFS=$'\x1f'; printf '%s' "${flags[*]-}")"
 unset RUSTFLAGS

@@ -6,10 +6,15 @@ bucket for each output format (partition projection for each PartitionKeys prese
 detection (analysis/detections/*.sql).
 
 The tables' and views' column types are not written by hand: they are read off the real
-output. The CLI normalizes the detections' generated dataset in every format, DuckDB loads
-each (as check_detections.py does) and describes the table and the view, and those types are
-written in Hive (tables) and Trino (views) spelling. So a field the library emits cannot be
-missing from the table, nor typed differently.
+output. The CLI normalizes the detections' generated dataset and a corpus of every field the
+library writes (check_detections.formatted: the raw record fixtures, CloudWatch Logs envelopes,
+with IP addresses and user names kept and hashed) in every format; DuckDB infers one table
+from all of it, loads the dataset with those columns (as check_detections.py does, which runs
+the views and detections on that table) and describes the table and the view; and those types
+are written in Hive (tables) and Trino (views) spelling. So a field the corpus holds cannot be
+missing from the table, nor typed differently, and a view that names a field the table lacks
+fails the check. The object of fields Cognito sent that the library does not know (`unmapped`)
+is one JSON text column.
 
     python3 analysis/athena_template.py --cli target/debug/cognito-activity \\
         --formats normalized,ocsf,ecs,splunk > analysis/athena.yaml
@@ -59,7 +64,7 @@ def hive(duck_type):
     if t.endswith("[]"):
         return f"array<{hive(t[:-2])}>"
     if t.startswith("STRUCT("):
-        fields = split_fields(t[len("STRUCT("):-1])
+        fields = checks.struct_fields(t)
         return "struct<" + ",".join(f"{column_name(n)}:{hive(v)}" for n, v in fields) + ">"
     return {
         "VARCHAR": "string", "BIGINT": "bigint", "UBIGINT": "bigint", "INTEGER": "int",
@@ -76,7 +81,7 @@ def trino(duck_type):
     if t.endswith("[]"):
         return f"array({trino(t[:-2])})"
     if t.startswith("STRUCT("):
-        fields = split_fields(t[len("STRUCT("):-1])
+        fields = checks.struct_fields(t)
         return "row(" + ",".join(f"{n} {trino(v)}" for n, v in fields) + ")"
     return {
         "VARCHAR": "varchar", "UUID": "varchar", "BIGINT": "bigint", "INTEGER": "integer",
@@ -92,26 +97,6 @@ def view_hive(duck_type):
     return hive(t)
 
 
-def split_fields(inner):
-    """`a VARCHAR, "b c" STRUCT(x BIGINT)` -> [(a, VARCHAR), (b c, STRUCT(x BIGINT))]."""
-    out, depth, start = [], 0, 0
-    for i, ch in enumerate(inner + ","):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            part = inner[start:i].strip()
-            if part.startswith('"'):
-                end = part.index('"', 1)
-                name, rest = part[1:end], part[end + 1:]
-            else:
-                name, rest = part.split(" ", 1)
-            out.append((name, rest))
-            start = i + 1
-    return out
-
-
 def column_name(name):
     """JSON keys Hive cannot name (`@timestamp`) are read through the SerDe's mapping."""
     return name.lstrip("@")
@@ -123,10 +108,11 @@ def schemas(cli, formats):
     dataset, _, _ = checks.generate()
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        raw = pathlib.Path(tmp) / "raw.ndjson"
-        raw.write_text(dataset.lines())
+        tmp = pathlib.Path(tmp)
+        raw, corpus = checks.inputs(tmp, dataset)
         for fmt in formats:
-            con, renamed = checks.load(cli, raw, fmt, pathlib.Path(tmp))
+            outputs, columns = checks.formatted(cli, fmt, tmp, raw, corpus)
+            con, renamed = checks.load(fmt, outputs["keep"], columns)
             table = con.execute(f"DESCRIBE cognito_activity_{fmt}").fetchall()
             view = con.execute("DESCRIBE cognito_activity").fetchall()
             out[fmt] = ([(r[0], r[1]) for r in table], [(r[0], r[1]) for r in view], renamed)

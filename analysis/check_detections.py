@@ -3,11 +3,20 @@
 with planted attacks among benign traffic, through the view of every output format, and
 checks that each detection finds its planted attack and no benign user or address.
 
-The records go through the real CLI (`cognito-activity normalize --format F`), the output
-lines are loaded into DuckDB as the table `cognito_activity_<F>`, and the Athena (Trino) SQL
-of the view and of each detection is translated mechanically by sqlglot
-(`sqlglot.transpile(sql, read="trino", write="duckdb")`, nothing edited by hand) and run with
-its `?` parameters bound to the defaults its header states (`(default X)`, in order).
+The records go through the real CLI (`cognito-activity normalize --format F`), once with
+every field kept and once with IP addresses and user names hashed (IP_MODE=hash,
+USER_NAME_MODE=hash), and the output lines are loaded into DuckDB as the table
+`cognito_activity_<F>`. The Athena (Trino) SQL of the view and of each detection is translated
+mechanically by sqlglot (`sqlglot.transpile(sql, read="trino", write="duckdb")`, nothing edited
+by hand) and run with its `?` parameters bound to the defaults its header states
+(`(default X)`, in order). Under hashing the detections must find the planted attackers'
+HMACs.
+
+The table's columns are not inferred from the dataset alone, which lacks fields the library
+writes (a notification's, a federated sign-in's, feedback, CloudWatch Logs' origin, the hashed
+fields): they are inferred from the dataset and a corpus that holds them all, in every mode
+(`formatted`), and analysis/athena_template.py writes the Glue tables from the same columns.
+So a view can name only fields the deployed table has.
 
     python3 analysis/check_detections.py --cli target/debug/cognito-activity \\
         --formats normalized,ocsf,ecs,splunk
@@ -17,8 +26,13 @@ installs the pinned versions): it stops with an error when they are missing, nev
 """
 
 import argparse
+import base64
+import gzip
+import hashlib
+import hmac
 import html
 import json
+import os
 import pathlib
 import random
 import re
@@ -33,6 +47,7 @@ except ImportError as missing:  # fail loudly: a skipped check would pass vacuou
     sys.exit(f"check_detections: {missing}; run: python3 -m pip install duckdb sqlglot")
 
 HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
 POOL = "eu-west-1_Det3ct10n"
 DAY_MS = 86_400_000
 START_MS = 1_730_419_200_000  # 2024-11-01T00:00:00Z
@@ -62,6 +77,34 @@ HOMES = [
     ("Australia", "Perth"),
 ]
 DEVICES = ["Chrome 126, Windows 10", "Safari 17, Mac OS X", "Firefox 128, Linux", "Other, Android"]
+
+HASH_KEY = "check-detections-hmac-key"  # 16 bytes at least, as the library requires
+# The settings that change which fields a record has (shared/src/config.rs): everything kept,
+# and the IP address and user name replaced by their HMAC. IP_MODE=truncate keeps the fields of
+# `keep`; the other settings drop records or change values, never fields.
+MODES = {
+    "keep": {},
+    "hash": {"IP_MODE": "hash", "USER_NAME_MODE": "hash", "HASH_KEY": HASH_KEY},
+}
+# Objects whose keys are whatever Cognito sent beyond the fields the library knows: one column
+# of JSON text (a Hive `string`), not a struct of the keys the corpus happened to hold.
+FREE_FORM = {
+    "normalized": "unmapped",
+    "splunk": "event.unmapped",
+    "ocsf": "unmapped.extra",
+    "ecs": "cognito.unmapped",
+}
+ACCOUNT_ID = "123456789012"
+# The corpus, with the dataset: every raw record fixture, the CloudWatch Logs envelopes of the
+# sample events, and a sign-in changed so that it holds what no fixture does.
+FIXTURES = ROOT / "shared" / "tests" / "fixtures"
+ENVELOPE_EVENTS = ["firehose-cwl-subscription.json", "firehose-cwl-notifications.json"]
+COVERAGE = [
+    {"eventFeedbackValue": "Valid", "eventFeedbackDate": "1732400200000",
+     "eventFeedbackProvider": "Admin"},
+    {"ipAddress": "", "city": "Oslo", "country": "Norway"},  # a place without an address
+    {"country": "Atlantis"},  # a country no ISO code names
+]
 
 
 class Dataset:
@@ -225,25 +268,136 @@ def duckdb_sql(athena_sql):
     return out[0]
 
 
-def load(cli, raw, fmt, tmp):
-    """DuckDB with the CLI's `fmt` output of the raw records as table `cognito_activity_<fmt>`
-    and the format's view over it, and the columns loaded under another name than their JSON
-    key ({column: key}). A JSON key Hive cannot name (`@timestamp`) is loaded as the Glue table
-    names it (`timestamp`, through the JSON SerDe's mapping, which the table must then carry)."""
-    out = tmp / f"{fmt}.ndjson"
+def hashed(domain, value):
+    """What the library writes for `value` under the hash modes: HMAC-SHA256 keyed with HASH_KEY
+    of the domain label and the value, in lower-case hex (shared/src/privacy.rs)."""
+    return hmac.new(HASH_KEY.encode(), f"{domain}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def cli_run(cli, args, mode, **kwargs):
+    """The CLI with `mode`'s settings and no other: a setting exported in the caller's
+    environment would change what the check reads."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **MODES[mode]}
+    return subprocess.run([cli, *map(str, args)], env=env, check=True, **kwargs)
+
+
+def normalize(cli, fmt, mode, inputs, out, *extra):
     with out.open("wb") as sink:
-        subprocess.run([cli, "normalize", "--format", fmt, str(raw)], stdout=sink,
-                       stderr=subprocess.DEVNULL, check=True)
+        cli_run(cli, ["normalize", "--format", fmt, *extra, *inputs], mode, stdout=sink,
+                stderr=subprocess.DEVNULL)
+    return out
+
+
+def inputs(tmp, dataset):
+    """Writes the dataset and the corpus as raw records, one per line; returns their paths."""
+    raw = tmp / "raw.ndjson"
+    raw.write_text(dataset.lines())
+    lines = [json.loads(p.read_text()) for p in sorted(FIXTURES.glob("*.json"))]
+    for sample in ENVELOPE_EVENTS:
+        for record in json.loads((ROOT / "events" / sample).read_text())["records"]:
+            lines.append(json.loads(gzip.decompress(base64.b64decode(record["data"]))))
+    for changes in COVERAGE:
+        record = json.loads((FIXTURES / "signin.json").read_text())
+        record["message"].update(changes)
+        lines.append(record)
+    corpus = tmp / "corpus.ndjson"
+    corpus.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return raw, corpus
+
+
+def quoted(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def struct_fields(duck_type):
+    """`STRUCT(a VARCHAR, "b c" STRUCT(x BIGINT))` -> [(a, VARCHAR), (b c, STRUCT(x BIGINT))]:
+    a DuckDB struct type's fields, quoted names unquoted (brackets and commas inside quotes are
+    part of the name)."""
+    inner = duck_type.strip()[len("STRUCT("):-1]
+    out, depth, start, quote = [], 0, 0, False
+    for i, ch in enumerate(inner + ","):
+        if ch == '"':
+            quote = not quote  # a doubled "" inside a name toggles twice
+        elif quote:
+            continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            part = inner[start:i].strip()
+            if part.startswith('"'):
+                end = 1
+                while True:
+                    end = part.index('"', end)
+                    if part[end + 1:end + 2] != '"':
+                        break
+                    end += 2
+                name, rest = part[1:end].replace('""', '"'), part[end + 1:]
+            else:
+                name, rest = part.split(" ", 1)
+            out.append((name, rest.strip()))
+            start = i + 1
+    return out
+
+
+def retyped(duck_type, path, new):
+    """`duck_type` with the field at the dotted `path` typed `new`."""
+    head, _, rest = path.partition(".")
+    fields = struct_fields(duck_type)
+    if head not in dict(fields):
+        raise SystemExit(f"no field {head} in {duck_type}")
+    return "STRUCT(" + ", ".join(
+        f"{quoted(n)} {(retyped(t, rest, new) if rest else new) if n == head else t}"
+        for n, t in fields) + ")"
+
+
+def formatted(cli, fmt, tmp, raw, corpus):
+    """The CLI's `fmt` output of the dataset in each mode ({mode: path}), and the columns
+    ([(JSON key, DuckDB type)]) of a table that holds every field the library writes in `fmt`:
+    inferred from the dataset's output and the corpus's, in every mode, the free-form object
+    typed JSON. The dataset's output with everything kept comes first, so that the columns and
+    fields it has keep their order; the others' are added after."""
+    outputs = {mode: normalize(cli, fmt, mode, [raw], tmp / f"{fmt}-{mode}.ndjson")
+               for mode in MODES}
+    files = list(outputs.values()) + [
+        normalize(cli, fmt, mode, [corpus], tmp / f"{fmt}-{mode}-corpus.ndjson",
+                  "--account-id", ACCOUNT_ID)
+        for mode in MODES]
+    # Every line sampled, every struct kept a struct however few of its lines hold each field
+    # (else DuckDB may make a rarely filled object a MAP).
+    source = (f"read_json_auto({[str(f) for f in files]}, format = 'newline_delimited', "
+              "sample_size = -1, union_by_name = true, field_appearance_threshold = 0, "
+              "map_inference_threshold = -1)")
+    con = duckdb.connect()
+    columns = [(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    head, _, rest = FREE_FORM[fmt].partition(".")
+    if head not in dict(columns):
+        raise SystemExit(f"{fmt}: the corpus has no {FREE_FORM[fmt]}")
+    return outputs, [(c, (retyped(t, rest, "JSON") if rest else "JSON") if c == head else t)
+                     for c, t in columns]
+
+
+def load(fmt, out, columns):
+    """DuckDB with the output lines at `out` as table `cognito_activity_<fmt>`, typed `columns`
+    (`formatted`'s), and the format's view over it; and the columns loaded under another name
+    than their JSON key ({column: key}). A JSON key Hive cannot name (`@timestamp`) is loaded as
+    the Glue table names it (`timestamp`, through the JSON SerDe's mapping, which the table must
+    then carry)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    source = f"read_json_auto('{out}', format = 'newline_delimited', sample_size = -1)"
-    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-    renamed = {c.lstrip("@"): c for c in columns if c.startswith("@")}
-    renames = [f'"{key}" AS "{column}"' for column, key in renamed.items()]
+    spec = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in columns)
+    source = f"read_json({literal(str(out))}, format = 'newline_delimited', columns = {{{spec}}})"
+    renamed = {c.lstrip("@"): c for c, _ in columns if c.startswith("@")}
+    renames = [f"{quoted(key)} AS {quoted(column)}" for column, key in renamed.items()]
     rename = f" RENAME ({', '.join(renames)})" if renames else ""
     con.execute(f"CREATE TABLE cognito_activity_{fmt} AS SELECT *{rename} FROM {source}")
     con.execute(duckdb_sql((HERE / "views" / f"{fmt}.sql").read_text()))
     return con, renamed
+
+
+def literal(text):
+    return "'" + text.replace("'", "''") + "'"
 
 
 def main():
@@ -256,63 +410,83 @@ def main():
 
     dataset, benign_users, benign_ips = generate()
     failures = []
-    sql_found = {}
-    first_outcomes = None  # (format, outcome counts) of the first format loaded
     with tempfile.TemporaryDirectory() as tmp:
-        raw = pathlib.Path(tmp) / "raw.ndjson"
-        raw.write_text(dataset.lines())
-        for fmt in formats:
-            con, _ = load(args.cli, raw, fmt, pathlib.Path(tmp))
-            rows = con.execute("SELECT count(*) FROM cognito_activity").fetchone()[0]
-            if rows != len(dataset.records):
-                failures.append(f"{fmt}: the view holds {rows} rows of {len(dataset.records)}")
-            # The common columns mean the same in every format: the outcomes, for one.
-            counted = con.execute("SELECT outcome, count(*) FROM cognito_activity "
-                                  "GROUP BY outcome ORDER BY outcome").fetchall()
-            if first_outcomes is None:
-                first_outcomes = (fmt, counted)
-            elif counted != first_outcomes[1]:
-                failures.append(f"{fmt}: outcomes {counted}, "
-                                f"{first_outcomes[0]}: {first_outcomes[1]}")
-            for path in sorted((HERE / "detections").glob("*.sql")):
-                name = path.stem
-                sql = path.read_text()
-                column, planted = PLANTED[name]
-                result = con.execute(duckdb_sql(sql), defaults(sql))
-                names = [c[0] for c in result.description]
-                found = {row[names.index(column)] for row in result.fetchall()}
-                sql_found.setdefault(name, found)
-                benign = benign_ips if column == "source_ip" else benign_users
-                missed = planted - found
-                wrong = found & benign
-                status = "ok" if not missed and not wrong else "FAILED"
-                print(f"{fmt:10} {name:24} found {sorted(found)} {status}")
-                if missed:
-                    failures.append(f"{fmt} {name}: missed the planted {sorted(missed)}")
-                if wrong:
-                    failures.append(f"{fmt} {name}: flagged benign {sorted(wrong)}")
-        # `cognito-activity report` computes the same detections in one pass: same findings.
-        page = pathlib.Path(tmp) / "report.html"
-        subprocess.run([args.cli, "report", str(raw), "--out", str(page)], check=True,
-                       stderr=subprocess.DEVNULL)
-        report_found = {}
-        for name, subject in re.findall(r'data-detection="([a-z_]+)" data-subject="([^"]*)"',
-                                        page.read_text()):
-            report_found.setdefault(name, set()).add(html.unescape(subject))
-        for name, found in sorted(sql_found.items()):
-            if report_found.get(name, set()) != found:
-                failures.append(f"report {name}: {sorted(report_found.get(name, set()))}, "
-                                f"the SQL: {sorted(found)}")
-        print(f"report: the same findings as the SQL for {len(sql_found)} detections"
-              if not any(f.startswith("report ") for f in failures) else "report: FAILED")
+        tmp = pathlib.Path(tmp)
+        raw, corpus = inputs(tmp, dataset)
+        tables = {fmt: formatted(args.cli, fmt, tmp, raw, corpus) for fmt in formats}
+        for mode in MODES:
+            # What the tables hold for a user name or an address in this mode, and back.
+            def stored(domain, value, mode=mode):
+                return value if mode == "keep" else hashed(domain, value)
+            readable = {}
+            for record in dataset.records:
+                for domain, value in (("user", record["message"]["userName"]),
+                                      ("ip", record["message"]["ipAddress"])):
+                    readable[stored(domain, value)] = value
+            sql_found = {}
+            first_outcomes = None  # (format, outcome counts) of the first format loaded
+            for fmt in formats:
+                outputs, columns = tables[fmt]
+                con, _ = load(fmt, outputs[mode], columns)
+                rows = con.execute("SELECT count(*) FROM cognito_activity").fetchone()[0]
+                if rows != len(dataset.records):
+                    failures.append(f"{mode} {fmt}: the view holds {rows} rows "
+                                    f"of {len(dataset.records)}")
+                # The common columns mean the same in every format: the outcomes, for one.
+                counted = con.execute("SELECT outcome, count(*) FROM cognito_activity "
+                                      "GROUP BY outcome ORDER BY outcome").fetchall()
+                if first_outcomes is None:
+                    first_outcomes = (fmt, counted)
+                elif counted != first_outcomes[1]:
+                    failures.append(f"{mode} {fmt}: outcomes {counted}, "
+                                    f"{first_outcomes[0]}: {first_outcomes[1]}")
+                for path in sorted((HERE / "detections").glob("*.sql")):
+                    name = path.stem
+                    sql = path.read_text()
+                    column, planted = PLANTED[name]
+                    domain = "ip" if column == "source_ip" else "user"
+                    result = con.execute(duckdb_sql(sql), defaults(sql))
+                    names = [c[0] for c in result.description]
+                    found = {row[names.index(column)] for row in result.fetchall()}
+                    sql_found.setdefault(name, found)
+                    benign = {stored(domain, v)
+                              for v in (benign_ips if domain == "ip" else benign_users)}
+                    missed = {stored(domain, v) for v in planted} - found
+                    wrong = found & benign
+                    status = "ok" if not missed and not wrong else "FAILED"
+                    shown = sorted(readable.get(v, v) for v in found)
+                    print(f"{mode:5} {fmt:10} {name:24} found {shown} {status}")
+                    if missed:
+                        failures.append(f"{mode} {fmt} {name}: missed the planted "
+                                        f"{sorted(readable[v] for v in missed)}")
+                    if wrong:
+                        failures.append(f"{mode} {fmt} {name}: flagged benign "
+                                        f"{sorted(readable[v] for v in wrong)}")
+            # `cognito-activity report` computes the same detections in one pass: same findings.
+            page = tmp / f"report-{mode}.html"
+            cli_run(args.cli, ["report", raw, "--out", page], mode, stderr=subprocess.DEVNULL)
+            report_found = {}
+            for name, subject in re.findall(r'data-detection="([a-z_]+)" data-subject="([^"]*)"',
+                                            page.read_text()):
+                report_found.setdefault(name, set()).add(html.unescape(subject))
+            mismatched = False
+            for name, found in sorted(sql_found.items()):
+                if report_found.get(name, set()) != found:
+                    mismatched = True
+                    failures.append(f"{mode} report {name}: "
+                                    f"{sorted(report_found.get(name, set()))}, "
+                                    f"the SQL: {sorted(found)}")
+            print(f"{mode:5} report: the same findings as the SQL for {len(sql_found)} detections"
+                  if not mismatched else f"{mode:5} report: FAILED")
         unknown = {p.stem for p in (HERE / "detections").glob("*.sql")} ^ set(PLANTED)
         if unknown:
             failures.append(f"detections without a planted attack, or gone: {sorted(unknown)}")
     if failures:
         print("\n".join(failures), file=sys.stderr)
         sys.exit(1)
-    print(f"{len(PLANTED)} detections x {len(formats)} formats: every planted attack found, "
-          f"no benign user or address flagged ({len(dataset.records)} records)")
+    print(f"{len(PLANTED)} detections x {len(formats)} formats x {len(MODES)} modes: every "
+          f"planted attack found, no benign user or address flagged "
+          f"({len(dataset.records)} records)")
 
 
 if __name__ == "__main__":

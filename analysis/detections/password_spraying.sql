@@ -4,8 +4,8 @@
 -- neither when each half stays under the threshold: choose the window a little wider than needed.
 -- Known false positives: a shared egress IP (corporate NAT, mobile carrier CGNAT, a VPN exit) where
 -- many users mistype a password in the same minutes; an integration test hammering one pool.
--- Needs source_ip: under IP_MODE=hash the view's source_ip is empty, and the hash is not yet a
--- column of the tables (docs/analysis.md): run it with IP_MODE keep or truncate.
+-- Under IP_MODE=hash source_ip is the address's HMAC; under IP_MODE=truncate the /24 (IPv4) or
+-- /48 (IPv6) network, which joins the users of a whole network into one finding.
 SELECT
   source_ip,
   from_unixtime(window_start_ms / 1000.0) AS window_start,

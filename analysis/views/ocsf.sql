@@ -1,6 +1,8 @@
 -- The common view over OUTPUT_FORMAT=ocsf (table cognito_activity_ocsf): Authentication (3002)
 -- and Account Change (3001) events; Cognito's risk and challenges travel under `unmapped`.
 -- Notification logs (Account Change with activity_id 99) are left out, as in the other views.
+-- Under IP_MODE=hash, source_ip is the address's HMAC (`src_endpoint.uid`), as user_name is the
+-- name's under USER_NAME_MODE=hash.
 CREATE OR REPLACE VIEW cognito_activity AS
 SELECT
   from_unixtime("time" / 1000.0) AS event_time,
@@ -11,7 +13,7 @@ SELECT
   metadata.event_code AS event_type,
   CASE status_id WHEN 1 THEN 'success' WHEN 2 THEN 'failure'
     ELSE IF(lower(status_code) = 'inprogress', 'in_progress', 'unknown') END AS outcome,
-  src_endpoint.ip AS source_ip,
+  coalesce(src_endpoint.ip, src_endpoint.uid) AS source_ip,
   src_endpoint.location.city AS city,
   src_endpoint.location.country AS country,
   unmapped.risk.decision AS risk_decision,

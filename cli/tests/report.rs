@@ -494,6 +494,57 @@ fn the_report_names_every_planted_attack_and_no_benign_user_in_every_format() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Under `IP_MODE=hash` and `USER_NAME_MODE=hash` every format holds the
+/// HMACs where the address and name were, not always under the same key
+/// (ECS writes the name's to `user.hash`, OCSF the address's to
+/// `src_endpoint.uid`): the report on each names what it names on the raw
+/// records hashed as it reads them.
+#[test]
+fn the_report_names_the_same_hmacs_in_every_format_under_the_hash_modes() {
+    let data = dataset(25, 300);
+    let dir = tempdir("hashed");
+    let raw = dir.join("raw.jsonl");
+    write_lines(&raw, &data.lines);
+    let hash = [
+        ("IP_MODE", "hash"),
+        ("USER_NAME_MODE", "hash"),
+        ("HASH_KEY", "report-test-hmac-key"),
+    ];
+    let page = dir.join("raw.html");
+    run(
+        &[
+            "report",
+            raw.to_str().unwrap(),
+            "--out",
+            page.to_str().unwrap(),
+        ],
+        &hash,
+    );
+    let from_raw = findings(&std::fs::read_to_string(&page).unwrap());
+    assert_eq!(
+        from_raw.len(),
+        data.planted.len(),
+        "one finding per planted attack, under their HMACs: {from_raw:#?}"
+    );
+    for f in &from_raw {
+        assert!(
+            f.subject.len() == 64 && f.subject.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{f:?} is not an HMAC"
+        );
+    }
+    for format in cognito_activity::config::OutputFormat::NAMES {
+        let out = run(
+            &["normalize", raw.to_str().unwrap(), "--format", format],
+            &hash,
+        );
+        let path = dir.join(format!("{format}.jsonl"));
+        std::fs::write(&path, &out.stdout).unwrap();
+        let html = report(&[&path], &dir.join(format!("{format}.html")));
+        assert_eq!(findings(&html), from_raw, "{format} and raw disagree");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn the_report_reads_gzip_and_several_files_and_stdin() {
     use std::io::Write as _;

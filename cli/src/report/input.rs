@@ -350,7 +350,8 @@ fn from_ocsf(v: &Value) -> Row {
         pool: text(v, "/user/account/uid"),
         outcome,
         event_type: text(v, "/metadata/event_code"),
-        source_ip: text(v, "/src_endpoint/ip"),
+        // Under IP_MODE=hash the address's HMAC is the endpoint's uid.
+        source_ip: text(v, "/src_endpoint/ip").or_else(|| text(v, "/src_endpoint/uid")),
         city: text(v, "/src_endpoint/location/city"),
         country: text(v, "/src_endpoint/location/country")
             .or_else(|| text(v, "/unmapped/source/country"))
@@ -375,11 +376,15 @@ fn from_ecs(v: &Value) -> Row {
     };
     Row {
         time_ms: text(v, "/@timestamp").and_then(|t| parse_rfc3339_utc(&t)),
-        user: text(v, "/user/name").or_else(|| text(v, "/user/id")),
+        // Under USER_NAME_MODE=hash ECS holds the name's HMAC in user.hash
+        // (the other formats in the name's place).
+        user: text(v, "/user/name")
+            .or_else(|| text(v, "/user/hash"))
+            .or_else(|| text(v, "/user/id")),
         pool: text(v, "/user/domain"),
         outcome,
         event_type: text(v, "/event/action"),
-        source_ip: text(v, "/source/ip"),
+        source_ip: text(v, "/source/ip").or_else(|| text(v, "/cognito/source/ip_hash")),
         city: text(v, "/source/geo/city_name"),
         country: text(v, "/source/geo/country_iso_code")
             .or_else(|| text(v, "/source/geo/country_name").map(|c| country_key(&c))),

@@ -773,4 +773,28 @@ pub(crate) mod tests {
         );
         assert_eq!(v["source"]["ip"], "203.0.113.0");
     }
+
+    #[test]
+    fn a_value_that_is_not_an_address_is_dropped_under_truncate_and_hash_alike() {
+        // Hashed, "-" from every record would read as one address shared by
+        // all of them (a password spray from nowhere).
+        let record = |ip: &str| {
+            format!(
+                r#"{{"eventSource":"USER_AUTH_EVENTS","message":{{"eventType":"SignIn","ipAddress":"{ip}","city":"Oslo"}}}}"#
+            )
+        };
+        let [keep, private, truncate] = configs();
+        for junk in ["-", "unknown", "bogus 10.1.2.3", "300.1.2.3"] {
+            let kept = norm_with(&record(junk), &keep);
+            assert_eq!(kept["unmapped"]["message"]["ipAddress"], junk);
+            for cfg in [&private, &truncate] {
+                let v = norm_with(&record(junk), cfg);
+                assert_eq!(v["source"], serde_json::json!({"city": "Oslo"}), "{junk}");
+                assert!(v.get("unmapped").is_none(), "{junk}: {v}");
+            }
+        }
+        let v = norm_with(&record("203.0.113.9"), &private);
+        assert_eq!(v["source"]["ip_hash"].as_str().map(str::len), Some(64));
+        assert_eq!(v["source"]["ip_version"], 4);
+    }
 }

@@ -95,17 +95,20 @@ pub(crate) fn apply_ip<'a>(source: &mut Source<'a>, raw: Cow<'a, str>, cfg: &Con
             }
             None => false,
         },
-        IpMode::Hash => {
-            // Hash the canonical text of a valid address, so that
-            // "2001:DB8::1" and "2001:db8::1" hash alike.
-            // An IPv4 address carried in IPv6 hashes as that IPv4 address: one
-            // client, one pseudonym, whichever way its address arrived.
-            let parsed = parsed.map(private_view);
-            let canonical = parsed.map(|ip| ip.to_string());
-            let text = canonical.as_deref().unwrap_or(&raw);
-            source.ip_hash = Some(hmac_hex(&cfg.hash_key, Domain::Ip, text));
-            source.ip_version = parsed.map(|ip| if ip.is_ipv4() { 4 } else { 6 });
-            true
-        }
+        // Hash the canonical text of a valid address, so that "2001:DB8::1"
+        // and "2001:db8::1" hash alike. An IPv4 address carried in IPv6
+        // hashes as that IPv4 address: one client, one pseudonym, whichever
+        // way its address arrived. A value that is not an address is dropped,
+        // as under truncate: its hash would pass for one address shared by
+        // every record with the same junk ("-", "unknown").
+        IpMode::Hash => match parsed {
+            Some(ip) => {
+                let ip = private_view(ip);
+                source.ip_hash = Some(hmac_hex(&cfg.hash_key, Domain::Ip, &ip.to_string()));
+                source.ip_version = Some(if ip.is_ipv4() { 4 } else { 6 });
+                true
+            }
+            None => false,
+        },
     }
 }

@@ -61,9 +61,10 @@ const MAX_OBJECT_BYTES: usize = 256 << 20;
 /// The content type of the objects `--to` writes: JSON lines, as the
 /// Security Lake writer labels its uncompressed rejected lines.
 const JSON_LINES: &str = "application/x-ndjson";
-/// Firehose's PutRecordBatch limits.
+/// Firehose's PutRecordBatch limits ("4 MB" a call read as 4,000,000 bytes,
+/// as the Firehose transformer reads it: a call over it fails whole).
 const BATCH_RECORDS: usize = 500;
-const BATCH_BYTES: usize = 4 << 20;
+const BATCH_BYTES: usize = 4_000_000;
 /// Firehose's limit on one record, before base64 (1,000 KiB). A larger one
 /// would fail its whole `PutRecordBatch` call, and with it the run: it is
 /// refused up front instead, and stays in its error object.
@@ -633,11 +634,12 @@ mod tests {
             assert!(!b.is_empty() && b.len() <= BATCH_RECORDS);
             assert!(b.iter().map(Vec::len).sum::<usize>() <= BATCH_BYTES);
         }
-        // In order: the small ones first, then the nine largest, four a call.
+        // In order: the small ones first, then the nine largest, three a
+        // call (four are 4,096,000 bytes).
         assert_eq!(batches[0].len(), BATCH_RECORDS);
         assert!(batches
             .last()
-            .is_some_and(|b| b.len() == 1 && b[0][0] == b'c'));
+            .is_some_and(|b| b.len() == 3 && b.iter().all(|r| r[0] == b'c')));
     }
 
     #[test]

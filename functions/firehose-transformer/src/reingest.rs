@@ -57,10 +57,12 @@ impl Target {
     /// The API limits of the call that writes to this target.
     pub fn limits(&self) -> ApiLimits {
         match self {
-            // PutRecordBatch: 500 records, 4 MiB per call, 1,000 KiB per record.
+            // PutRecordBatch: 500 records, "4 MB" per call (read as
+            // 4,000,000 bytes: a call over the limit is refused whole, as a
+            // permanent error), 1,000 KiB per record.
             Target::Firehose { .. } => ApiLimits {
                 max_records: 500,
-                max_call_bytes: 4 * 1024 * 1024,
+                max_call_bytes: 4_000_000,
                 max_record_bytes: MAX_PIECE_BYTES,
             },
             // PutRecords: 500 records, 5 MiB per call (4 MiB kept as a
@@ -233,10 +235,12 @@ impl<S: Sink> Reingester<S> {
         };
 
         let probe = Probe::new(config, processed.delivery_stream_arn.as_deref());
-        // Setting envelopes apart reads each again, several times: held to
-        // `set_apart_max_bytes` of them an invocation, and to the deadline
-        // less the margin, so that it never keeps the response from
-        // Firehose; past either, they fail whole, as they did before.
+        // Planning reads an envelope again, inflating it and compressing
+        // its pieces at each halving: none is started within the margin of
+        // the deadline, so that planning never keeps the response from
+        // Firehose (past it, a record fails whole, its data kept). Setting
+        // envelopes apart reads each several times more: held besides to
+        // `set_apart_max_bytes` of them an invocation.
         let stop_at = deadline
             .checked_sub(self.policy.safety_margin)
             .unwrap_or(deadline);
@@ -244,14 +248,18 @@ impl<S: Sink> Reingester<S> {
         let plans: Vec<Plan> = pending
             .iter()
             .map(|o| {
+                let late = Instant::now() >= stop_at;
                 if o.kind == OverflowKind::FailingLogEvents {
                     set_apart_bytes = set_apart_bytes.saturating_add(o.original.len());
                     if set_apart_bytes > self.policy.set_apart_max_bytes {
                         return Plan::Fail("set_apart_allowance");
                     }
-                    if Instant::now() >= stop_at {
+                    if late {
                         return Plan::Fail("set_apart_deadline");
                     }
+                }
+                if late {
+                    return Plan::Fail("reingest_deadline");
                 }
                 plan(o, config, &probe, &target)
             })
@@ -669,7 +677,7 @@ mod tests {
         let calls = fake.calls.borrow();
         for c in calls.iter() {
             assert!(c.len() <= 500);
-            assert!(c.iter().map(|e| e.data.len()).sum::<usize>() <= 4 * 1024 * 1024);
+            assert!(c.iter().map(|e| e.data.len()).sum::<usize>() <= 4_000_000);
         }
         let sent: Vec<Entry> = calls.iter().flatten().cloned().collect();
         assert_eq!(sent, entries, "every entry once, in order");
@@ -1221,6 +1229,24 @@ mod tests {
             cognito_activity::RecordResult::Dropped
         );
         assert_eq!(processed.stats.records_reingested, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_envelope_is_split_within_the_margin_of_the_deadline() {
+        // Splitting inflates the envelope and compresses its pieces again at
+        // each halving: with no time left it is not started, and the record
+        // fails whole, with its data, under a reason of its own.
+        let (mut processed, cfg) = overflowing(20_000);
+        let r = Reingester::new(Fake::default(), true, RetryPolicy::default());
+        let deadline = Instant::now() + r.policy.safety_margin;
+        r.settle(&mut processed, &cfg, deadline).await;
+        assert!(put_data(&r).is_empty());
+        assert_eq!(
+            results_of(&processed),
+            [cognito_activity::RecordResult::ProcessingFailed]
+        );
+        assert!(!processed.response.records[0].data.is_empty());
+        assert_eq!(failures(&processed), [("reingest_deadline", 1)]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1006,7 +1006,7 @@ fn source_record_backup_is_refused_beside_a_destination_other_than_s3() {
 }
 
 #[test]
-fn deploying_acknowledges_the_named_role_the_template_has() {
+fn deploying_acknowledges_the_named_role_and_the_nested_application_the_template_has() {
     let named_roles: Vec<&String> = section("Resources")
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::IAM::Role" && r["Properties"].get("RoleName").is_some())
@@ -1021,6 +1021,15 @@ fn deploying_acknowledges_the_named_role_the_template_has() {
     assert!(
         capabilities.contains("CAPABILITY_NAMED_IAM"),
         "CloudFormation refuses a named role without CAPABILITY_NAMED_IAM: {capabilities}"
+    );
+    // A nested application is deployed only with CAPABILITY_AUTO_EXPAND.
+    let nested = section("Resources")
+        .values()
+        .any(|r| r["Type"] == "AWS::Serverless::Application");
+    assert!(nested, "the template has no nested application any more");
+    assert!(
+        capabilities.contains("CAPABILITY_AUTO_EXPAND"),
+        "a nested application needs CAPABILITY_AUTO_EXPAND: {capabilities}"
     );
 }
 

@@ -112,7 +112,7 @@ impl Settings {
             if !is_role_arn(&role_arn) {
                 return Err(refuse(vars.role_arn, role_rule));
             }
-            let id_rule = "the source's external id, 2 to 1224 of A-Z a-z 0-9 + = , . @ : / -";
+            let id_rule = "the source's external id, 2 to 1224 of A-Z a-z 0-9 + = , . @ : / - _";
             let external_id = required(vars.external_id, id_rule)?;
             if !is_external_id(&external_id) {
                 return Err(refuse(vars.external_id, id_rule));

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use cognito_activity::firehose::arn_resource_name;
 use cognito_activity::firehose::split::{
-    set_apart_envelope, split_envelope, Limits, Probe, SetApart, SplitError, MAX_PIECE_BYTES,
+    set_apart_envelope, split_envelope_while, Limits, Probe, SetApart, SplitError, MAX_PIECE_BYTES,
 };
 use cognito_activity::firehose::{Overflow, OverflowKind, Processed, Settlement};
 use cognito_activity::{Config, RecordResult};
@@ -237,10 +237,10 @@ impl<S: Sink> Reingester<S> {
         let probe = Probe::new(config, processed.delivery_stream_arn.as_deref());
         // Planning reads an envelope again, inflating it and compressing
         // its pieces at each halving: none is started within the margin of
-        // the deadline, so that planning never keeps the response from
-        // Firehose (past it, a record fails whole, its data kept). Setting
-        // envelopes apart reads each several times more: held besides to
-        // `set_apart_max_bytes` of them an invocation.
+        // the deadline, and a split stops there, so that planning never
+        // keeps the response from Firehose (past it, a record fails whole,
+        // its data kept). Setting envelopes apart reads each several times
+        // more: held besides to `set_apart_max_bytes` of them an invocation.
         let stop_at = deadline
             .checked_sub(self.policy.safety_margin)
             .unwrap_or(deadline);
@@ -261,7 +261,7 @@ impl<S: Sink> Reingester<S> {
                 if late {
                     return Plan::Fail("reingest_deadline");
                 }
-                plan(o, config, &probe, &target)
+                plan(o, config, &probe, &target, stop_at)
             })
             .collect();
         // How many pieces of each overflow record were accepted.
@@ -356,7 +356,7 @@ impl<S: Sink> Reingester<S> {
 /// answers take at most half the budget (falling back to the whole budget
 /// for an event between the two), so each is served first and whole later.
 /// Any other record goes back unchanged if its answer fits the budget alone.
-fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target) -> Plan {
+fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target, stop_at: Instant) -> Plan {
     let budget = config.response_budget_bytes;
     let max_record = target.limits().max_record_bytes.min(MAX_PIECE_BYTES);
     let key = partition_key(&o.record_id);
@@ -364,7 +364,7 @@ fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target) -> Plan {
         return set_apart(o, config, probe, max_record, key);
     }
     let split = |max_answer_len: usize| {
-        split_envelope(
+        split_envelope_while(
             &o.original,
             config.max_decompressed_bytes,
             &Limits {
@@ -372,6 +372,7 @@ fn plan(o: &Overflow, config: &Config, probe: &Probe, target: &Target) -> Plan {
                 max_piece_bytes: max_record.saturating_sub(key.len()),
             },
             |piece| probe.answer_len(piece),
+            || Instant::now() < stop_at,
         )
     };
     let pieces = match split(budget / 2) {

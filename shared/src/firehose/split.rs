@@ -84,6 +84,10 @@ pub enum SplitError {
         answer_len: usize,
         piece_bytes: usize,
     },
+    /// The caller's `keep_going` said to stop (its deadline) before every
+    /// piece was made.
+    #[error("stopped before the envelope was split")]
+    Stopped,
 }
 
 impl SplitError {
@@ -93,6 +97,7 @@ impl SplitError {
             SplitError::NotEnvelope => "not_envelope",
             SplitError::Decode(_) => "decode",
             SplitError::EventTooLarge { .. } => "log_event_too_large",
+            SplitError::Stopped => "reingest_deadline",
         }
     }
 }
@@ -203,18 +208,32 @@ pub fn split_envelope(
     limits: &Limits,
     measure: impl FnMut(&[u8]) -> usize,
 ) -> Result<Vec<Vec<u8>>, SplitError> {
+    split_envelope_while(original, max_decompressed, limits, measure, || true)
+}
+
+/// [`split_envelope`], asking `keep_going` before each piece it tries
+/// (each compresses part of the envelope, and many may be tried for a large
+/// one): when it says no, [`SplitError::Stopped`].
+pub fn split_envelope_while(
+    original: &[u8],
+    max_decompressed: usize,
+    limits: &Limits,
+    measure: impl FnMut(&[u8]) -> usize,
+    keep_going: impl FnMut() -> bool,
+) -> Result<Vec<Vec<u8>>, SplitError> {
     let text = envelope_text(original, max_decompressed)?;
     let env = parse_raw(&text)?;
-    halve(&env, limits, measure)
+    halve(&env, limits, measure, keep_going)
 }
 
 /// Splits `env`'s log events, in order, into pieces within `limits` by
 /// `measure` and by compressed size, halving a range that does not fit;
-/// no events give no pieces.
+/// no events give no pieces. Stops when `keep_going` says so.
 fn halve(
     env: &RawEnvelope<'_>,
     limits: &Limits,
     mut measure: impl FnMut(&[u8]) -> usize,
+    mut keep_going: impl FnMut() -> bool,
 ) -> Result<Vec<Vec<u8>>, SplitError> {
     let mut pieces = Vec::new();
     if env.events.is_empty() {
@@ -225,6 +244,9 @@ fn halve(
     let mut todo = Vec::new();
     todo.push(0..env.events.len());
     while let Some(range) = todo.pop() {
+        if !keep_going() {
+            return Err(SplitError::Stopped);
+        }
         let piece = gzip(&env.piece_json(range.clone()));
         let piece_bytes = piece.len();
         let fits_record = piece_bytes <= limits.max_piece_bytes;
@@ -306,14 +328,14 @@ pub fn set_apart_envelope(
     let usable_events = of(false);
     let mut usable_pieces = Err(SplitError::NotEnvelope);
     for limits in usable {
-        usable_pieces = halve(&usable_events, limits, &mut measure);
+        usable_pieces = halve(&usable_events, limits, &mut measure, || true);
         if !matches!(usable_pieces, Err(SplitError::EventTooLarge { .. })) {
             break;
         }
     }
     Ok(SetApart::Pieces {
         usable: usable_pieces?,
-        failing: halve(&of(true), failing, |_| 0)?,
+        failing: halve(&of(true), failing, |_| 0, || true)?,
     })
 }
 
@@ -660,6 +682,37 @@ mod tests {
         let again = split_envelope(&pieces[0], CAP, &limits, |_| 0).unwrap();
         let text = String::from_utf8(gunzip_capped(&again[0], CAP).unwrap()).unwrap();
         assert_eq!(text.matches(MARKER_FIELD).count(), 1, "{text}");
+    }
+
+    #[test]
+    fn a_split_asks_before_each_piece_and_stops_when_told() {
+        // Eight events, each alone a piece (the "answer" is the number of
+        // events): 15 pieces tried (the whole, two halves, four quarters,
+        // eight events).
+        let msgs: Vec<String> = (0..8).map(|i| format!("m{i}")).collect();
+        let limits = Limits {
+            max_answer_len: 1,
+            max_piece_bytes: MAX_PIECE_BYTES,
+        };
+        let measure = |p: &[u8]| unzip(p)["logEvents"].as_array().unwrap().len();
+        let mut asked = 0;
+        let pieces = split_envelope_while(&envelope(&msgs), CAP, &limits, measure, || {
+            asked += 1;
+            true
+        })
+        .unwrap();
+        assert_eq!((pieces.len(), asked), (8, 15));
+        for stop_after in [0, 1, 7, 14] {
+            let mut asked = 0;
+            let err = split_envelope_while(&envelope(&msgs), CAP, &limits, measure, || {
+                asked += 1;
+                asked <= stop_after
+            })
+            .unwrap_err();
+            assert!(matches!(err, SplitError::Stopped), "{err:?}");
+            assert_eq!(asked, stop_after + 1);
+            assert_eq!(err.code(), "reingest_deadline");
+        }
     }
 
     #[test]

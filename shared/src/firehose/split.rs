@@ -201,19 +201,10 @@ fn envelope_text(original: &[u8], max_decompressed: usize) -> Result<String, Spl
 /// Splits a gzip CloudWatch Logs envelope (`original`, the record's bytes
 /// after base64) into marked gzip envelopes, in order, each within `limits`
 /// by `measure` (a piece's answer length) and by compressed size. An
-/// envelope that already fits comes back as one marked piece.
-pub fn split_envelope(
-    original: &[u8],
-    max_decompressed: usize,
-    limits: &Limits,
-    measure: impl FnMut(&[u8]) -> usize,
-) -> Result<Vec<Vec<u8>>, SplitError> {
-    split_envelope_while(original, max_decompressed, limits, measure, || true)
-}
-
-/// [`split_envelope`], asking `keep_going` before each piece it tries
-/// (each compresses part of the envelope, and many may be tried for a large
-/// one): when it says no, [`SplitError::Stopped`].
+/// envelope that already fits comes back as one marked piece. Asks
+/// `keep_going` before each piece it tries (each compresses part of the
+/// envelope, and many may be tried for a large one): when it says no,
+/// [`SplitError::Stopped`].
 pub fn split_envelope_while(
     original: &[u8],
     max_decompressed: usize,
@@ -286,7 +277,7 @@ pub enum SetApart {
 /// when transformed, each as the pipeline reads it inside the envelope
 /// ([`crate::pipeline::failing_log_events`]; arrival time
 /// [`PROBE_ARRIVAL_MS`], as pieces are measured), from the usable ones:
-/// the usable events split as [`split_envelope`] splits, within the first
+/// the usable events split as [`split_envelope_while`] splits, within the first
 /// of `usable` under which no event is too large alone; the failing ones
 /// within `failing`. The envelope is inflated and read once.
 pub fn set_apart_envelope(
@@ -450,6 +441,16 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::{json, Value};
+
+    /// [`split_envelope_while`] with no deadline.
+    fn split_envelope(
+        original: &[u8],
+        max_decompressed: usize,
+        limits: &Limits,
+        measure: impl FnMut(&[u8]) -> usize,
+    ) -> Result<Vec<Vec<u8>>, SplitError> {
+        split_envelope_while(original, max_decompressed, limits, measure, || true)
+    }
 
     const CAP: usize = 16 * 1024 * 1024;
 

@@ -294,6 +294,21 @@ pub fn init_logging(function: &'static str) {
     } else {
         builder.finish().with(filter).init();
     }
+    std::panic::set_hook(Box::new(log_panic));
+}
+
+/// What a panic logs, in place of the standard hook's line on stderr: where
+/// it happened, not its message, which can quote the data it refused (a
+/// string sliced off a character boundary prints the string, an `expect` on
+/// a parse error the value), and so an IP address or a user name from the
+/// event. The message still reaches the caught panic's error answer (see the
+/// Firehose transformer's `runtime.rs`), which goes to the invoker, not to
+/// the logs.
+fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
+    match info.location() {
+        Some(at) => tracing::error!(file = at.file(), line = at.line(), "panicked"),
+        None => tracing::error!("panicked"),
+    }
 }
 
 #[cfg(test)]
@@ -338,5 +353,48 @@ mod log_filter_tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod panic_hook_tests {
+    use std::process::Command;
+
+    const CHILD: &str = "COGNITO_ACTIVITY_PANIC_HOOK_CHILD";
+
+    /// Runs itself again as a child process that sets up the logging and
+    /// panics with a message holding an address and a user name.
+    #[test]
+    fn a_panic_is_logged_with_its_place_but_not_its_message() {
+        if std::env::var_os(CHILD).is_some() {
+            super::init_logging("panic_hook_test");
+            panic!("refused 203.0.113.9 for alice");
+        }
+        let out = Command::new(std::env::current_exe().expect("the test binary"))
+            .args([
+                "--exact",
+                "lambda::panic_hook_tests::a_panic_is_logged_with_its_place_but_not_its_message",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .output()
+            .expect("the child runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "the child panicked: {text}");
+        assert!(
+            text.lines()
+                .any(|l| l.contains("\"panicked\"") && l.contains("lambda.rs")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("203.0.113.9") && !text.contains("alice"),
+            "{text}"
+        );
     }
 }

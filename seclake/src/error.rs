@@ -8,7 +8,8 @@ pub enum Error {
     /// The record's `class_uid` is neither Authentication nor Account Change.
     #[error("record has no class this writer knows (class_uid {class_uid:?})")]
     UnknownClass { class_uid: Option<i64> },
-    /// The record has no `time`, or one outside years 1 to 9999.
+    /// The record has no `time`, or one not after 1970 (0 is what the
+    /// OCSF mapping writes for a record without one) or past year 9999.
     #[error("record has no usable time")]
     NoTime,
     /// No `--region` was given and the record has no usable `cloud.region`.

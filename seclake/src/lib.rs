@@ -174,7 +174,11 @@ impl Batch {
         let class = class_uid
             .and_then(layout::class_of_uid)
             .ok_or(Error::UnknownClass { class_uid })?;
+        // Time 0 is what the OCSF mapping writes for a record with no time
+        // at all (`shared/src/output/ocsf.rs`): filed under 1 January 1970, it
+        // would sit in a partition no query reads. No Cognito event is that old.
         let event_day = row::time_ms(record)
+            .filter(|&t| t > 0)
             .and_then(layout::event_day)
             .ok_or(Error::NoTime)?;
         let region = match &self.region {

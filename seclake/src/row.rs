@@ -55,11 +55,20 @@ impl Row {
     }
 }
 
-/// The flattened form of an `unmapped` object.
+/// The flattened form of an `unmapped` object. Anything else there (a line
+/// from another tool may hold a string or an array) is kept whole, under
+/// the key `unmapped`, rather than dropped.
 pub fn flatten_unmapped(unmapped: &Value) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    if let Value::Object(members) = unmapped {
-        walk(members, "", &mut out);
+    match unmapped {
+        Value::Object(members) => walk(members, "", &mut out),
+        Value::Null => {}
+        Value::String(s) => {
+            out.insert("unmapped".into(), s.clone());
+        }
+        other => {
+            out.insert("unmapped".into(), other.to_string());
+        }
     }
     out
 }
@@ -109,6 +118,21 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn an_unmapped_that_is_not_an_object_is_kept_whole() {
+        let kept = |v: Value| flatten_unmapped(&v).into_iter().collect::<Vec<_>>();
+        assert_eq!(
+            kept(json!("raw text")),
+            [("unmapped".to_string(), "raw text".to_string())]
+        );
+        assert_eq!(
+            kept(json!([1, "a"])),
+            [("unmapped".to_string(), r#"[1,"a"]"#.to_string())]
+        );
+        assert_eq!(kept(json!(7)), [("unmapped".to_string(), "7".to_string())]);
+        assert!(kept(Value::Null).is_empty());
+    }
+
+    #[test]
     fn flattens_objects_to_dotted_keys_and_arrays_to_json_text() {
         let flat = flatten_unmapped(&json!({
             "risk": {"level": "high", "compromised_credentials": true},
@@ -134,12 +158,6 @@ mod tests {
         let flat = flatten_unmapped(&json!({"extra": {"a": {"b": "nested"}, "a.b": "dotted"}}));
         assert_eq!(flat.len(), 1);
         assert_eq!(flat.get("extra.a.b").map(String::as_str), Some("nested"));
-    }
-
-    #[test]
-    fn anything_but_an_object_flattens_to_nothing() {
-        assert!(flatten_unmapped(&json!("text")).is_empty());
-        assert!(flatten_unmapped(&json!(null)).is_empty());
     }
 
     #[test]

@@ -425,20 +425,41 @@ fn objects_read_back_with_the_class_schema_every_row_sorted_by_time() {
 }
 
 #[test]
+fn a_record_without_a_time_is_refused_not_filed_under_1970() {
+    let mut batch = Batch::new("123456789012", None, Some("1.0")).expect("a batch");
+    let placed = fixture_records(&ocsf_cfg())
+        .into_iter()
+        .find(|r| r.pointer("/cloud/region").is_some())
+        .expect("a fixture with a region");
+    for time in [json!(0), json!(-1), Value::Null] {
+        let mut r = placed.clone();
+        r["time"] = time.clone();
+        assert!(
+            matches!(batch.add(r, 1), Err(crate::Error::NoTime)),
+            "time {time}"
+        );
+    }
+    // The same record with its time is placed.
+    batch.add(placed, 2).expect("placed");
+    assert_eq!(batch.rows(), 1);
+}
+
+#[test]
 fn a_batch_splits_by_class_and_day_and_names_objects_from_its_input() {
     let run = |input: &[u8]| {
         let mut batch = Batch::new("123456789012", None, Some("1.0")).expect("a batch");
         batch.add_input(input);
-        let mut no_region = 0;
+        let mut no_time = 0;
         for (line, r) in (1..).zip(fixture_records(&ocsf_cfg())) {
             match batch.add(r, line) {
                 Ok(()) => {}
-                Err(crate::Error::NoRegion) => no_region += 1,
+                Err(crate::Error::NoTime) => no_time += 1,
                 Err(e) => panic!("{e}"),
             }
         }
-        // The fixture with no user pool has no region to file it under.
-        assert_eq!(no_region, 1);
+        // The fixture with neither a time nor a user pool (`{"eventSource":
+        // …, "message":{}}`) has no day, nor region, to file it under.
+        assert_eq!(no_time, 1);
         let mut late = fixture_records(&ocsf_cfg()).remove(0);
         late["time"] = json!(1_732_500_000_000_i64);
         batch.add(late, 0).expect("placed");

@@ -388,6 +388,51 @@ fn json_nested_100000_deep_at_the_top_level_fails_as_json() {
     }
 }
 
+/// Many small objects: 9 bytes of text each, over 2 KB each as a tree.
+fn wide_small_objects(n: usize) -> String {
+    format!("[{}{{}}]", r#"{"a":{}},"#.repeat(n))
+}
+
+#[test]
+fn json_of_half_a_million_small_objects_fails_as_json_instead_of_taking_a_gigabyte() {
+    // 4.5 MB of text, once about 1 GB of tree: the record fails alone, and
+    // NDJSON of two (several documents) the same way. Gzip brings it within
+    // a Firehose record's size.
+    let wide = wide_small_objects(500_000);
+    let ndjson = format!("{wide}\n{wide}\n");
+    for text in [wide, ndjson] {
+        let zipped = gzip(text.as_bytes());
+        let p = run(&sandwich(&with_bytes(&zipped)));
+        assert_failed(&p, "json", &b64(&zipped));
+    }
+    // Inside a Cognito record's message.
+    let record = format!(
+        r#"{{"eventSource":"USER_AUTH_EVENTS","eventTimestamp":"1723070073369","message":{{"eventType":"SignIn","userName":"u","wide":{}}}}}"#,
+        wide_small_objects(500_000)
+    );
+    let zipped = gzip(record.as_bytes());
+    let p = run(&sandwich(&with_bytes(&zipped)));
+    assert_failed(&p, "json", &b64(&zipped));
+}
+
+#[test]
+fn json_of_many_small_objects_within_the_tree_limit_is_read() {
+    // A thousand: a few MB of tree, read, and kept under unmapped.
+    let record = format!(
+        r#"{{"eventSource":"USER_AUTH_EVENTS","eventTimestamp":"1723070073369","message":{{"eventType":"SignIn","userName":"u","wide":{}}}}}"#,
+        wide_small_objects(1_000)
+    );
+    let p = run(&sandwich(&with_bytes(record.as_bytes())));
+    let lines = ok_lines(&p);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0]["unmapped"]["message"]["wide"]
+            .as_array()
+            .map(Vec::len),
+        Some(1_001)
+    );
+}
+
 #[test]
 fn json_nested_100000_deep_inside_a_cognito_message_fails_as_json() {
     for deep in [deep_array(), deep_object()] {

@@ -53,7 +53,8 @@ impl Reply {
 
 #[derive(Default)]
 struct State {
-    queue: VecDeque<(String, Vec<u8>, u64)>,
+    /// Request id, event, deadline, and header lines added to the usual ones.
+    queue: VecDeque<(String, Vec<u8>, u64, String)>,
     replies: Vec<(String, Reply)>,
     init_error: Option<Vec<u8>>,
     next_id: u64,
@@ -90,12 +91,19 @@ impl RuntimeApi {
     /// Queues `event` with a deadline `timeout` from now and waits for the
     /// function's answer.
     pub fn invoke(&self, event: &[u8], timeout: Duration) -> Reply {
+        self.invoke_with_headers(event, timeout, "")
+    }
+
+    /// [`RuntimeApi::invoke`], the event handed out with `headers` (lines
+    /// ending in CRLF) after the usual ones.
+    pub fn invoke_with_headers(&self, event: &[u8], timeout: Duration, headers: &str) -> Reply {
         let (lock, cvar) = &*self.state;
         let mut st = lock.lock().unwrap();
         st.next_id += 1;
         let id = format!("req-{}", st.next_id);
         let deadline = now_ms() + timeout.as_millis() as u64;
-        st.queue.push_back((id.clone(), event.to_vec(), deadline));
+        st.queue
+            .push_back((id.clone(), event.to_vec(), deadline, headers.to_string()));
         cvar.notify_all();
         let (mut st, _) = cvar
             .wait_timeout_while(st, STUCK, |st| {
@@ -167,7 +175,10 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;
     while let Some(http::HttpRequest {
-        method, path, body, ..
+        method,
+        path,
+        headers,
+        body,
     }) = http::read_request(&mut reader)
     {
         let (lock, cvar) = state;
@@ -179,24 +190,36 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) {
                 cvar.notify_all();
             }
             let mut st = cvar.wait_while(st, |st| st.queue.is_empty()).unwrap();
-            let (id, event, deadline) = st.queue.pop_front().unwrap();
-            taken = Some((id.clone(), event.clone(), deadline));
+            let (id, event, deadline, extra) = st.queue.pop_front().unwrap();
+            taken = Some((id.clone(), event.clone(), deadline, extra.clone()));
             let headers = format!(
                 "Lambda-Runtime-Aws-Request-Id: {id}\r\nLambda-Runtime-Deadline-Ms: {deadline}\r\n\
                  Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:cognito-activity\r\n\
-                 Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Sampled=0\r\n"
+                 Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Sampled=0\r\n{extra}"
             );
             (200, headers, event)
-        } else if method == "POST" && path.contains("/runtime/invocation/") {
-            let id = path.split('/').nth(4).unwrap_or("").to_string();
-            let reply = if path.ends_with("/response") {
-                Reply::Response(body)
-            } else {
-                Reply::Error(body)
+        } else if let (true, ["", "2018-06-01", "runtime", "invocation", id, kind]) = (
+            method == "POST",
+            path.split('/').collect::<Vec<_>>().as_slice(),
+        ) {
+            // Only what Lambda's Runtime API takes is an answer, and an error
+            // only with the error-type header lambda_runtime sends.
+            let error_type = headers
+                .iter()
+                .any(|(name, _)| name == "lambda-runtime-function-error-type");
+            let reply = match *kind {
+                "response" => Some(Reply::Response(body)),
+                "error" if error_type => Some(Reply::Error(body)),
+                _ => None,
             };
-            lock.lock().unwrap().replies.push((id, reply));
-            cvar.notify_all();
-            (202, String::new(), br#"{"status":"OK"}"#.to_vec())
+            match reply {
+                Some(reply) => {
+                    lock.lock().unwrap().replies.push((id.to_string(), reply));
+                    cvar.notify_all();
+                    (202, String::new(), br#"{"status":"OK"}"#.to_vec())
+                }
+                None => (400, String::new(), Vec::new()),
+            }
         } else if method == "POST" && path.ends_with("/runtime/init/error") {
             lock.lock().unwrap().init_error = Some(body);
             cvar.notify_all();

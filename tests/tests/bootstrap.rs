@@ -140,6 +140,38 @@ fn an_event_that_is_not_a_firehose_event_goes_to_the_error_endpoint() {
 }
 
 #[test]
+fn an_invocation_whose_context_lambda_runtime_refuses_is_answered_with_an_error() {
+    let api = RuntimeApi::start();
+    let _function = Bootstrap::spawn(&api, &[]);
+    let event = read_event("firehose-direct-signin.json");
+    // A client context whose `custom` holds a number (lambda_runtime's
+    // `ClientContext` takes text values only), and a client context that is
+    // not JSON: Lambda passes on what the invoker sent.
+    for header in [
+        "Lambda-Runtime-Client-Context: {\"custom\":{\"n\":1}}\r\n",
+        "Lambda-Runtime-Client-Context: not json\r\n",
+    ] {
+        match api.invoke_with_headers(&event, Duration::from_secs(30), header) {
+            Reply::Error(body) => {
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(v["errorType"], "InvalidContext", "{v}");
+                // The refusal's text, which quotes the header, is not posted.
+                assert!(
+                    !body.windows(4).any(|w| w == b"json" || w == b"cust"),
+                    "{v}"
+                );
+            }
+            Reply::Response(body) => panic!("answered {}", String::from_utf8_lossy(&body)),
+        }
+    }
+    // The function is still alive and answers the next event.
+    assert!(matches!(
+        api.invoke(&event, Duration::from_secs(30)),
+        Reply::Response(_)
+    ));
+}
+
+#[test]
 fn a_bad_configuration_stops_the_function_naming_the_variable_and_the_choices() {
     let api = RuntimeApi::start();
     let mut function = Bootstrap::spawn(&api, &[("OUTPUT_FORMAT", "xml")]);

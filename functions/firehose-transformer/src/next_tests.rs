@@ -440,7 +440,17 @@ fn what_is_not_an_invocation_is_an_error_never_a_panic() {
     cut.truncate(cut.len() - 4);
     assert!(matches!(error_for(cut), NextError::Io(_)));
     // Nothing at all, on a first connection: not retried, an error.
-    assert!(matches!(error_for(Vec::new()), NextError::Io(_)));
+    let (error, connections) = runtime().block_on(async {
+        let (address, connections, _) = serve(vec![Script {
+            pieces: Vec::new(),
+            close: true,
+        }])
+        .await;
+        let error = Next::new(&address).next().await.expect_err("an error");
+        (error, connections.load(Ordering::SeqCst))
+    });
+    assert!(matches!(error, NextError::Io(_)));
+    assert_eq!(connections, 1, "a first connection is not tried again");
 }
 
 /// An invocation with just these headers.

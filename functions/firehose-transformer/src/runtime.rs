@@ -25,10 +25,14 @@
 //!   request id) instead of being refused by lambda_runtime's deserializer;
 //! - the whole event is not logged at `TRACE` level, as lambda_runtime's
 //!   handler service does (our logs never carry payloads);
-//! - an invocation without a request id or deadline, or whose headers
-//!   `Context::new` refuses, stops the function with an error instead of
-//!   a panic (and the refusal's text, which may quote a header, is not
-//!   logged);
+//! - an invocation whose headers `Context::new` refuses (or without a
+//!   deadline, where it would panic) is answered at the error endpoint
+//!   (`errorType` `InvalidContext`) and the next one served, where
+//!   lambda_runtime ends the process; one without a request id, which
+//!   cannot be answered, stops the function with an error (the refusal's
+//!   text, which may quote a header, is neither logged nor posted);
+//! - a Runtime API reply other than `2xx` to an answer is logged with its
+//!   status;
 //! - a poll answered with anything but `200` stops the function
 //!   (lambda_runtime reads any status as an invocation; a debug build
 //!   skips `204` as it does);
@@ -73,9 +77,28 @@ pub async fn run<S: Sink>(config: &Config, reingester: &Reingester<S>) -> Result
         let invocation = next.next().await.inspect_err(|error| {
             tracing::error!(error = %error, "failed to read the next invocation from the Lambda Runtime API");
         })?;
-        let context = invocation.context(env_config.clone()).inspect_err(|error| {
-            tracing::error!(error = %error, "the Lambda Runtime API's invocation has no usable context");
-        })?;
+        let context = match invocation.context(env_config.clone()) {
+            Ok(context) => context,
+            // Headers lambda_runtime refuses (a client context or an identity
+            // its types do not take, a deadline that is not a number) under a
+            // request id: that invocation is answered with an error, and the
+            // next one served. Without a request id there is nothing to answer.
+            Err(error) => match invocation.request_id() {
+                Ok(request_id) => {
+                    tracing::error!(request_id = %request_id, error = %error, "the invocation has no usable context");
+                    let diagnostic = Diagnostic {
+                        error_type: "InvalidContext".into(),
+                        error_message: error.to_string(),
+                    };
+                    post(&client, error_request(request_id, &diagnostic)?).await?;
+                    continue;
+                }
+                Err(_) => {
+                    tracing::error!(error = %error, "the Lambda Runtime API's invocation has no usable context");
+                    return Err(error.into());
+                }
+            },
+        };
         amzn_trace_env(&context);
         let span = request_span(&context);
         answer(&client, invocation.body, context, config, reingester)
@@ -115,14 +138,30 @@ async fn answer<S: Sink>(
             error_request(&context.request_id, &panic_diagnostic(&panic))
         }
     }?;
+    post(client, request).await?;
+    drop(built_from);
+    drop(body);
+    Ok(())
+}
+
+/// Posts an answer to the Runtime API. A refusal (`400` for an invocation
+/// already answered, `413` for a response too large) is logged with its
+/// status, which lambda_runtime does not do; the function goes on either way,
+/// as lambda_runtime's does.
+async fn post(client: &Client, request: Request<Body>) -> Result<(), Error> {
     let reply = client.call(request).await.inspect_err(|error| {
         tracing::error!(error = ?error, "failed to send request to Lambda Runtime API");
     })?;
+    let status = reply.status();
+    if !status.is_success() {
+        tracing::error!(
+            status = status.as_u16(),
+            "the Lambda Runtime API refused an answer"
+        );
+    }
     // Reading the Runtime API's short reply to its end lets the
     // connection be used again for the next answer.
     reply.into_body().collect().await?;
-    drop(built_from);
-    drop(body);
     Ok(())
 }
 

@@ -45,6 +45,19 @@ pub(crate) struct Stop;
 const SYNTAX: &str = "syntax error";
 const EOF: &str = "unexpected end of input";
 const DEEP: &str = "nested too deeply";
+const BIG: &str = "too many values";
+
+/// The most bytes of tree (the vectors of an object's members and an
+/// array's elements) one text may be read into, whatever its length. A
+/// value costs far more as a tree than as text: each member takes 56 bytes
+/// and each object room for eight, so `{"a":{}},` (9 bytes) took over 2 KB,
+/// and a 1 MiB record or line of them 250 MB, enough to crash a function
+/// and fail its whole batch. A Cognito record of 800 bytes takes 2.8 KB, so
+/// NDJSON of up to about 9 MB of them (inflated from a gzip record) is read
+/// whole. Past this, the text fails as JSON (`too many values`), alone, and
+/// the function's memory stays within `MAX_DECOMPRESSED_BYTES`' allowance
+/// (`config::MEMORY_MARGIN_BYTES`).
+pub(crate) const TREE_LIMIT_BYTES: usize = 32 << 20;
 
 impl Fault {
     /// The fault as line and column (1-based; the column counts bytes), as
@@ -73,6 +86,8 @@ pub(crate) struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
+    /// What is left of [`TREE_LIMIT_BYTES`].
+    tree_left: usize,
     /// Why the parse stopped, once it has.
     pub failure: Fault,
 }
@@ -84,6 +99,7 @@ impl<'a> Parser<'a> {
             bytes: text.as_bytes(),
             pos: 0,
             depth: 0,
+            tree_left: TREE_LIMIT_BYTES,
             failure: Fault {
                 kind: SYNTAX,
                 offset: 0,
@@ -202,15 +218,43 @@ impl<'a> Parser<'a> {
 
     /// Parses an object; the cursor is on its `{`.
     pub fn object(&mut self) -> Result<Object<'a>, Stop> {
-        // A Cognito record's `message` (the one object one level down) has
-        // about 25 members: room for them at once instead of growing from 8.
-        let mut members = Vec::with_capacity(if self.depth == 1 { 32 } else { 8 });
+        // Room for 8 members: a Cognito record's `message` grows to 32, but
+        // room for 32 in every object one level down (`logSourceId`, the
+        // objects of a top-level array) made NDJSON of Cognito records take
+        // 4-5 times its size as trees, and so reach [`TREE_LIMIT_BYTES`] at
+        // a few MB. The usual record takes the fast way, which builds no
+        // tree for its message (`normalize::single_pass`).
+        let room = 8;
+        self.charge::<(Cow<'a, str>, Field<'a>)>(room)?;
+        let mut members = Vec::with_capacity(room);
         self.members(|p, key| {
             let value = p.value()?;
-            members.push((key, value));
-            Ok(())
+            p.push_charged(&mut members, (key, value))
         })?;
         Ok(Object(members))
+    }
+
+    /// Counts `n` more `T`s of tree against [`TREE_LIMIT_BYTES`].
+    #[inline]
+    fn charge<T>(&mut self, n: usize) -> Result<(), Stop> {
+        match self.tree_left.checked_sub(n * std::mem::size_of::<T>()) {
+            Some(left) => {
+                self.tree_left = left;
+                Ok(())
+            }
+            None => Err(self.fault(BIG)),
+        }
+    }
+
+    /// `v.push(item)`, the room the vector grows by, when it grows, counted
+    /// first (it doubles, from 4).
+    #[inline]
+    fn push_charged<T>(&mut self, v: &mut Vec<T>, item: T) -> Result<(), Stop> {
+        if v.len() == v.capacity() {
+            self.charge::<T>(v.capacity().max(4))?;
+        }
+        v.push(item);
+        Ok(())
     }
 
     /// Walks an object's members, the cursor on its `{`: `member` is called
@@ -518,8 +562,8 @@ impl<'a> Parser<'a> {
     fn array(&mut self) -> Result<Field<'a>, Stop> {
         let mut elements = Vec::new();
         self.elements(|p| {
-            elements.push(p.value()?);
-            Ok(())
+            let value = p.value()?;
+            p.push_charged(&mut elements, value)
         })?;
         Ok(Field::Arr(elements))
     }
@@ -887,6 +931,7 @@ impl<'a> Escaped<'a> {
     fn object(&mut self, room: usize) -> Option<Object<'a>> {
         self.0.enter().ok()?;
         self.0.pos += 1;
+        self.0.charge::<(Cow<'a, str>, Field<'a>)>(room).ok()?;
         let mut members = Vec::with_capacity(room);
         if self.peek()? == b'}' {
             self.0.pos += 1;
@@ -899,7 +944,7 @@ impl<'a> Escaped<'a> {
                 // for them at once. Every other object starts small.
                 let room = if key == "message" { 32 } else { 8 };
                 let value = self.value(room)?;
-                members.push((key, value));
+                self.0.push_charged(&mut members, (key, value)).ok()?;
                 match self.peek()? {
                     b',' => self.0.pos += 1,
                     b'}' => {
@@ -922,7 +967,8 @@ impl<'a> Escaped<'a> {
             self.0.pos += 1;
         } else {
             loop {
-                elements.push(self.value(8)?);
+                let value = self.value(8)?;
+                self.0.push_charged(&mut elements, value).ok()?;
                 match self.peek()? {
                     b',' => self.0.pos += 1,
                     b']' => {
@@ -954,6 +1000,35 @@ pub(crate) fn damage(text: &str, edits: Vec<(proptest::sample::Index, char)>) ->
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_text_whose_tree_passes_the_limit_fails_as_too_many_values() {
+        let wide = |n: usize| format!("[{}{{}}]", r#"{"a":{}},"#.repeat(n));
+        // About 1 KB of tree per element: 40,000 pass 32 MiB, 25,000 do not.
+        let big = wide(40_000);
+        let fault = parse_value(&big).expect_err("too many values");
+        assert_eq!(fault.kind, BIG);
+        assert!(parse_value(&wide(25_000)).is_ok());
+        // The allowance is the text's, not each document's.
+        let many = format!("{}\n{}", wide(25_000), wide(25_000));
+        let mut read = 0;
+        let outcome = for_each_value(
+            &many,
+            |_, _| -> Result<(), JsonFault> {
+                read += 1;
+                Ok(())
+            },
+            |f| f,
+        );
+        assert_eq!(outcome.map_err(|f| f.kind), Err(BIG));
+        assert_eq!(read, 1);
+        // Written inside a string (a CloudWatch Logs message), it is not read
+        // in place either.
+        let escaped = format!(r#"{{\"w\":{}}}"#, big.replace('"', "\\\""));
+        assert!(escaped_document(&escaped).is_none());
+        let small = format!(r#"{{\"w\":{}}}"#, wide(5).replace('"', "\\\""));
+        assert!(escaped_document(&small).is_some());
+    }
 
     /// The reference: serde_json through `Field`'s `Deserialize`.
     fn serde_stream(text: &str) -> Result<Vec<Field<'_>>, ()> {

@@ -18,6 +18,7 @@
 //!
 //! docs/security-lake.md describes the sources, the layout and the choices.
 
+pub mod conformance;
 mod error;
 pub mod layout;
 pub mod lines;

@@ -41,6 +41,10 @@ pub enum LineError {
     /// An OCSF line at a version Security Lake does not take.
     #[error("an ocsf line at OCSF version {found}: Security Lake custom sources take {OCSF_VERSION} (set OCSF_VERSION=1.1.0, or deliver normalized or splunk lines)")]
     OcsfVersion { found: String },
+    /// An OCSF 1.1.0 line its class's schema refuses (what is missing or
+    /// wrong, and where; never a value of the line).
+    #[error("an ocsf line that is not OCSF 1.1.0: {0}")]
+    Nonconformant(String),
     /// An ECS line.
     #[error(
         "an ecs line: Security Lake takes OCSF (deliver normalized, splunk or ocsf 1.1.0 lines)"
@@ -111,6 +115,9 @@ pub fn add_line(
                 return Err(LineError::OcsfVersion {
                     found: shown_version(version),
                 });
+            }
+            if let Some(why) = crate::conformance::nonconformance(&v) {
+                return Err(LineError::Nonconformant(why));
             }
             vec![v]
         }
@@ -288,6 +295,66 @@ mod tests {
             assert!(err.to_string().contains(why), "{err}");
             assert_eq!(batch.rows(), 0);
         }
+    }
+
+    #[test]
+    fn an_ocsf_line_its_class_schema_refuses_is_refused_naming_what_and_where() {
+        let cfg = ocsf_config(&Config::default());
+        let good = written(
+            &raw_lines()[0],
+            OutputFormat::Ocsf,
+            OcsfVersion::V1_1_0,
+            &cfg,
+        );
+        let good: serde_json::Value =
+            serde_json::from_slice(good.trim_ascii_end()).expect("an OCSF line");
+        let changed = |change: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = good.clone();
+            change(&mut v);
+            v.to_string()
+        };
+        let minimal = r#"{"activity_id":1,"class_uid":3002,"time":1732400000000,"metadata":{"version":"1.1.0"},"cloud":{"region":"eu-west-1"}}"#;
+        for (line, why) in [
+            (minimal.to_string(), "lacks"),
+            (
+                changed(&|v| v["status_id"] = 12345.into()),
+                "/status_id fails OCSF 1.1.0's `enum`",
+            ),
+            (
+                changed(&|v| v["user"]["name"] = 7.into()),
+                "/user/name fails OCSF 1.1.0's `type`",
+            ),
+            (
+                changed(&|v| {
+                    let (a, t) = (
+                        v["activity_id"].as_i64().unwrap(),
+                        v["type_uid"].as_i64().unwrap(),
+                    );
+                    v["activity_id"] = (if a == 1 { 2 } else { 1 }).into();
+                    v["type_uid"] = t.into();
+                }),
+                "type_uid is not class_uid * 100 + activity_id",
+            ),
+        ] {
+            let mut batch = Batch::new("123456789012", None, None).expect("a batch");
+            let err = refused(&mut batch, line.as_bytes(), &cfg);
+            let message = err.to_string();
+            assert!(message.contains(why), "{line}: {message}");
+            assert!(!message.contains("eu-west-1"), "{message}");
+            assert_eq!(batch.rows(), 0);
+        }
+        // The line as written is taken.
+        let mut batch = Batch::new("123456789012", None, None).expect("a batch");
+        add_line(
+            &mut batch,
+            1,
+            good.to_string().as_bytes(),
+            &ctx(),
+            &cfg,
+            &mut Stats::default(),
+        )
+        .expect("taken");
+        assert_eq!(batch.rows(), 1);
     }
 
     #[test]

@@ -68,17 +68,26 @@ pub async fn open(client: &aws_sdk_s3::Client, object: &ObjectRef) -> Result<Ope
         .send()
         .await
         .map_err(|e| CallError::of("GetObject", bucket, key, &e))?;
-    let version = out
-        .version_id()
-        .or(out.e_tag())
-        .unwrap_or_default()
-        .trim_matches('"')
-        .to_string();
+    let version = version_of(out.version_id(), out.e_tag());
     Ok(Opened {
         content_length: out.content_length(),
         version,
         body: out.body,
     })
+}
+
+/// What names an object's version in the names of what is made from it: its
+/// version id, or its ETag where it has none. S3 gives the version id
+/// `null` for an object written while the bucket was unversioned (or with
+/// versioning suspended): every overwrite of such a key has it, so it would
+/// give them all one name, and each run's outputs would overwrite the last's.
+fn version_of(version_id: Option<&str>, e_tag: Option<&str>) -> String {
+    version_id
+        .filter(|v| *v != "null")
+        .or(e_tag)
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_string()
 }
 
 /// The next piece of an opened object's bytes; `None` at its end.
@@ -142,6 +151,14 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn an_object_versioned_null_is_named_by_its_etag() {
+        assert_eq!(version_of(Some("3sL4kqtJ"), Some("\"e1\"")), "3sL4kqtJ");
+        assert_eq!(version_of(Some("null"), Some("\"e1\"")), "e1");
+        assert_eq!(version_of(None, Some("\"e2\"")), "e2");
+        assert_eq!(version_of(None, None), "");
+    }
 
     /// `read_capped` over `body` served in `chunk`-byte pieces, with
     /// `content_length` as S3's length.

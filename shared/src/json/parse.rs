@@ -50,9 +50,9 @@ const BIG: &str = "too many values";
 /// The most bytes of tree (the vectors of an object's members and an
 /// array's elements) one text may be read into, whatever its length. A
 /// value costs far more as a tree than as text: each member takes 56 bytes
-/// and each object room for eight, so `{"a":{}},` (9 bytes) took over 2 KB,
-/// and a 1 MiB record or line of them 250 MB, enough to crash a function
-/// and fail its whole batch. A Cognito record of 800 bytes takes 2.8 KB, so
+/// and each object room for 8 members (32 one level down, until December
+/// 2026), so `{"a":{}},` (9 bytes) took over 2 KB, and a 1 MiB record or
+/// line of them 250 MB, enough to crash a function and fail its whole batch. A Cognito record of 800 bytes takes 2.8 KB, so
 /// NDJSON of up to about 9 MB of them (inflated from a gzip record) is read
 /// whole. Past this, the text fails as JSON (`too many values`), alone, and
 /// the function's memory stays within `MAX_DECOMPRESSED_BYTES`' allowance
@@ -1004,7 +1004,8 @@ mod tests {
     #[test]
     fn a_text_whose_tree_passes_the_limit_fails_as_too_many_values() {
         let wide = |n: usize| format!("[{}{{}}]", r#"{"a":{}},"#.repeat(n));
-        // About 1 KB of tree per element: 40,000 pass 32 MiB, 25,000 do not.
+        // About 1 KB of tree per element: 40,000 go past 32 MiB, 25,000 stay
+        // within it.
         let big = wide(40_000);
         let fault = parse_value(&big).expect_err("too many values");
         assert_eq!(fault.kind, BIG);

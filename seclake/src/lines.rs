@@ -321,6 +321,10 @@ mod tests {
                 "/status_id fails OCSF 1.1.0's `enum`",
             ),
             (
+                changed(&|v| v["x_extra"] = "another tool's".into()),
+                "the record has x_extra OCSF 1.1.0 does not define",
+            ),
+            (
                 changed(&|v| v["user"]["name"] = 7.into()),
                 "/user/name fails OCSF 1.1.0's `type`",
             ),

@@ -14,13 +14,14 @@
 
 use std::sync::OnceLock;
 
+use cognito_activity::taxonomy::{ACCOUNT_CHANGE, AUTHENTICATION};
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{PatternOptions, ValidationError, Validator};
 use serde_json::Value;
 
-const AUTHENTICATION: &str =
+const AUTHENTICATION_SCHEMA: &str =
     include_str!("../../shared/tests/data/ocsf/authentication-3002-v1.1.0.schema.json");
-const ACCOUNT_CHANGE: &str =
+const ACCOUNT_CHANGE_SCHEMA: &str =
     include_str!("../../shared/tests/data/ocsf/account-change-3001-v1.1.0.schema.json");
 
 /// The class's compiled schema; `None` for a class Security Lake sources here
@@ -29,9 +30,9 @@ const ACCOUNT_CHANGE: &str =
 fn validator(class_uid: i64) -> Option<Option<&'static Validator>> {
     static AUTH: OnceLock<Option<Validator>> = OnceLock::new();
     static ACCOUNT: OnceLock<Option<Validator>> = OnceLock::new();
-    let (cell, text) = match class_uid {
-        3002 => (&AUTH, AUTHENTICATION),
-        3001 => (&ACCOUNT, ACCOUNT_CHANGE),
+    let (cell, text) = match crate::layout::class_of_uid(class_uid)? {
+        AUTHENTICATION => (&AUTH, AUTHENTICATION_SCHEMA),
+        ACCOUNT_CHANGE => (&ACCOUNT, ACCOUNT_CHANGE_SCHEMA),
         _ => return None,
     };
     Some(

@@ -1,6 +1,6 @@
-//! The S3 object calls the functions make (`GetObject`, `PutObject`), each
-//! failure one [`CallError`] naming the call, the bucket, the key and S3's
-//! error code, never an object's contents.
+//! The S3 object calls the functions make (`GetObject`, `PutObject`,
+//! `CopyObject`), each failure one [`CallError`] naming the call, the
+//! bucket, the key and S3's error code, never an object's contents.
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
@@ -50,11 +50,44 @@ impl CallError {
 pub struct Opened {
     /// Its bytes, as they arrive ([`next_chunk`]).
     pub body: ByteStream,
-    /// Its version id, else its ETag without quotes: with the bucket and
-    /// key, what names the objects written from it.
-    pub version: String,
+    /// Which bytes were read.
+    pub pin: Pin,
     /// What S3 says its length is.
     pub content_length: Option<i64>,
+}
+
+/// Which bytes of a key were read: its version id when it has a real one,
+/// and its ETag. A copy made later names the same bytes with them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pin {
+    /// Never `null` (see [`Pin::name`]).
+    pub version_id: Option<String>,
+    /// Without its quotes.
+    pub e_tag: Option<String>,
+}
+
+impl Pin {
+    /// S3's answer: `version_id` as it gives it (`null` for an object
+    /// written while the bucket was unversioned), `e_tag` with its quotes.
+    pub fn of(version_id: Option<&str>, e_tag: Option<&str>) -> Pin {
+        Pin {
+            version_id: version_id.filter(|v| *v != "null").map(str::to_string),
+            e_tag: e_tag.map(|e| e.trim_matches('"').to_string()),
+        }
+    }
+
+    /// What names these bytes in the names of what is made from them: the
+    /// version id, else the ETag. S3 gives the version id `null` to every
+    /// object written while the bucket was unversioned (or with versioning
+    /// suspended): each overwrite of such a key has it, so it would give
+    /// them all one name, and each run's outputs would overwrite the last's.
+    pub fn name(&self) -> String {
+        self.version_id
+            .as_deref()
+            .or(self.e_tag.as_deref())
+            .unwrap_or_default()
+            .to_string()
+    }
 }
 
 /// `GetObject` of `object`.
@@ -68,26 +101,11 @@ pub async fn open(client: &aws_sdk_s3::Client, object: &ObjectRef) -> Result<Ope
         .send()
         .await
         .map_err(|e| CallError::of("GetObject", bucket, key, &e))?;
-    let version = version_of(out.version_id(), out.e_tag());
     Ok(Opened {
         content_length: out.content_length(),
-        version,
+        pin: Pin::of(out.version_id(), out.e_tag()),
         body: out.body,
     })
-}
-
-/// What names an object's version in the names of what is made from it: its
-/// version id, or its ETag where it has none. S3 gives the version id
-/// `null` for an object written while the bucket was unversioned (or with
-/// versioning suspended): every overwrite of such a key has it, so it would
-/// give them all one name, and each run's outputs would overwrite the last's.
-fn version_of(version_id: Option<&str>, e_tag: Option<&str>) -> String {
-    version_id
-        .filter(|v| *v != "null")
-        .or(e_tag)
-        .unwrap_or_default()
-        .trim_matches('"')
-        .to_string()
 }
 
 /// The next piece of an opened object's bytes; `None` at its end.
@@ -146,6 +164,55 @@ pub async fn put(
     Ok(())
 }
 
+/// The largest object one `CopyObject` copies (S3's limit; a larger one
+/// needs a multipart copy).
+pub const MAX_COPY_BYTES: u64 = 5 << 30;
+
+/// `CopyObject`, within S3: the bytes `pin` names of `object` to
+/// `bucket`/`key`, with their content type and metadata. The source is named
+/// by its version id when it has one; otherwise it must still have the ETag
+/// it was read with (`PreconditionFailed` when it was overwritten since).
+pub async fn copy(
+    client: &aws_sdk_s3::Client,
+    object: &ObjectRef,
+    pin: &Pin,
+    bucket: &str,
+    key: &str,
+) -> Result<(), CallError> {
+    client
+        .copy_object()
+        .copy_source(copy_source(object, pin))
+        .set_copy_source_if_match(pin.e_tag.as_ref().map(|e| format!("\"{e}\"")))
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| CallError::of("CopyObject", bucket, key, &e))?;
+    Ok(())
+}
+
+/// `x-amz-copy-source`: `bucket/key`, the key URL-encoded (its slashes
+/// kept), and `?versionId=` when the bytes have one.
+fn copy_source(object: &ObjectRef, pin: &Pin) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    /// RFC 3986's unreserved characters, and the key's slashes.
+    const KEPT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    let key = utf8_percent_encode(&object.key, KEPT);
+    match &pin.version_id {
+        Some(v) => format!(
+            "{}/{key}?versionId={}",
+            object.bucket,
+            utf8_percent_encode(v, KEPT)
+        ),
+        None => format!("{}/{key}", object.bucket),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -154,10 +221,28 @@ mod tests {
 
     #[test]
     fn an_object_versioned_null_is_named_by_its_etag() {
-        assert_eq!(version_of(Some("3sL4kqtJ"), Some("\"e1\"")), "3sL4kqtJ");
-        assert_eq!(version_of(Some("null"), Some("\"e1\"")), "e1");
-        assert_eq!(version_of(None, Some("\"e2\"")), "e2");
-        assert_eq!(version_of(None, None), "");
+        assert_eq!(Pin::of(Some("3sL4kqtJ"), Some("\"e1\"")).name(), "3sL4kqtJ");
+        assert_eq!(Pin::of(Some("null"), Some("\"e1\"")).name(), "e1");
+        assert_eq!(Pin::of(Some("null"), Some("\"e1\"")).version_id, None);
+        assert_eq!(Pin::of(None, Some("\"e2\"")).name(), "e2");
+        assert_eq!(Pin::of(None, None).name(), "");
+    }
+
+    #[test]
+    fn a_copy_names_its_source_url_encoded_with_its_version() {
+        let object = ObjectRef {
+            bucket: "raw".into(),
+            key: "AWSLogs/a b+c/é=1.gz".into(),
+            version_id: None,
+        };
+        assert_eq!(
+            copy_source(&object, &Pin::of(None, Some("\"e\""))),
+            "raw/AWSLogs/a%20b%2Bc/%C3%A9%3D1.gz"
+        );
+        assert_eq!(
+            copy_source(&object, &Pin::of(Some("v+1"), None)),
+            "raw/AWSLogs/a%20b%2Bc/%C3%A9%3D1.gz?versionId=v%2B1"
+        );
     }
 
     /// `read_capped` over `body` served in `chunk`-byte pieces, with
@@ -188,7 +273,7 @@ mod tests {
                 .unwrap();
             let mut opened = Opened {
                 body,
-                version: String::new(),
+                pin: Pin::default(),
                 content_length,
             };
             read_capped(&mut opened, &object, max).await.unwrap()

@@ -267,6 +267,114 @@ async fn the_s3_client_writes_and_reads_path_style_and_an_assumed_role_sends_its
     assert!(assumed[0].contains(&("RoleSessionName".into(), "writer".into())));
 }
 
+#[tokio::test]
+async fn a_copy_is_of_the_bytes_that_were_read_by_version_or_by_etag() {
+    let moto = Moto::start();
+    let s3 = e2e::recorder::Recorder::start(&moto.endpoint);
+    let config = config_from(&[("AWS_ENDPOINT_URL", &s3.endpoint)], &Options::default()).await;
+    let client = crate::s3_client(&config);
+    let put = |bucket: &'static str, body: &'static [u8]| {
+        client
+            .put_object()
+            .bucket(bucket)
+            .key("a b/é.gz")
+            .content_type("application/gzip")
+            .body(body.to_vec().into())
+            .send()
+    };
+    let read = |key: &'static str| {
+        let client = client.clone();
+        async move {
+            let out = client
+                .get_object()
+                .bucket("out")
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+            let content_type = out.content_type().map(str::to_string);
+            let body = out.body.collect().await.unwrap().into_bytes().to_vec();
+            (body, content_type)
+        }
+    };
+    for bucket in ["versioned", "plain", "out"] {
+        client.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    client
+        .put_bucket_versioning()
+        .bucket("versioned")
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let object = |bucket: &str| crate::events::ObjectRef {
+        bucket: bucket.into(),
+        key: "a b/é.gz".into(),
+        version_id: None,
+    };
+
+    // Versioned: the version read is copied, though another came after it.
+    put("versioned", b"first").await.unwrap();
+    let opened = crate::objects::open(&client, &object("versioned"))
+        .await
+        .unwrap();
+    let version = opened.pin.version_id.clone().unwrap();
+    put("versioned", b"second").await.unwrap();
+    crate::objects::copy(
+        &client,
+        &object("versioned"),
+        &opened.pin,
+        "out",
+        "v.source",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        read("v.source").await,
+        (b"first".to_vec(), Some("application/gzip".to_string()))
+    );
+
+    // Unversioned: named by key, on condition that its ETag is the one read.
+    put("plain", b"only").await.unwrap();
+    let opened = crate::objects::open(&client, &object("plain"))
+        .await
+        .unwrap();
+    assert_eq!(opened.pin.version_id, None);
+    crate::objects::copy(&client, &object("plain"), &opened.pin, "out", "p.source")
+        .await
+        .unwrap();
+    assert_eq!(read("p.source").await.0, b"only");
+    let copies: Vec<_> = s3
+        .requests()
+        .into_iter()
+        .filter(|r| r.headers.iter().any(|(k, _)| k == "x-amz-copy-source"))
+        .collect();
+    let header = |r: &e2e::recorder::Recorded, name: &str| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(copies.len(), 2);
+    // (moto's version ids need no encoding.)
+    assert_eq!(
+        header(&copies[0], "x-amz-copy-source"),
+        Some(format!("versioned/a%20b/%C3%A9.gz?versionId={version}"))
+    );
+    assert_eq!(
+        header(&copies[1], "x-amz-copy-source").as_deref(),
+        Some("plain/a%20b/%C3%A9.gz")
+    );
+    assert_eq!(
+        header(&copies[1], "x-amz-copy-source-if-match"),
+        opened.pin.e_tag.map(|e| format!("\"{e}\""))
+    );
+}
+
 // --- Endpoints --------------------------------------------------------------
 
 #[tokio::test]

@@ -23,7 +23,8 @@
 //!
 //! It reports what it sent, and what it could not: entries without their
 //! bytes (a line too long to keep, an object unreadable past a line; their
-//! bytes are in the source object the entry names), records over
+//! bytes are in the source object the entry names, and in its copy that the
+//! error object's last entry names), records over
 //! Firehose's per-record limit, and objects larger than `MAX_OBJECT_BYTES`
 //! (256 MiB, stored or decompressed), of which it reads no more than that.
 //! It never deletes or moves the error objects; `--dry-run` only reports.
@@ -107,6 +108,9 @@ struct Recovered {
     records: Vec<Vec<u8>>,
     /// Entries whose bytes are not held, with why.
     missing: Vec<String>,
+    /// What the object says of those: where their bytes are (the last
+    /// entry of ours, `Rejections.SourceCopied`), printed, not counted.
+    notes: Vec<String>,
 }
 
 pub fn run(args: &RedriveArgs) -> Result<ExitCode> {
@@ -229,6 +233,9 @@ async fn redrive_object(
     }
     for why in &recovered.missing {
         println!("s3://{}/{key}: not sent: {why}", args.bucket);
+    }
+    for note in &recovered.notes {
+        println!("s3://{}/{key}: {note}", args.bucket);
     }
     left += recovered.missing.len();
     if args.dry_run {
@@ -379,6 +386,7 @@ fn recover(body: &[u8]) -> Recovered {
     let mut out = Recovered {
         records: Vec::new(),
         missing: Vec::new(),
+        notes: Vec::new(),
     };
     let text = if is_gzip(body) {
         match gunzip_capped(body, MAX_OBJECT_BYTES) {
@@ -416,6 +424,13 @@ fn recover(body: &[u8]) -> Recovered {
                     .missing
                     .push(format!("entry {}: rawData is not base64", n + 1)),
             },
+            // An entry about the others (where the bytes of those held
+            // without them are), not a line of the object.
+            None if rejected.as_ref().is_some_and(|r| r.line.is_none()) => {
+                if let Some(r) = rejected {
+                    out.notes.push(r.error_message);
+                }
+            }
             None => out.missing.push(match rejected {
                 Some(r) => format!(
                     "entry {}: its bytes are not held ({}): see {} line {}",
@@ -658,7 +673,7 @@ mod tests {
         let mut r = cognito_activity::pipeline::rejected::Rejections::new("s3://raw/k", "v");
         r.push(1, "S3Transformer.Unusable", "bad".into(), Some(b"line one"));
         r.push(2, "S3Transformer.TooLong", "too long".into(), None);
-        let (gz, _) = r.finish();
+        let (gz, _) = r.finish(Ok("s3://out/errors/k.source"));
         let got = recover(&gz);
         assert_eq!(got.records, [b"line one".to_vec()]);
         assert_eq!(got.missing.len(), 1);
@@ -666,6 +681,14 @@ mod tests {
             got.missing[0].contains("s3://raw/k line 2"),
             "{:?}",
             got.missing
+        );
+        // The last entry, not a record, says where line 2's bytes are.
+        assert_eq!(got.notes.len(), 1);
+        assert!(
+            got.notes[0].starts_with("the bytes of the 1 rejected lines")
+                && got.notes[0].ends_with("as it was read: s3://out/errors/k.source"),
+            "{:?}",
+            got.notes
         );
         let got = recover(b"{\"x\":1} not json");
         assert_eq!(got.missing.len(), 2, "{:?}", got.missing);

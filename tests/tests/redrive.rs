@@ -114,7 +114,7 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
         Some(originals[2].as_bytes()),
     );
     ours.push(9, "S3Transformer.TooLong", "line too long".into(), None);
-    let (ours, _) = ours.finish();
+    let (ours, _) = ours.finish(Ok("s3://activity/errors/x.source"));
     moto.boto3(
         SETUP,
         &json!({"objects": {
@@ -144,7 +144,8 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
     assert!(report.contains("3 records sent, 1 left"), "{report}");
     assert!(
         report.contains("its bytes are not held")
-            && report.contains("s3://raw/AWSLogs/x.log.gz line 9"),
+            && report.contains("s3://raw/AWSLogs/x.log.gz line 9")
+            && report.contains("as it was read: s3://activity/errors/x.source"),
         "{report}"
     );
     let delivered = delivered(&moto);
@@ -257,7 +258,7 @@ fn a_run_that_stops_says_where_and_start_after_goes_on_from_there() {
     // `c` one record each.
     let mut no_bytes = Rejections::new("s3://raw/x.log", "v1");
     no_bytes.push(3, "S3Transformer.TooLong", "line too long".into(), None);
-    let (no_bytes, _) = no_bytes.finish();
+    let (no_bytes, _) = no_bytes.finish(Ok("s3://activity/errors/a.source"));
     moto.boto3(
         SETUP,
         &json!({"objects": {

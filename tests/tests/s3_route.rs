@@ -3,8 +3,10 @@
 //! event, an S3 notification with a URL-encoded key, the same notification
 //! again (the same keys and bytes, nothing more), S3 Batch Operations at
 //! schema 1.0 and 2.0 with a missing object (`PermanentFailure`), a broken
-//! line (under the error prefix with its bytes, nothing else lost), and a
-//! large object streamed in bounded memory (peak RSS well under its size).
+//! line (under the error prefix with its bytes, nothing else lost), an
+//! object unreadable past a line (copied whole beside the errors, by
+//! `CopyObject` of the version read), and a large object streamed in
+//! bounded memory (peak RSS well under its size).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
@@ -33,14 +35,19 @@ if ARGS.get('large_key'):
     print(len(lines) * repeat)
 "#;
 
-/// Every object of the output bucket: key -> (ETag, its lines when gzip).
+/// Every object of the output bucket: key -> (ETag, its lines when gzip,
+/// else its bytes in base64).
 const DUMP: &str = r#"
-import gzip
+import base64, gzip
 s3 = client('s3')
 out = {}
 for page in s3.get_paginator('list_objects_v2').paginate(Bucket=ARGS['out']):
     for o in page.get('Contents', []):
         body = s3.get_object(Bucket=ARGS['out'], Key=o['Key'])['Body'].read()
+        if o['Key'].endswith('.source'):
+            # A source object's copy: its bytes as they are.
+            out[o['Key']] = {'etag': o['ETag'], 'base64': base64.b64encode(body).decode()}
+            continue
         out[o['Key']] = {'etag': o['ETag'], 'lines': gzip.decompress(body).decode().splitlines()}
 print(json.dumps(out))
 "#;
@@ -189,6 +196,57 @@ fn objects_in_s3_are_transformed_once_by_every_trigger_and_nothing_is_lost() {
         Reply::Error(body) => assert!(String::from_utf8_lossy(&body).contains("NoSuchKey")),
         Reply::Response(body) => panic!("answered {}", String::from_utf8_lossy(&body)),
     }
+}
+
+#[test]
+fn an_object_unreadable_past_a_line_is_copied_whole_beside_its_errors() {
+    let moto = Moto::start();
+    let lines = fixtures::lines();
+    // A versioned raw bucket, as the template's; the key is overwritten
+    // after the run, and the copy still holds the bytes that were read.
+    let raw = moto.boto3(
+        r#"
+import base64, gzip
+s3 = client('s3')
+for b in [ARGS['raw'], ARGS['out']]:
+    s3.create_bucket(Bucket=b)
+s3.put_bucket_versioning(Bucket=ARGS['raw'], VersioningConfiguration={'Status': 'Enabled'})
+body = gzip.compress(('\n'.join(ARGS['lines']) + '\n').encode())
+body = body[:-12] + b'\xff' * 12
+s3.put_object(Bucket=ARGS['raw'], Key='cognito/cut.json.gz', Body=body)
+print(base64.b64encode(body).decode())
+"#,
+        &json!({"raw": RAW, "out": OUT, "lines": lines}),
+    );
+    let (api, _process) = start(&moto);
+    let answer = api
+        .invoke(&eventbridge("cognito/cut.json.gz"), Duration::from_secs(60))
+        .json();
+    let summary = &answer["objects"][0];
+    assert_eq!(summary["rejected"], 1, "{summary}");
+    moto.boto3(
+        "client('s3').put_object(Bucket=ARGS['raw'], Key='cognito/cut.json.gz', Body=b'later')",
+        &json!({"raw": RAW}),
+    );
+    let objects = dump(&moto);
+    let copy = summary["source_copy"].as_str().expect("a copy");
+    let copy_key = copy
+        .strip_prefix(&format!("s3://{OUT}/"))
+        .expect("in the output bucket");
+    assert!(
+        copy_key.starts_with("errors/s3-transformer/") && copy_key.ends_with(".source"),
+        "{copy_key}"
+    );
+    assert_eq!(objects[copy_key]["base64"].as_str(), Some(raw.trim()));
+    // The error object's last entry names it.
+    let error_key = summary["error_object"]
+        .as_str()
+        .and_then(|e| e.strip_prefix(&format!("s3://{OUT}/")))
+        .expect("an error object");
+    let entries = objects[error_key]["lines"].as_array().unwrap();
+    let last: Value = serde_json::from_str(entries.last().unwrap().as_str().unwrap()).unwrap();
+    assert_eq!(last["errorCode"], "Rejections.SourceCopied");
+    assert_eq!(last["sourceCopy"], copy);
 }
 
 #[test]

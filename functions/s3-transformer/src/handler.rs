@@ -16,6 +16,7 @@
 use cognito_activity::Config;
 use cognito_activity_aws::events::{self, BatchJob, EventError, ObjectRef, TaskCode};
 use cognito_activity_aws::lambda::{self, InvocationError};
+use cognito_activity_aws::objects;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
@@ -59,6 +60,10 @@ pub struct ObjectSummary {
     pub written: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_object: Option<String>,
+    /// The source object's copy beside the error object, when some rejected
+    /// lines are held there without their bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_copy: Option<String>,
 }
 
 impl ObjectSummary {
@@ -148,19 +153,44 @@ pub async fn handle_object<S: Store>(
     cfg: &Config,
     store: &S,
 ) -> Result<ObjectSummary, StoreError> {
-    let (mut body, version) = store.open(object).await?;
+    let (mut body, pin) = store.open(object).await?;
+    let version = pin.name();
     let source = format!("s3://{}/{}", object.bucket, object.key);
     let identity = format!("{source}\n{version}");
     let mut transform = ObjectTransform::new(settings, cfg, &identity, &source, &version);
     let mut written = Vec::new();
+    let mut size = 0u64;
     while let Some(chunk) = body.next().await? {
+        size += chunk.len() as u64;
         transform.feed(&chunk);
         upload(store, settings, transform.take_ready(), &mut written).await?;
     }
     let finished = transform.finish();
     upload(store, settings, finished.ready, &mut written).await?;
+    let mut source_copy = None;
     let error_object = match finished.rejections {
-        Some(bytes) => {
+        Some(rejections) => {
+            // Lines held without their bytes (too long, unreadable, past
+            // what the error output holds) have them in the source object,
+            // which the raw bucket's lifecycle may expire: it is copied
+            // beside the errors, whole, as it was read.
+            let copy_key = format!("{}{}.source", settings.error_prefix, finished.stem);
+            let copy: Result<String, String> = if !rejections.lacks_bytes() {
+                // Not asked for: every line is held with its bytes.
+                Err(String::new())
+            } else if size > objects::MAX_COPY_BYTES {
+                Err(format!(
+                    "it is larger ({size} bytes) than one CopyObject copies ({} bytes)",
+                    objects::MAX_COPY_BYTES
+                ))
+            } else {
+                store
+                    .copy(object, &pin, &settings.output_bucket, &copy_key)
+                    .await?;
+                Ok(format!("s3://{}/{copy_key}", settings.output_bucket))
+            };
+            source_copy = copy.as_ref().ok().cloned();
+            let (bytes, _) = rejections.finish(copy.as_deref().map_err(String::as_str));
             let key = format!("{}{}.json.gz", settings.error_prefix, finished.stem);
             store
                 .put(&settings.output_bucket, &key, bytes, "application/gzip")
@@ -188,6 +218,7 @@ pub async fn handle_object<S: Store>(
         rejected,
         written,
         error_object,
+        source_copy,
     })
 }
 

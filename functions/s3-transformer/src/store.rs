@@ -1,11 +1,11 @@
-//! S3, as the handler needs it: an object's bytes as they arrive, and
-//! objects written. [`S3Store`] is the production one; the handler's unit
+//! S3, as the handler needs it: an object's bytes as they arrive, objects
+//! written, and an object copied whole. [`S3Store`] is the production one; the handler's unit
 //! tests use one in memory.
 
 use std::future::Future;
 
 use cognito_activity_aws::events::ObjectRef;
-use cognito_activity_aws::objects;
+use cognito_activity_aws::objects::{self, Pin};
 use cognito_activity_aws::s3::primitives::ByteStream;
 
 /// Why S3 could not be read or written: the call, bucket, key and S3's
@@ -19,11 +19,11 @@ pub trait Body {
 
 pub trait Store {
     type Body: Body;
-    /// The object's body, and its version id (else its ETag).
+    /// The object's body, and which of its versions it is.
     fn open(
         &self,
         object: &ObjectRef,
-    ) -> impl Future<Output = Result<(Self::Body, String), StoreError>>;
+    ) -> impl Future<Output = Result<(Self::Body, Pin), StoreError>>;
     /// Writes (or overwrites) one object.
     fn put(
         &self,
@@ -31,6 +31,14 @@ pub trait Store {
         key: &str,
         body: Vec<u8>,
         content_type: &'static str,
+    ) -> impl Future<Output = Result<(), StoreError>>;
+    /// Copies the bytes `pin` names of `object` to `bucket`/`key`, within S3.
+    fn copy(
+        &self,
+        object: &ObjectRef,
+        pin: &Pin,
+        bucket: &str,
+        key: &str,
     ) -> impl Future<Output = Result<(), StoreError>>;
 }
 
@@ -53,13 +61,13 @@ impl Body for S3Body {
 impl Store for S3Store {
     type Body = S3Body;
 
-    async fn open(&self, object: &ObjectRef) -> Result<(S3Body, String), StoreError> {
+    async fn open(&self, object: &ObjectRef) -> Result<(S3Body, Pin), StoreError> {
         let opened = objects::open(&self.client, object).await?;
         let body = S3Body {
             stream: opened.body,
             object: object.clone(),
         };
-        Ok((body, opened.version))
+        Ok((body, opened.pin))
     }
 
     async fn put(
@@ -70,5 +78,15 @@ impl Store for S3Store {
         content_type: &'static str,
     ) -> Result<(), StoreError> {
         objects::put(&self.client, bucket, key, body, content_type).await
+    }
+
+    async fn copy(
+        &self,
+        object: &ObjectRef,
+        pin: &Pin,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        objects::copy(&self.client, object, pin, bucket, key).await
     }
 }

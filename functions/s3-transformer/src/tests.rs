@@ -11,6 +11,7 @@ use cognito_activity::decode::gunzip_capped;
 use cognito_activity::fixtures;
 use cognito_activity::pipeline::rejected::Rejected;
 use cognito_activity_aws::events::ObjectRef;
+use cognito_activity_aws::objects::Pin;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -65,7 +66,7 @@ impl Body for Chunks {
 impl Store for Memory {
     type Body = Chunks;
 
-    async fn open(&self, object: &ObjectRef) -> Result<(Chunks, String), StoreError> {
+    async fn open(&self, object: &ObjectRef) -> Result<(Chunks, Pin), StoreError> {
         let error = |code: &str| StoreError {
             op: "GetObject",
             bucket: object.bucket.clone(),
@@ -84,7 +85,7 @@ impl Store for Memory {
             .ok_or_else(|| error("NoSuchKey"))?;
         Ok((
             Chunks(body.chunks(self.chunk).map(<[u8]>::to_vec).collect()),
-            "etag-1".to_string(),
+            Pin::of(None, Some("\"etag-1\"")),
         ))
     }
 
@@ -98,6 +99,28 @@ impl Store for Memory {
         self.objects
             .borrow_mut()
             .insert((bucket.to_string(), key.to_string()), body);
+        Ok(())
+    }
+
+    async fn copy(
+        &self,
+        object: &ObjectRef,
+        pin: &Pin,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        assert_eq!(pin.e_tag.as_deref(), Some("etag-1"));
+        let mut objects = self.objects.borrow_mut();
+        let body = objects
+            .get(&(object.bucket.clone(), object.key.clone()))
+            .cloned()
+            .ok_or_else(|| StoreError {
+                op: "CopyObject",
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                code: "NoSuchKey".to_string(),
+            })?;
+        objects.insert((bucket.to_string(), key.to_string()), body);
         Ok(())
     }
 }
@@ -156,7 +179,10 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 fn output_lines(store: &Memory, prefix: &str) -> Vec<String> {
     store
         .outputs(prefix)
-        .values()
+        .iter()
+        // Not the source objects' copies beside the error objects.
+        .filter(|(key, _)| !key.ends_with(".source"))
+        .map(|(_, gz)| gz)
         .flat_map(|gz| {
             let text = String::from_utf8(gunzip_capped(gz, 1 << 26).expect("gzip")).expect("UTF-8");
             text.lines().map(str::to_string).collect::<Vec<_>>()
@@ -203,6 +229,12 @@ fn an_object_of_raw_lines_becomes_one_output_line_per_event_and_its_bad_line_is_
     assert_eq!(bad[0].line, Some(fixtures + 1));
     assert_eq!(bad[0].raw_data.as_deref(), Some("eyJub3QiOiJjb2duaXRvIn0="));
     assert_eq!(bad[0].source.as_deref(), Some("s3://raw/logs/a b.json"));
+    // Every rejected line is held with its bytes: the source is not copied.
+    assert_eq!(summary.get("source_copy"), None, "{summary}");
+    assert!(store
+        .outputs("errors/")
+        .keys()
+        .all(|k| k.ends_with(".json.gz")));
 }
 
 #[test]
@@ -298,6 +330,9 @@ fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept()
     assert!(bad[0]
         .error_message
         .contains("longer than MAX_DECOMPRESSED_BYTES"));
+    // Its bytes are in the source object's copy, which the last entry and
+    // the summary name.
+    assert_source_copied(&store, "long", &bad, &answer["objects"][0]);
 
     // One line, a blank one, then a line the stream breaks in.
     let mut broken = gzip(format!("{}\n\n{}\n", fixtures[0], fixtures[1]).as_bytes());
@@ -313,6 +348,28 @@ fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept()
     let bad = rejected(&store);
     assert_eq!((bad[0].line, bad[0].raw_data.as_deref()), (Some(3), None));
     assert!(bad[0].error_message.contains("cannot be read past"));
+    assert_source_copied(&store, "broken", &bad, summary);
+}
+
+/// The last rejected entry names a copy of `key` under the error prefix,
+/// byte for byte the source, and so does the object's summary.
+fn assert_source_copied(store: &Memory, key: &str, rejected: &[Rejected], summary: &Value) {
+    let last = rejected.last().expect("entries");
+    assert_eq!(last.error_code, "Rejections.SourceCopied");
+    let copy = last.source_copy.as_deref().expect("the copy's location");
+    assert_eq!(summary["source_copy"], copy, "{summary}");
+    let copy_key = copy
+        .strip_prefix("s3://out/")
+        .expect("in the output bucket");
+    assert!(
+        copy_key.starts_with("errors/s3-transformer/") && copy_key.ends_with(".source"),
+        "{copy_key}"
+    );
+    let objects = store.objects.borrow();
+    assert_eq!(
+        objects.get(&("out".to_string(), copy_key.to_string())),
+        objects.get(&("raw".to_string(), key.to_string()))
+    );
 }
 
 #[test]
@@ -335,7 +392,9 @@ fn where_an_object_inflating_past_its_allowance_stops_does_not_depend_on_how_its
         store.insert("k", body.clone());
         let answer = run(&eventbridge("k"), &settings(&[]), &cfg, &store);
         let bad = rejected(&store);
-        assert_eq!(bad.len(), 1, "chunks of {chunk}: {answer}");
+        // The line it stops at, and where the rest is: the source's copy.
+        assert_eq!(bad.len(), 2, "chunks of {chunk}: {answer}");
+        assert_source_copied(&store, "k", &bad, &answer["objects"][0]);
         assert!(
             bad[0].error_message.contains("expands past"),
             "{}",

@@ -195,7 +195,7 @@ impl Lines<'_> {
         self.rejections.push(
             self.number,
             "S3Transformer.TooLong",
-            format!("line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES ({max}); its bytes are in the source object"),
+            format!("line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES ({max}); its bytes are in the source object and its copy"),
             None,
         );
     }
@@ -328,8 +328,9 @@ pub struct Finished {
     pub stem: String,
     pub ready: Vec<Ready>,
     pub counts: Counts,
-    /// The rejected lines, gzip, when there are any.
-    pub rejections: Option<Vec<u8>>,
+    /// The rejected lines, when there are any (finished by the handler,
+    /// which copies the source object first when some lack their bytes).
+    pub rejections: Option<Rejections>,
     /// Why the object could not be read to its end, if it could not.
     pub unreadable: Option<String>,
 }
@@ -474,7 +475,7 @@ impl<'c> ObjectTransform<'c> {
             counts,
             ..
         } = self.lines;
-        let rejections = (!rejections.is_empty()).then(|| rejections.finish().0);
+        let rejections = (!rejections.is_empty()).then_some(rejections);
         Finished {
             stem: outputs.stem,
             ready: outputs.ready,

@@ -6,8 +6,8 @@
 //! compressed bytes (64 times), which for an object of `MAX_OBJECT_BYTES`
 //! is far past what the function holds. [`Capped`] fails the read past
 //! `MAX_OBJECT_BYTES` of text instead: the lines before it are written, the
-//! rest is reported as unreadable past the last whole line, its bytes
-//! staying in the source object. Firehose's objects are at most 128 MiB
+//! rest is reported as unreadable past the last whole line, its bytes kept
+//! in the source object's copy beside the errors. Firehose's objects are at most 128 MiB
 //! before compression, `MAX_OBJECT_BYTES`' default, so none of theirs stops.
 
 use std::io::{self, BufRead, Read};

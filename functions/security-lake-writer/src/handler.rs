@@ -84,6 +84,10 @@ pub struct ObjectSummary {
     pub rejected: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_object: Option<String>,
+    /// The source object's copy beside the error object, when some rejected
+    /// lines are held there without their bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_copy: Option<String>,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -135,14 +139,15 @@ async fn handle_object<S: Store>(
     let mut stats = Stats::default();
     let mut summary = ObjectSummary {
         source: source.clone(),
-        version: fetched.version.clone(),
+        version: fetched.pin.name(),
         lines: 0,
         rows: 0,
         written: Vec::new(),
         rejected: 0,
         error_object: None,
+        source_copy: None,
     };
-    let mut rejected = Rejections::new(&source, &fetched.version);
+    let mut rejected = Rejections::new(&source, &fetched.pin.name());
     let max_line = cfg.max_decompressed_bytes;
     // The number of the last whole line read, blank ones included: the
     // object cannot be read past it.
@@ -173,7 +178,7 @@ async fn handle_object<S: Store>(
                     rejected.push(
                         number,
                         "SecurityLake.TooLong",
-                        format!("line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES ({max_line}); its bytes are in the source object"),
+                        format!("line of {len} bytes is longer than MAX_DECOMPRESSED_BYTES ({max_line}); its bytes are in the source object and its copy"),
                         None,
                     );
                 }
@@ -246,7 +251,22 @@ async fn handle_object<S: Store>(
     summary.rejected = rejected.count();
     if !rejected.is_empty() {
         let name = hex(&Sha256::digest(identity.as_bytes())[..16]);
-        let (body, compressed) = rejected.finish();
+        // Lines held without their bytes (too long, unreadable, past what
+        // the error output holds) have them in the source object only: it
+        // is copied beside the errors, whole, as it was read. It was read
+        // whole into memory, so it is far under CopyObject's limit.
+        let copy: Result<String, String> = if rejected.lacks_bytes() {
+            let key = format!("{}{name}.source", settings.error_prefix);
+            store
+                .copy(object, &fetched.pin, &settings.error_bucket, &key)
+                .await?;
+            Ok(format!("s3://{}/{key}", settings.error_bucket))
+        } else {
+            // Not asked for: every line is held with its bytes.
+            Err(String::new())
+        };
+        summary.source_copy = copy.as_ref().ok().cloned();
+        let (body, compressed) = rejected.finish(copy.as_deref().map_err(String::as_str));
         let (key, content_type) = if compressed {
             (
                 format!("{}{name}.json.gz", settings.error_prefix),

@@ -1,12 +1,13 @@
 //! S3, as the handler needs it: read a delivered object, write an object
-//! with the function's own role (rejected lines) or with a source's
-//! provider role (the lake's objects). [`S3Store`] is the production one;
+//! with the function's own role (rejected lines, and a copy of an object
+//! some of whose rejected lines are held without their bytes) or with a
+//! source's provider role (the lake's objects). [`S3Store`] is the production one;
 //! the handler's unit tests use an in-memory one.
 
 use std::future::Future;
 
 use cognito_activity_aws::events::ObjectRef;
-use cognito_activity_aws::objects::{self, CallError};
+use cognito_activity_aws::objects::{self, CallError, Pin};
 use cognito_activity_aws::SdkConfig;
 
 use crate::settings::Settings;
@@ -24,9 +25,10 @@ pub enum Writer {
 #[derive(Debug)]
 pub struct Fetched {
     pub body: Vec<u8>,
-    /// Its version id, else its ETag: what the summary and the rejected
-    /// lines name (the objects written from it are named after its bytes).
-    pub version: String,
+    /// Which version was read. Its name (version id, else ETag) is what the
+    /// summary and the rejected lines name (the objects written from it are
+    /// named after its bytes).
+    pub pin: Pin,
 }
 
 /// Why S3 could not be read or written. Names the call, bucket, key and
@@ -58,6 +60,15 @@ pub trait Store {
         key: &str,
         body: Vec<u8>,
         content_type: &'static str,
+    ) -> impl Future<Output = Result<(), StoreError>>;
+    /// Copies the bytes `pin` names of `object` to `bucket`/`key`, within
+    /// S3, with the function's own role.
+    fn copy(
+        &self,
+        object: &ObjectRef,
+        pin: &Pin,
+        bucket: &str,
+        key: &str,
     ) -> impl Future<Output = Result<(), StoreError>>;
 }
 
@@ -101,7 +112,7 @@ impl Store for S3Store {
         };
         Ok(Fetched {
             body,
-            version: opened.version,
+            pin: opened.pin,
         })
     }
 
@@ -122,5 +133,15 @@ impl Store for S3Store {
             return Err(CallError::new("PutObject", bucket, key, code).into());
         };
         Ok(objects::put(client, bucket, key, body, content_type).await?)
+    }
+
+    async fn copy(
+        &self,
+        object: &ObjectRef,
+        pin: &Pin,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        Ok(objects::copy(&self.own, object, pin, bucket, key).await?)
     }
 }

@@ -20,6 +20,7 @@ use crate::handler::{handle, HandlerError};
 use crate::settings::Settings;
 use crate::store::{Fetched, Store, StoreError, Writer};
 use cognito_activity_aws::events::ObjectRef;
+use cognito_activity_aws::objects::Pin;
 
 #[derive(Default)]
 struct Memory {
@@ -48,7 +49,7 @@ impl Store for Memory {
         }
         Ok(Fetched {
             body: body.clone(),
-            version: "etag-1".into(),
+            pin: Pin::of(None, Some("\"etag-1\"")),
         })
     }
 
@@ -67,6 +68,26 @@ impl Store for Memory {
         self.objects
             .borrow_mut()
             .insert((bucket.to_string(), key.to_string()), body);
+        Ok(())
+    }
+
+    async fn copy(
+        &self,
+        object: &ObjectRef,
+        pin: &Pin,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        assert_eq!(pin.e_tag.as_deref(), Some("etag-1"));
+        let mut objects = self.objects.borrow_mut();
+        let body = objects
+            .get(&(object.bucket.clone(), object.key.clone()))
+            .cloned()
+            .ok_or_else(|| CallError::new("CopyObject", bucket, key, "NoSuchKey"))?;
+        self.writers
+            .borrow_mut()
+            .push((Writer::Function, key.to_string()));
+        objects.insert((bucket.to_string(), key.to_string()), body);
         Ok(())
     }
 }
@@ -210,6 +231,8 @@ fn an_object_of_normalized_lines_becomes_lake_objects_and_its_bad_lines_an_error
     assert_eq!(entries[2]["line"], (events + 3) as u64);
     assert_eq!(entries[0]["source"], format!("s3://activity-bucket/{key}"));
     assert_eq!(entries[0]["line"], (events + 1) as u64);
+    // Every rejected line is held with its bytes: the source is not copied.
+    assert_eq!(object.source_copy, None);
 }
 
 /// The entries of `object`'s error object, in the error bucket.
@@ -384,6 +407,22 @@ fn an_object_unreadable_past_a_line_is_reported_at_the_line_after_it() {
         .map(|e| &e["line"])
         .collect();
     assert_eq!(unreadable, [&json!(4)]);
+    // The rest of the object is in its copy, named by the last entry and
+    // the summary, byte for byte the source.
+    let last = entries.last().expect("entries");
+    assert_eq!(last["errorCode"], "Rejections.SourceCopied");
+    let copy = object.source_copy.as_deref().expect("a copy");
+    assert_eq!(last["sourceCopy"], copy);
+    let (bucket, key) = copy
+        .strip_prefix("s3://")
+        .and_then(|c| c.split_once('/'))
+        .expect("s3://bucket/key");
+    assert!(key.ends_with(".source"), "{key}");
+    let objects = store.objects.borrow();
+    assert_eq!(
+        objects.get(&(bucket.to_string(), key.to_string())),
+        objects.get(&("activity-bucket".to_string(), "cut".to_string()))
+    );
 }
 
 #[test]

@@ -191,7 +191,7 @@ pub async fn load_config() -> Result<Config, Error> {
 /// The HMAC key: the secret's string, read once at start, kept in memory only.
 async fn hash_key_from(arn: &str) -> Result<String, crate::secrets::SecretError> {
     let started = std::time::Instant::now();
-    let sdk = crate::load(&crate::Options::default()).await;
+    let sdk = crate::load(&crate::secrets::read_options()).await;
     let client = crate::secrets_manager_client(&sdk);
     let key = crate::secrets::secret_string(&client, arn).await?;
     tracing::info!(

@@ -4,7 +4,32 @@
 //!
 //! Errors name the secret and the service's error code, never the value.
 
+use std::time::Duration;
+
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+use crate::{Options, RetryConfig, TimeoutConfig};
+
+/// How long a secret read at start may take in all, retries included, and
+/// each attempt. Lambda gives a function's start 10 s; a read still waiting
+/// then would end it without a word, where this ends it with the secret's
+/// name and `timeout`.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+pub const READ_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The SDK options of a read at start: the standard retries, within
+/// [`READ_TIMEOUT`].
+pub fn read_options() -> Options {
+    Options {
+        retry: RetryConfig::standard(),
+        timeout: TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .operation_attempt_timeout(READ_ATTEMPT_TIMEOUT)
+            .operation_timeout(READ_TIMEOUT)
+            .build(),
+    }
+}
 
 /// Why a secret could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +39,8 @@ pub enum SecretError {
     #[error("secret {secret_id} could not be read: {code}")]
     Read {
         secret_id: String,
-        /// The service's error code, or the SDK's kind of failure.
+        /// The service's error code, or the SDK's kind of failure
+        /// (`timeout`, `dispatch_failure`, ...).
         code: String,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
@@ -36,7 +62,12 @@ pub async fn secret_string(
         .await
         .map_err(|e| SecretError::Read {
             secret_id: secret_id.to_string(),
-            code: e.code().unwrap_or("sdk_error").to_string(),
+            code: match &e {
+                SdkError::TimeoutError(_) => "timeout",
+                SdkError::DispatchFailure(_) => "dispatch_failure",
+                _ => e.code().unwrap_or("sdk_error"),
+            }
+            .to_string(),
             source: Box::new(e),
         })?;
     out.secret_string.ok_or_else(|| SecretError::NotString {

@@ -530,6 +530,29 @@ async fn a_call_to_an_endpoint_that_never_answers_ends_at_the_operation_timeout(
 }
 
 #[tokio::test]
+async fn a_secret_read_at_start_from_an_endpoint_that_never_answers_ends_as_a_timeout() {
+    // Connections are queued by the kernel but never accepted nor answered:
+    // the read ends at `secrets::READ_TIMEOUT`, inside Lambda's 10 s start,
+    // with the secret's name and why.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let options = crate::secrets::read_options();
+    assert_eq!(
+        options.timeout.operation_timeout(),
+        Some(crate::secrets::READ_TIMEOUT)
+    );
+    let config = config_from(&[("AWS_ENDPOINT_URL", &endpoint)], &options).await;
+    let client = crate::secrets_manager_client(&config);
+    let err = crate::secrets::secret_string(&client, "hash-key")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "secret hash-key could not be read: timeout"
+    );
+}
+
+#[tokio::test]
 async fn the_defaults_are_three_sdk_attempts_and_the_sdk_connect_timeout() {
     let config = config_from(&[], &Options::default()).await;
     assert_eq!(config.retry_config().unwrap().max_attempts(), 3);

@@ -17,6 +17,7 @@ use crate::{Options, RetryConfig, TimeoutConfig};
 /// name and `timeout`.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 pub const READ_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+const _: () = assert!(READ_TIMEOUT.as_secs() < 10 && READ_ATTEMPT_TIMEOUT.as_secs() < 10);
 
 /// The SDK options of a read at start: the standard retries, within
 /// [`READ_TIMEOUT`].
@@ -64,6 +65,9 @@ pub async fn secret_string(
             secret_id: secret_id.to_string(),
             code: match &e {
                 SdkError::TimeoutError(_) => "timeout",
+                // A connection that never opens (no endpoint, no NAT in the
+                // VPC) ends at the connect timeout, as a dispatch failure.
+                SdkError::DispatchFailure(f) if f.is_timeout() => "timeout",
                 SdkError::DispatchFailure(_) => "dispatch_failure",
                 _ => e.code().unwrap_or("sdk_error"),
             }

@@ -50,7 +50,7 @@ use base64::Engine as _;
 use cognito_activity::decode::{gunzip_capped, is_gzip};
 use cognito_activity::error::RecordError;
 use cognito_activity::firehose::split::{envelope_per_event, split_per_event};
-use cognito_activity::pipeline::rejected::Rejected;
+use cognito_activity::pipeline::rejected::{Rejected, SOURCE_COPY_SUFFIX};
 use cognito_activity_aws::events::ObjectRef;
 use cognito_activity_aws::firehose::primitives::Blob;
 use cognito_activity_aws::firehose::types::Record;
@@ -153,7 +153,10 @@ async fn redrive(args: &RedriveArgs) -> Result<ExitCode> {
         keys.extend(
             page.contents()
                 .iter()
-                .filter_map(|o| o.key().map(str::to_string)),
+                .filter_map(|o| o.key().map(str::to_string))
+                // Source objects copied beside their error output: the
+                // bytes the entries could not hold, not error records.
+                .filter(|k| !k.ends_with(SOURCE_COPY_SUFFIX)),
         );
     }
 

@@ -114,12 +114,17 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
         Some(originals[2].as_bytes()),
     );
     ours.push(9, "S3Transformer.TooLong", "line too long".into(), None);
-    let (ours, _) = ours.finish(Ok("s3://activity/errors/x.source"));
+    let (ours, _) = ours.finish(Ok(
+        "s3://activity/errors/s3-transformer/0123456789abcdef.source",
+    ));
     moto.boto3(
         SETUP,
         &json!({"objects": {
             "errors/processing-failed/2026/12/04/10/activity-stream-1-2026-12-04-10-00-00-abc": b64(firehose.as_bytes()),
             "errors/s3-transformer/0123456789abcdef.json.gz": b64(&ours),
+            // The source object's copy beside it: passed over, not read as
+            // error records.
+            "errors/s3-transformer/0123456789abcdef.source": b64(b"a source object, not error records"),
         }}),
     );
 
@@ -145,7 +150,10 @@ fn error_records_go_back_through_the_stream_or_as_objects_and_what_cannot_is_rep
     assert!(
         report.contains("its bytes are not held")
             && report.contains("s3://raw/AWSLogs/x.log.gz line 9")
-            && report.contains("as it was read: s3://activity/errors/x.source"),
+            && report.contains(
+                "as it was read: s3://activity/errors/s3-transformer/0123456789abcdef.source"
+            )
+            && !report.contains("0123456789abcdef.source: "),
         "{report}"
     );
     let delivered = delivered(&moto);

@@ -13,6 +13,7 @@
 //! keys with the same bytes, so objects written before the stop are
 //! rewritten, never doubled.
 
+use cognito_activity::pipeline::rejected::SOURCE_COPY_SUFFIX;
 use cognito_activity::Config;
 use cognito_activity_aws::events::{self, BatchJob, EventError, ObjectRef, TaskCode};
 use cognito_activity_aws::lambda::{self, InvocationError};
@@ -174,7 +175,10 @@ pub async fn handle_object<S: Store>(
             // what the error output holds) have them in the source object,
             // which the raw bucket's lifecycle may expire: it is copied
             // beside the errors, whole, as it was read.
-            let copy_key = format!("{}{}.source", settings.error_prefix, finished.stem);
+            let copy_key = format!(
+                "{}{}{SOURCE_COPY_SUFFIX}",
+                settings.error_prefix, finished.stem
+            );
             let copy: Result<String, String> = if !rejections.lacks_bytes() {
                 // Not asked for: every line is held with its bytes.
                 Err(String::new())
@@ -184,10 +188,22 @@ pub async fn handle_object<S: Store>(
                     objects::MAX_COPY_BYTES
                 ))
             } else {
-                store
+                match store
                     .copy(object, &pin, &settings.output_bucket, &copy_key)
-                    .await?;
-                Ok(format!("s3://{}/{copy_key}", settings.output_bucket))
+                    .await
+                {
+                    Ok(()) => Ok(format!("s3://{}/{copy_key}", settings.output_bucket)),
+                    // Trying again cannot help (the version is gone, the
+                    // object archived, access refused): the lines held with
+                    // their bytes are still written, the copy named missing.
+                    Err(e) if e.is_permanent() => {
+                        tracing::warn!(source = %source, error = %e, "the source object could not be copied beside its rejected lines");
+                        Err(format!("CopyObject failed: {}", e.code))
+                    }
+                    // Retried with the object (an ETag changed since it was
+                    // read, `PreconditionFailed`, reads it again).
+                    Err(e) => return Err(e),
+                }
             };
             source_copy = copy.as_ref().ok().cloned();
             let (bytes, _) = rejections.finish(copy.as_deref().map_err(String::as_str));

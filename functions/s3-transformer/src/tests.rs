@@ -27,6 +27,8 @@ struct Memory {
     failing: BTreeMap<String, &'static str>,
     /// Keys whose reads never answer.
     hanging: Vec<String>,
+    /// The code every copy fails with.
+    copy_fails: Option<&'static str>,
 }
 
 impl Memory {
@@ -36,6 +38,7 @@ impl Memory {
             chunk,
             failing: BTreeMap::new(),
             hanging: Vec::new(),
+            copy_fails: None,
         }
     }
 
@@ -110,6 +113,14 @@ impl Store for Memory {
         key: &str,
     ) -> Result<(), StoreError> {
         assert_eq!(pin.e_tag.as_deref(), Some("etag-1"));
+        if let Some(code) = self.copy_fails {
+            return Err(StoreError {
+                op: "CopyObject",
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                code: code.to_string(),
+            });
+        }
         let mut objects = self.objects.borrow_mut();
         let body = objects
             .get(&(object.bucket.clone(), object.key.clone()))
@@ -349,6 +360,52 @@ fn a_line_too_long_and_a_broken_gzip_are_reported_and_what_came_before_is_kept()
     assert_eq!((bad[0].line, bad[0].raw_data.as_deref()), (Some(3), None));
     assert!(bad[0].error_message.contains("cannot be read past"));
     assert_source_copied(&store, "broken", &bad, summary);
+}
+
+#[test]
+fn a_copy_refused_for_good_still_writes_the_rejected_lines_and_one_that_may_pass_is_retried() {
+    let fixtures = fixtures::lines();
+    let cfg = Config {
+        max_decompressed_bytes: 1 << 10,
+        ..Config::default()
+    };
+    let text = format!("{}\n{}\nnot cognito\n", "x".repeat(2000), fixtures[0]);
+    // Refused for good: the object is answered, its error output holds the
+    // line it could (with its bytes) and says the copy is missing, and why.
+    let mut store = Memory::new(100);
+    store.copy_fails = Some("AccessDenied");
+    store.insert("k", text.clone().into_bytes());
+    let answer = run(&eventbridge("k"), &settings(&[]), &cfg, &store);
+    let summary = &answer["objects"][0];
+    assert_eq!(summary["rejected"], 2, "{summary}");
+    assert_eq!(summary.get("source_copy"), None, "{summary}");
+    let bad = rejected(&store);
+    assert_eq!(bad.len(), 3);
+    assert_eq!(bad[1].raw_data.as_deref(), Some("bm90IGNvZ25pdG8="));
+    assert_eq!(bad[2].error_code, "Rejections.SourceNotCopied");
+    assert!(
+        bad[2]
+            .error_message
+            .ends_with("only in the source object: CopyObject failed: AccessDenied"),
+        "{}",
+        bad[2].error_message
+    );
+
+    // Refused for now: the invocation fails, for Lambda to retry it.
+    let mut store = Memory::new(100);
+    store.copy_fails = Some("SlowDown");
+    store.insert("k", text.into_bytes());
+    let failed = runtime().block_on(handle(
+        &eventbridge("k"),
+        far(),
+        &settings(&[]),
+        &cfg,
+        &store,
+    ));
+    assert!(
+        matches!(&failed, Err(HandlerError::Store(e)) if e.code == "SlowDown"),
+        "{failed:?}"
+    );
 }
 
 /// The last rejected entry names a copy of `key` under the error prefix,

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cognito_activity::normalize::Context;
 use cognito_activity::pipeline::reader::{self, Line, Lines};
-use cognito_activity::pipeline::rejected::Rejections;
+use cognito_activity::pipeline::rejected::{Rejections, SOURCE_COPY_SUFFIX};
 use cognito_activity::{Config, Stats};
 use cognito_activity_aws::lambda::{self, InvocationError};
 use cognito_activity_seclake::{layout, lines, Batch};
@@ -256,11 +256,21 @@ async fn handle_object<S: Store>(
         // is copied beside the errors, whole, as it was read. It was read
         // whole into memory, so it is far under CopyObject's limit.
         let copy: Result<String, String> = if rejected.lacks_bytes() {
-            let key = format!("{}{name}.source", settings.error_prefix);
-            store
+            let key = format!("{}{name}{SOURCE_COPY_SUFFIX}", settings.error_prefix);
+            match store
                 .copy(object, &fetched.pin, &settings.error_bucket, &key)
-                .await?;
-            Ok(format!("s3://{}/{key}", settings.error_bucket))
+                .await
+            {
+                Ok(()) => Ok(format!("s3://{}/{key}", settings.error_bucket)),
+                // Trying again cannot help (the version is gone, access
+                // refused): the lines held with their bytes are still
+                // written, the copy named missing.
+                Err(StoreError::Call(e)) if e.is_permanent() => {
+                    tracing::warn!(source = %source, error = %e, "the source object could not be copied beside its rejected lines");
+                    Err(format!("CopyObject failed: {}", e.code))
+                }
+                Err(e) => return Err(e.into()),
+            }
         } else {
             // Not asked for: every line is held with its bytes.
             Err(String::new())

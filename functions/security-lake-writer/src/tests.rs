@@ -29,6 +29,8 @@ struct Memory {
     refuse_puts: bool,
     /// A key whose read never answers.
     hanging: Option<String>,
+    /// The code every copy fails with.
+    copy_fails: Option<&'static str>,
 }
 
 impl Store for Memory {
@@ -79,6 +81,9 @@ impl Store for Memory {
         key: &str,
     ) -> Result<(), StoreError> {
         assert_eq!(pin.e_tag.as_deref(), Some("etag-1"));
+        if let Some(code) = self.copy_fails {
+            return Err(CallError::new("CopyObject", bucket, key, code).into());
+        }
         let mut objects = self.objects.borrow_mut();
         let body = objects
             .get(&(object.bucket.clone(), object.key.clone()))
@@ -418,11 +423,47 @@ fn an_object_unreadable_past_a_line_is_reported_at_the_line_after_it() {
         .and_then(|c| c.split_once('/'))
         .expect("s3://bucket/key");
     assert!(key.ends_with(".source"), "{key}");
-    let objects = store.objects.borrow();
-    assert_eq!(
-        objects.get(&(bucket.to_string(), key.to_string())),
-        objects.get(&("activity-bucket".to_string(), "cut".to_string()))
-    );
+    let cut = {
+        let objects = store.objects.borrow();
+        let cut = objects
+            .get(&("activity-bucket".to_string(), "cut".to_string()))
+            .cloned()
+            .expect("the source");
+        assert_eq!(
+            objects.get(&(bucket.to_string(), key.to_string())),
+            Some(&cut)
+        );
+        cut
+    };
+
+    // A copy refused for good: the rejected lines are still written, the
+    // last entry saying the copy is missing and why; one refused for now
+    // fails the invocation, to be retried.
+    for (code, retried) in [("AccessDenied", false), ("SlowDown", true)] {
+        let store = Memory {
+            copy_fails: Some(code),
+            ..Memory::default()
+        };
+        store
+            .objects
+            .borrow_mut()
+            .insert(("activity-bucket".into(), "cut".into()), cut.clone());
+        let result = run(&eventbridge("activity-bucket", "cut"), &store);
+        if retried {
+            let error = result.expect_err("retried").to_string();
+            assert!(error.contains("SlowDown"), "{error}");
+            continue;
+        }
+        let object = &result.expect("handled").objects[0];
+        assert_eq!(object.source_copy, None);
+        let entries = error_entries(&store, object);
+        let last = entries.last().expect("entries");
+        assert_eq!(last["errorCode"], "Rejections.SourceNotCopied");
+        assert!(last["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("CopyObject failed: AccessDenied"));
+    }
 }
 
 #[test]

@@ -8,8 +8,10 @@
 //! past [`MAX_HELD_BYTES`], or in a part of the object that could not be
 //! read) still has its bytes kept: the functions copy the source object
 //! whole, as it was read, beside this output, and its last entry
-//! (`Rejections.SourceCopied`) names the copy. The source object alone may
-//! expire with its bucket's lifecycle; the copy stays with the errors.
+//! (`Rejections.SourceCopied`) names the copy. The copy is kept with the
+//! error output, under its retention, whatever becomes of the source:
+//! overwritten, deleted, or expired first (a backfill reads objects as old
+//! as the raw bucket keeps).
 
 use std::io::Write as _;
 
@@ -41,6 +43,11 @@ pub struct Rejected {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_copy: Option<String>,
 }
+
+/// How the name of a source object's copy ends, beside its error output
+/// (`<error prefix><name>.json.gz` and `<error prefix><name>.source`):
+/// `cognito-activity redrive` passes over these when it lists the errors.
+pub const SOURCE_COPY_SUFFIX: &str = ".source";
 
 /// How many bytes of rejected lines one object's error output holds. Past
 /// it, further rejected lines are only counted, and one entry
@@ -149,7 +156,7 @@ impl Rejections {
             let message = format!(
                 "{} more rejected lines, from line {first} to line {last}, are not held here: \
                  this error output holds at most {MAX_HELD_BYTES} bytes of lines; \
-                 their bytes are in the source object",
+                 their bytes are in the source object (the last entry says where else)",
                 self.elided
             );
             // Counted already, line by line.

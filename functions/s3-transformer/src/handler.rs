@@ -173,8 +173,8 @@ pub async fn handle_object<S: Store>(
         Some(rejections) => {
             // Lines held without their bytes (too long, unreadable, past
             // what the error output holds) have them in the source object,
-            // which the raw bucket's lifecycle may expire: it is copied
-            // beside the errors, whole, as it was read.
+            // which may be overwritten, deleted or expire first: it is
+            // copied beside the errors, whole, as it was read.
             let copy_key = format!(
                 "{}{}{SOURCE_COPY_SUFFIX}",
                 settings.error_prefix, finished.stem

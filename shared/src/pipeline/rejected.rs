@@ -8,7 +8,9 @@
 //! past [`MAX_HELD_BYTES`], or in a part of the object that could not be
 //! read) still has its bytes kept: the functions copy the source object
 //! whole, as it was read, beside this output, and its last entry
-//! (`Rejections.SourceCopied`) names the copy. The copy is kept with the
+//! (`Rejections.SourceCopied`) names the copy (or, `Rejections.SourceNotCopied`,
+//! says why there is none: S3 refused it for good, or the object is larger
+//! than one `CopyObject` copies). The copy is kept with the
 //! error output, under its retention, whatever becomes of the source:
 //! overwritten, deleted, or expired first (a backfill reads objects as old
 //! as the raw bucket keeps).

@@ -50,7 +50,9 @@ use base64::Engine as _;
 use cognito_activity::decode::{gunzip_capped, is_gzip};
 use cognito_activity::error::RecordError;
 use cognito_activity::firehose::split::{envelope_per_event, split_per_event};
-use cognito_activity::pipeline::rejected::{Rejected, SOURCE_COPY_SUFFIX};
+use cognito_activity::pipeline::rejected::{
+    Rejected, SOURCE_COPIED, SOURCE_COPY_SUFFIX, SOURCE_NOT_COPIED,
+};
 use cognito_activity_aws::events::ObjectRef;
 use cognito_activity_aws::firehose::primitives::Blob;
 use cognito_activity_aws::firehose::types::Record;
@@ -429,7 +431,11 @@ fn recover(body: &[u8]) -> Recovered {
             },
             // An entry about the others (where the bytes of those held
             // without them are), not a line of the object.
-            None if rejected.as_ref().is_some_and(|r| r.line.is_none()) => {
+            None if rejected.as_ref().is_some_and(|r| {
+                r.line.is_none()
+                    && [SOURCE_COPIED, SOURCE_NOT_COPIED].contains(&r.error_code.as_str())
+            }) =>
+            {
                 if let Some(r) = rejected {
                     out.notes.push(r.error_message);
                 }
@@ -695,5 +701,14 @@ mod tests {
         );
         let got = recover(b"{\"x\":1} not json");
         assert_eq!(got.missing.len(), 2, "{:?}", got.missing);
+        // An entry with neither line nor bytes that is not ours about the
+        // others is still a record left.
+        let got = recover(br#"{"errorCode":"Other","errorMessage":"m"}"#);
+        assert_eq!(
+            (got.missing.len(), got.notes.len()),
+            (1, 0),
+            "{:?}",
+            got.notes
+        );
     }
 }

@@ -51,6 +51,11 @@ pub struct Rejected {
 /// `cognito-activity redrive` passes over these when it lists the errors.
 pub const SOURCE_COPY_SUFFIX: &str = ".source";
 
+/// The error codes of the last entry that says where the bytes of the
+/// lines held without them are (an entry about the others, with no line).
+pub const SOURCE_COPIED: &str = "Rejections.SourceCopied";
+pub const SOURCE_NOT_COPIED: &str = "Rejections.SourceNotCopied";
+
 /// How many bytes of rejected lines one object's error output holds. Past
 /// it, further rejected lines are only counted, and one entry
 /// (`Rejections.Elided`) says how many and where they are: in the source
@@ -169,7 +174,7 @@ impl Rejections {
             let n = self.without_bytes;
             let (code, message, copy) = match copy {
                 Ok(copy) => (
-                    "Rejections.SourceCopied",
+                    SOURCE_COPIED,
                     format!(
                         "the bytes of the {n} rejected lines this output does not hold are in a \
                          copy of the source object, whole, as it was read: {copy}"
@@ -177,7 +182,7 @@ impl Rejections {
                     Some(copy),
                 ),
                 Err(why) => (
-                    "Rejections.SourceNotCopied",
+                    SOURCE_NOT_COPIED,
                     format!(
                         "the bytes of the {n} rejected lines this output does not hold are only \
                          in the source object: {why}"

@@ -429,27 +429,26 @@ fn recover(body: &[u8]) -> Recovered {
                     .missing
                     .push(format!("entry {}: rawData is not base64", n + 1)),
             },
-            // An entry about the others (where the bytes of those held
-            // without them are), not a line of the object.
-            None if rejected.as_ref().is_some_and(|r| {
-                r.line.is_none()
-                    && [SOURCE_COPIED, SOURCE_NOT_COPIED].contains(&r.error_code.as_str())
-            }) =>
-            {
-                if let Some(r) = rejected {
-                    out.notes.push(r.error_message);
+            None => match rejected {
+                // An entry about the others (where the bytes of those held
+                // without them are), not a line of the object.
+                Some(r)
+                    if r.line.is_none()
+                        && [SOURCE_COPIED, SOURCE_NOT_COPIED].contains(&r.error_code.as_str()) =>
+                {
+                    out.notes.push(r.error_message)
                 }
-            }
-            None => out.missing.push(match rejected {
-                Some(r) => format!(
+                Some(r) => out.missing.push(format!(
                     "entry {}: its bytes are not held ({}): see {} line {}",
                     n + 1,
                     r.error_message,
                     r.source.as_deref().unwrap_or("the source object"),
                     r.line.map_or_else(|| "?".to_string(), |l| l.to_string())
-                ),
-                None => format!("entry {} is not an error record", n + 1),
-            }),
+                )),
+                None => out
+                    .missing
+                    .push(format!("entry {} is not an error record", n + 1)),
+            },
         }
     }
     out

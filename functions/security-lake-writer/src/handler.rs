@@ -137,9 +137,11 @@ async fn handle_object<S: Store>(
         ..Context::default()
     };
     let mut stats = Stats::default();
+    let version = fetched.pin.name();
+    let mut rejected = Rejections::new(&source, &version);
     let mut summary = ObjectSummary {
         source: source.clone(),
-        version: fetched.pin.name(),
+        version,
         lines: 0,
         rows: 0,
         written: Vec::new(),
@@ -147,7 +149,6 @@ async fn handle_object<S: Store>(
         error_object: None,
         source_copy: None,
     };
-    let mut rejected = Rejections::new(&source, &fetched.pin.name());
     let max_line = cfg.max_decompressed_bytes;
     // The number of the last whole line read, blank ones included: the
     // object cannot be read past it.
